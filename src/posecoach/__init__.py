@@ -1,0 +1,12 @@
+"""PoseCoach: movement analysis from ordinary video.
+
+Data flows video -> frames (`posecoach.io`) -> poses (`posecoach.pose`, giving a `PoseSequence`) ->
+features (`posecoach.features`) -> analyses -> reports (`posecoach.reports`) -> CLI / service.
+"""
+
+from posecoach.core.sequence import PoseSequence
+from posecoach.core.skeleton import BLAZEPOSE_33, COCO_17, Skeleton
+
+__version__ = "0.1.0"
+
+__all__ = ["BLAZEPOSE_33", "COCO_17", "PoseSequence", "Skeleton", "__version__"]
