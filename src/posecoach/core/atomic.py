@@ -25,6 +25,7 @@ def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

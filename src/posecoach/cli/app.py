@@ -1,0 +1,65 @@
+"""The `posecoach` command line. Each command lives in its own module; this one wires them together and
+turns every error a user can cause into one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from posecoach.errors import PoseCoachError
+
+app = typer.Typer(
+    name="posecoach",
+    help="PoseCoach: pose estimation, overlays and movement analysis from ordinary video.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True, highlight=False)
+
+
+def _register() -> None:
+    from posecoach.cli import bench, models, pose
+
+    pose.register(app)
+    app.add_typer(models.app, name="models")
+    bench.register(app)
+
+
+def _fail(message: str, code: int = 1) -> int:
+    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: returns the exit status (and exits with it when run as a script)."""
+    os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's native logs
+    logging.basicConfig(level=logging.DEBUG if os.environ.get("POSECOACH_DEBUG") else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    _register()
+    try:
+        rc = app(args=argv, standalone_mode=False)
+        code = rc if isinstance(rc, int) else 0
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:  # usage errors: click's own one-line message, exit 2
+        exc.show()
+        code = exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        code = _fail("interrupted", 130)
+    except PoseCoachError as exc:
+        code = _fail(str(exc))
+    except Exception as exc:  # a bug: still one line, the traceback only on request
+        if os.environ.get("POSECOACH_DEBUG"):
+            raise
+        code = _fail(f"unexpected {type(exc).__name__}: {exc} (set POSECOACH_DEBUG=1 for the traceback)")
+    return code
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""`posecoach pose`: poses for a video, an image or a folder of them; overlay, JSON, CSV and NPZ out."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from posecoach.core.sequence import PoseSequence
+from posecoach.errors import InputError
+
+console = Console(stderr=True, highlight=False)
+MODEL_HELP = "Pose model: lite (fastest), full (default) or heavy (most accurate, ~3x slower)."
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console, transient=True,
+                    disable=not console.is_terminal)
+
+
+def _target(option: Path | None, src: Path, many: bool, suffix: str) -> Path | None:
+    """Where an output goes: the path given, or ``<dir>/<input stem><suffix>`` for several inputs."""
+    if option is None:
+        return None
+    if many or option.is_dir():
+        option.mkdir(parents=True, exist_ok=True)
+        return option / f"{src.stem}{suffix}"
+    option.parent.mkdir(parents=True, exist_ok=True)
+    return option
+
+
+def pose(
+    input: Annotated[Path, typer.Argument(help="A video, an image, or a folder of them.", show_default=False)],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Overlay video (.mp4), or image for an "
+                                                "image input; a folder for several inputs.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Landmarks as JSON.")] = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="Landmarks as CSV, one row per frame.")] = None,
+    npz_out: Annotated[Path | None, typer.Option("--npz", help="Lossless PoseSequence (.npz).")] = None,
+    model: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "full",
+    max_people: Annotated[int, typer.Option(min=1, max=10, help="People to track per frame.")] = 2,
+    workers: Annotated[int | None, typer.Option(min=1, help="Processes for long videos [default: cores].")] = None,
+    smooth: Annotated[bool, typer.Option(help="Fill short dropouts and smooth jitter (raw values kept).")] = True,
+    angles: Annotated[bool, typer.Option(help="Draw joint-angle labels on the overlay.")] = True,
+    all_people: Annotated[bool, typer.Option(help="CSV: one row per frame and person, not only the subject.")]
+    = False,
+) -> None:
+    """Estimate poses: skeleton overlay, JSON/CSV/NPZ landmarks and a summary."""
+    from posecoach.io import is_image, list_inputs, read_image
+    from posecoach.pose.engine import PoseEngine
+    from posecoach.reports.overlay_video import render_image, render_overlay
+
+    inputs = list_inputs(input)
+    many = len(inputs) > 1 or input.is_dir()
+    with PoseEngine(model, max_people=max_people, workers=workers, smooth=smooth) as engine:
+        for src in inputs:
+            image_input = is_image(src)
+            overlay = _target(output, src, many, ".png" if image_input else ".mp4")
+            if overlay is not None and image_input and overlay.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+                raise InputError(f"{src} is an image: give the overlay an image name (.png or .jpg), not {overlay}")
+            started = time.perf_counter()
+            with _progress() as bar:
+                task = bar.add_task(f"poses  {src.name}", total=None, rate="")
+
+                def update(done: int, total: int, task: int = task, t0: float = started) -> None:
+                    fps = done / max(time.perf_counter() - t0, 1e-6)
+                    bar.update(task, completed=done, total=total, rate=f"{fps:5.1f} frames/s")
+
+                seq = engine.process(src, progress=update)
+                elapsed = time.perf_counter() - started
+                written: list[Path] = []
+                if overlay is not None and seq.num_frames:
+                    if image_input:
+                        written.append(render_image(read_image(src), seq, overlay, show_angles=angles))
+                    else:
+                        t1 = time.perf_counter()
+                        task2 = bar.add_task(f"overlay {src.name}", total=seq.num_frames, rate="")
+
+                        def update2(done: int, total: int, task: int = task2, t0: float = t1) -> None:
+                            fps = done / max(time.perf_counter() - t0, 1e-6)
+                            bar.update(task, completed=done, total=total, rate=f"{fps:5.1f} frames/s")
+
+                        written.append(render_overlay(src, seq, overlay, workers=workers, show_angles=angles,
+                                                      progress=update2))
+            for opt, suffix, write in ((json_out, ".json", seq.to_json), (npz_out, ".npz", seq.save)):
+                target = _target(opt, src, many, suffix)
+                if target is not None:
+                    written.append(write(target))
+            target = _target(csv_out, src, many, ".csv")
+            if target is not None:
+                written.append(seq.to_csv(target, all_people=all_people))
+            _summary(src, seq, elapsed, written)
+
+
+def _summary(src: Path, seq: PoseSequence, elapsed: float, written: list[Path]) -> None:
+    out = Console(highlight=False)
+    if not seq.num_people:
+        out.print(f"[yellow]{src}: no person found in {seq.num_frames} frame(s)[/]; wrote an empty result")
+    else:
+        rate = seq.detection_rate()
+        extra = f", {seq.num_people - 1} other person(s)" if seq.num_people > 1 else ""
+        out.print(f"[bold]{src}[/]: {seq.num_frames} frames, {seq.duration:.1f} s; subject #{seq.subject} "
+                  f"detected in {rate:.0%} of frames{extra}; {seq.num_frames / max(elapsed, 1e-6):.1f} frames/s")
+    if "truncated_at_frame" in seq.source:
+        out.print(f"[yellow]warning:[/] {src} is truncated; read {seq.source['truncated_at_frame']} frames")
+    for path in written:
+        out.print(f"  wrote {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pose")(pose)

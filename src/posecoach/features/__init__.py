@@ -1,0 +1,13 @@
+"""Measurements computed from a `PoseSequence`: joint angles and the like."""
+
+from posecoach.features.angles import (
+    ANGLE_DEFS,
+    ANGLE_JOINT,
+    ANGLE_NAMES,
+    AngleDef,
+    angle_at,
+    frame_angles,
+    joint_angles,
+)
+
+__all__ = ["ANGLE_DEFS", "ANGLE_JOINT", "ANGLE_NAMES", "AngleDef", "angle_at", "frame_angles", "joint_angles"]

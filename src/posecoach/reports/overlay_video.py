@@ -1,0 +1,98 @@
+"""Render a skeleton overlay video for a `PoseSequence`, in parallel segments.
+
+Each worker decodes its frame range on a background thread, draws with `OverlayRenderer` and encodes its
+own H.264 part; the parts are then joined without re-encoding. The output appears only when complete.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from posecoach.core.atomic import atomic_path
+from posecoach.core.sequence import PoseSequence
+from posecoach.pose.parallel import (
+    Segment,
+    WorkerPool,
+    default_workers,
+    plan_segments,
+    prefetch,
+    report_progress,
+    run_in_process,
+)
+from posecoach.reports.overlay import OverlayRenderer
+
+
+def render_segment(video: str, seq: PoseSequence, seg: Segment, out: str, show_angles: bool) -> int:
+    """Draw frames ``[seg.start, seg.stop)`` of ``video`` with ``seq`` (already sliced to them) into ``out``."""
+    from posecoach.io import VideoReader, VideoWriter
+
+    renderer = OverlayRenderer(show_angles=show_angles)
+    written = 0
+    with VideoReader(video, threads=1) as reader, VideoWriter(out, seq.fps) as writer:
+        for frame in prefetch(reader.frames(seg.start, seg.stop)):
+            i = frame.index - seg.start
+            if i >= seq.num_frames:
+                break
+            info = f"frame {frame.index}  t={frame.time:.2f}s"
+            image = renderer.draw(frame.image, seq.landmarks[i], seq.track_ids.tolist(), seq.subject, info=info)
+            writer.write(image, time=frame.time - seg_time0(seq))
+            written += 1
+            if written % 8 == 0:
+                report_progress(8)
+        report_progress(written % 8)
+    return written
+
+
+def seg_time0(seq: PoseSequence) -> float:
+    """Segments are written with times relative to their own first frame; concatenation re-bases them."""
+    return float(seq.timestamps[0]) if seq.num_frames else 0.0
+
+
+def render_overlay(video: str | Path, seq: PoseSequence, out: str | Path, *, workers: int | None = None,
+                   show_angles: bool = True, min_segment_frames: int = 300,
+                   progress: Callable[[int, int], None] | None = None) -> Path:
+    """Write ``out`` (mp4): ``video`` with the skeletons of ``seq`` drawn on every frame."""
+    from posecoach.io import concat_videos
+
+    out = Path(out)
+    total = seq.num_frames
+    segments = plan_segments(total, workers or default_workers(), overlap=0, min_frames=min_segment_frames)
+
+    def tick(done: int) -> None:
+        if progress is not None:
+            progress(min(done, total), total)
+
+    with tempfile.TemporaryDirectory(prefix=".posecoach-render-", dir=out.parent) as tmp:
+        parts = [Path(tmp) / f"part{s.index:03d}.mp4" for s in segments]
+        jobs = [(str(video), seq.frames(s.start, s.stop), s, str(p), show_angles) for s, p in
+                zip(segments, parts, strict=True)]
+        if len(jobs) > 1:
+            with WorkerPool(len(jobs)) as pool:
+                pool.run(render_segment, jobs, progress=tick)
+        else:
+            run_in_process(render_segment, jobs, progress=tick)
+        if len(parts) == 1:
+            with atomic_path(out) as target:
+                Path(parts[0]).replace(target)
+        else:
+            concat_videos(parts, out)
+    return out
+
+
+def render_image(image: np.ndarray, seq: PoseSequence, out: str | Path, *, show_angles: bool = True) -> Path:
+    """Write a one-frame overlay as an image file (format from the suffix)."""
+    import cv2
+
+    from posecoach.errors import InputError
+
+    out = Path(out)
+    drawn = OverlayRenderer(show_angles=show_angles).draw(
+        image.copy(), seq.landmarks[0], seq.track_ids.tolist(), seq.subject)
+    with atomic_path(out) as tmp:
+        if not cv2.imwrite(str(tmp), cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR)):
+            raise InputError(f"cannot write image {out}: use a .png or .jpg name")
+    return out

@@ -1,0 +1,58 @@
+"""Multi-person tracking and the subject rule, on synthetic people."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from posecoach.pose.tracking import Tracker, body_size, choose_subject, pose_distance, subject_scores
+
+
+def _person(cx: float, cy: float, height: float, vis: float = 0.9) -> np.ndarray:
+    """A crude 33-point figure centred at (cx, cy) with the given height (normalised units)."""
+    rng = np.random.default_rng(int(cx * 1000 + cy * 100))
+    offsets = rng.uniform(-0.5, 0.5, (33, 2)) * [0.4, 1.0]
+    p = np.zeros((33, 5), np.float32)
+    p[:, :2] = np.array([cx, cy]) + offsets * height
+    p[:, 3] = vis
+    p[:, 4] = 1.0
+    return p
+
+
+def test_pose_distance_is_relative_to_body_size() -> None:
+    a = _person(0.5, 0.5, 0.6)
+    shifted = a.copy()
+    shifted[:, 0] += 0.06
+    assert pose_distance(a, a) == 0.0
+    assert abs(pose_distance(a, shifted) - 0.06 / body_size(a)) < 1e-5
+    hidden = a.copy()
+    hidden[:, 0] = np.nan
+    assert pose_distance(a, hidden) == float("inf")
+
+
+def test_tracker_keeps_ids_when_people_swap_order_and_one_leaves() -> None:
+    tracker = Tracker(max_age=0.5)
+    left, right = _person(0.25, 0.5, 0.5), _person(0.75, 0.5, 0.5)
+    ids0 = tracker.update(0.0, np.stack([left, right]))
+    assert ids0.tolist() == [0, 1]
+    for k in range(1, 10):  # both walk right slowly; the detector lists them in either order
+        left[:, 0] += 0.01
+        right[:, 0] += 0.01
+        order = [1, 0] if k % 2 else [0, 1]
+        ids = tracker.update(k / 30, np.stack([left, right])[order])
+        assert ids.tolist() == [ids0[i] for i in order]
+    assert tracker.update(10 / 30, right[None]).tolist() == [1]  # left person gone
+    assert tracker.update(2.0, left[None]).tolist() == [2]  # back after max_age: a new id, never reused
+
+
+def test_subject_is_the_prominent_person_not_the_first_or_briefest() -> None:
+    T = 60
+    lm = np.full((T, 3, 33, 5), np.nan, np.float32)
+    for t in range(T):
+        lm[t, 0] = _person(0.9, 0.8, 0.25, vis=0.99)  # small bystander at the edge, always there
+        lm[t, 1] = _person(0.5, 0.5, 0.8, vis=0.8)  # the subject: large and central
+    lm[:5, 2] = _person(0.5, 0.5, 0.9)  # someone large passing through for 5 frames
+    lm[30:35, 1] = np.nan  # the subject missed a few frames
+    scores = subject_scores(lm)
+    assert scores[1] > scores[0] and scores[1] > scores[2]
+    assert choose_subject(lm, np.array([7, 8, 9])) == 8
+    assert choose_subject(np.zeros((T, 0, 33, 5)), np.zeros(0, np.int64)) is None
