@@ -20,7 +20,7 @@ KAIAKOL_17 = (
     "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel",
     "right_heel", "left_foot_index", "right_foot_index",
 )
-I = BLAZEPOSE_33.index
+IDX = BLAZEPOSE_33.index
 
 
 def test_angle_at_basic_geometry() -> None:
@@ -50,7 +50,7 @@ def _pose_px(points: dict[str, tuple[float, float]], width: float, height: float
     """A (33, 5) normalised landmark array from pixel positions of the named keypoints (others NaN)."""
     lm = np.full((33, 5), np.nan)
     for name, (x, y) in points.items():
-        lm[I(name)] = (x / width, y / height, 0.0, 1.0, 1.0)
+        lm[IDX(name)] = (x / width, y / height, 0.0, 1.0, 1.0)
     return lm
 
 
@@ -80,18 +80,19 @@ def test_aspect_correction_on_1280x720() -> None:
     assert frame_angles(lm, width=1280, height=720)["left_knee"] == pytest.approx(90.0)
     squashed = frame_angles(lm, width=1, height=1)["left_knee"]  # treating normalised units as square
     assert abs(squashed - 90.0) > 20  # 58.7 degrees: the correction matters
-    seq = PoseSequence.from_landmarks(np.repeat(lm[None, :, :4], 3, axis=0), source={"width": 1280, "height": 720})
+    frames = np.repeat(lm[None, :, :4], 3, axis=0)
+    seq = PoseSequence.from_landmarks(frames, source={"width": 1280, "height": 720})
     assert joint_angles(seq)["left_knee"] == pytest.approx([90.0] * 3)
-    no_size = PoseSequence.from_landmarks(np.repeat(lm[None, :, :4], 3, axis=0))  # assumes square pixels
+    no_size = PoseSequence.from_landmarks(frames)  # no size known: square pixels assumed
     assert joint_angles(no_size)["left_knee"] == pytest.approx([squashed] * 3)
 
 
 @pytest.mark.parametrize(("dx", "dy", "lean"), [(0, -300, 0.0), (300, 0, 90.0), (-300, 0, 90.0),
                                                 (200, -200, 45.0), (0, 300, 180.0)])
 def test_trunk_lean(dx: float, dy: float, lean: float) -> None:
-    hip = np.array([640.0, 400.0])
-    px = dict(STANDING_PX, left_hip=tuple(hip + (20, 0)), right_hip=tuple(hip - (20, 0)),
-              left_shoulder=tuple(hip + (dx + 30, dy)), right_shoulder=tuple(hip + (dx - 30, dy)))
+    hx, hy = 640.0, 400.0
+    px = dict(STANDING_PX, left_hip=(hx + 20, hy), right_hip=(hx - 20, hy),
+              left_shoulder=(hx + dx + 30, hy + dy), right_shoulder=(hx + dx - 30, hy + dy))
     a = frame_angles(_pose_px(px, 1280, 720), width=1280, height=720, names=["trunk_lean"])
     assert a == {"trunk_lean": pytest.approx(lean)}
 
@@ -118,7 +119,7 @@ def _skeleton_3d() -> np.ndarray:
         "left_ear": (0.07, -0.62, -0.3), "right_ear": (-0.07, -0.62, -0.3), "nose": (0, -0.6, -0.4),
     }
     for name, p in pts.items():
-        w[I(name)] = p
+        w[IDX(name)] = p
     return w
 
 
@@ -137,13 +138,13 @@ def test_world_angles_invariant_to_rotation_about_vertical() -> None:
     lm[:, np.isnan(w[:, 0])] = 0.0  # keypoints not in the skeleton are missing
     seq = PoseSequence.from_landmarks(lm, 30.0, world=world)
     ang = joint_angles(seq, world=True)
-    expected = angle_at(w[I("left_hip")], w[I("left_knee")], w[I("left_ankle")])
+    expected = angle_at(w[IDX("left_hip")], w[IDX("left_knee")], w[IDX("left_ankle")])
     assert 60 < expected < 150
     assert np.allclose(ang["left_knee"], expected, atol=1e-4)  # float32 storage
     for name in ANGLE_NAMES:
         assert np.allclose(ang[name], ang[name][0], atol=1e-3), name
-    mid_hip, mid_sh = w[[I("left_hip"), I("right_hip")]].mean(0), w[[I("left_shoulder"), I("right_shoulder")]].mean(0)
-    v = mid_sh - mid_hip
+    mid_hip = w[[IDX("left_hip"), IDX("right_hip")]].mean(0)
+    v = w[[IDX("left_shoulder"), IDX("right_shoulder")]].mean(0) - mid_hip
     assert ang["trunk_lean"][0] == pytest.approx(np.degrees(np.arccos(-v[1] / np.linalg.norm(v))), abs=1e-3)
 
 
@@ -154,7 +155,7 @@ def test_from_landmarks_min_visibility_names_and_frame_angles() -> None:
     lm[:, :, :2] = rng.uniform(0.2, 0.8, (T, 33, 2))
     lm[:, :, 2] = rng.normal(0, 0.1, (T, 33))
     lm[:, :, 3] = 0.95
-    lm[5, I("left_knee"), 3] = 0.2
+    lm[5, IDX("left_knee"), 3] = 0.2
     lm[7] = 0.0  # no detection
     seq = PoseSequence.from_landmarks(lm, 25.0, source={"width": 640, "height": 480})
     ang = joint_angles(seq)
@@ -163,7 +164,8 @@ def test_from_landmarks_min_visibility_names_and_frame_angles() -> None:
     assert np.isnan(ang["left_knee"][7]) and np.isfinite(ang["left_knee"][5])
     vis = joint_angles(seq, min_visibility=0.5, names=["left_knee", "right_knee"])
     assert list(vis) == ["left_knee", "right_knee"] and np.isnan(vis["left_knee"][5])
-    assert np.isfinite(vis["right_knee"][5]) and np.array_equal(vis["right_knee"], ang["right_knee"], equal_nan=True)
+    assert np.isfinite(vis["right_knee"][5])
+    assert np.array_equal(vis["right_knee"], ang["right_knee"], equal_nan=True)
     elbow = ang["left_elbow"][np.isfinite(ang["left_elbow"])]
     assert len(elbow) == T - 1 and np.all((elbow >= 0) & (elbow <= 180))
     one = frame_angles(seq.subject_landmarks()[3], width=640, height=480)
@@ -178,16 +180,16 @@ def test_definitions_and_label_joints() -> None:
     assert len(set(ANGLE_NAMES)) == len(ANGLE_NAMES) == 10
     assert set(ANGLE_JOINT) == set(ANGLE_NAMES)
     assert all(0 <= i < 33 for i in ANGLE_JOINT.values())
-    assert ANGLE_JOINT["left_knee"] == I("left_knee") and ANGLE_JOINT["trunk_lean"] == I("left_hip")
+    assert ANGLE_JOINT["left_knee"] == IDX("left_knee") and ANGLE_JOINT["trunk_lean"] == IDX("left_hip")
     knee = next(d for d in ANGLE_DEFS if d.name == "right_knee")
-    assert knee.indices == ((I("right_hip"),), (I("right_knee"),), (I("right_ankle"),))
+    assert knee.indices == ((IDX("right_hip"),), (IDX("right_knee"),), (IDX("right_ankle"),))
 
 
 def _kaiakol_sequence(path: Path) -> tuple[PoseSequence, np.ndarray]:
     raw = np.load(path)
     assert raw.ndim == 3 and raw.shape[1:] == (17, 3), f"unexpected layout {raw.shape} in {path}"
     lm = np.zeros((len(raw), 33, 4))  # all-zero keypoints are "missing" for from_landmarks
-    idx = [I(n) for n in KAIAKOL_17]
+    idx = [IDX(n) for n in KAIAKOL_17]
     lm[:, idx, :2] = raw[..., :2]
     lm[:, idx, 3] = raw[..., 2]
     import av

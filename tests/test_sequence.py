@@ -62,7 +62,7 @@ def test_from_landmarks_accepts_coco17() -> None:
 
 @pytest.mark.parametrize("shape", [(5, 33), (5, 32, 3), (5, 33, 6), (5, 33, 2)])
 def test_from_landmarks_rejects_bad_shapes(shape: tuple[int, ...]) -> None:
-    with pytest.raises(ValueError, match="expected|need"):
+    with pytest.raises(ValueError, match=r"expected|need"):
         PoseSequence.from_landmarks(np.ones(shape, np.float32), fps=30)
 
 

@@ -45,7 +45,8 @@ def test_fast_step_lags_briefly(fps: float) -> None:
     out = one_euro(step[:, None] + rng.normal(0.0, SIGMA, (len(t), 200)), t).mean(axis=1)
     after = t >= 1.0
     reached = t[after][np.argmax(out[after] > 0.5 + 0.9 * 0.2)] - 1.0
-    assert reached <= 0.070, f"90 % of the step took {reached * 1000:.0f} ms at {fps} fps"  # measured 40 / 33 / 17 ms: one frame
+    # measured 40 / 33 / 17 ms at 25 / 30 / 60 fps: one frame
+    assert reached <= 0.070, f"90 % of the step took {reached * 1000:.0f} ms at {fps} fps"
     assert np.all(out[t >= 1.3] > 0.68)  # and it stays there
     assert out.max() < 0.7 + 0.02  # no real overshoot
 
@@ -129,7 +130,7 @@ def test_fill_gaps_linear_exact_edges_and_long_gap() -> None:
     w = t.copy()
     w[5:12] = np.nan
     w[30:38] = np.nan
-    f2, m2 = fill_gaps(w, t)
+    _, m2 = fill_gaps(w, t)
     assert m2[5:12].all() and not m2[30:38].any()
 
 

@@ -7,7 +7,6 @@ import logging
 import os
 import sys
 
-import click
 import typer
 from rich.console import Console
 
@@ -42,15 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if os.environ.get("POSECOACH_DEBUG") else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     _register()
-    try:
-        rc = app(args=argv, standalone_mode=False)
-        code = rc if isinstance(rc, int) else 0
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.ClickException as exc:  # usage errors: click's own one-line message, exit 2
-        exc.show()
-        code = exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    try:  # standalone mode: usage errors print their own message and exit 2 via SystemExit
+        app(args=argv, prog_name="posecoach")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
         code = _fail("interrupted", 130)
     except PoseCoachError as exc:
         code = _fail(str(exc))

@@ -30,8 +30,10 @@ def bench(
     chosen = tuple(variant) if variant else benchmark.VARIANTS
     unknown = set(chosen) - set(benchmark.VARIANTS)
     if unknown:
-        raise InputError(f"unknown variant(s) {', '.join(sorted(unknown))}; choose from {', '.join(benchmark.VARIANTS)}")
-    console.print(f"[dim]measuring {len(chosen)} variant(s) on {info.width}x{info.height}, {info.num_frames} frames...[/]")
+        raise InputError(f"unknown variant(s) {', '.join(sorted(unknown))}; "
+                         f"choose from {', '.join(benchmark.VARIANTS)}")
+    console.print(f"[dim]measuring {len(chosen)} variant(s) on {info.width}x{info.height}, "
+                  f"{info.num_frames} frames...[/]")
     rows, diff = benchmark.measure(str(video), model, chosen, workers)
     console.print(benchmark.format_table(rows, diff, str(video), model))
 

@@ -97,7 +97,7 @@ def pose(
 
 
 def _summary(src: Path, seq: PoseSequence, elapsed: float, written: list[Path]) -> None:
-    out = Console(highlight=False)
+    out = Console(highlight=False, soft_wrap=True)
     if not seq.num_people:
         out.print(f"[yellow]{src}: no person found in {seq.num_frames} frame(s)[/]; wrote an empty result")
     else:

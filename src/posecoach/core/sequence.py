@@ -59,7 +59,7 @@ class PoseSequence:
             raise ValueError(f"track_ids must have one id per person ({P}), got {self.track_ids.shape}")
         if len(set(self.track_ids.tolist())) != P:
             raise ValueError(f"track ids must be unique, got {self.track_ids.tolist()}")
-        if K != self.skeleton.num_keypoints:
+        if self.skeleton.num_keypoints != K:
             raise ValueError(f"{self.skeleton.name} has {self.skeleton.num_keypoints} keypoints, arrays have {K}")
         if not np.isfinite(self.fps) or self.fps <= 0:
             raise ValueError(f"fps must be a positive number, got {self.fps}")

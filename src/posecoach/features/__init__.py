@@ -7,7 +7,9 @@ from posecoach.features.angles import (
     AngleDef,
     angle_at,
     frame_angles,
+    image_size,
     joint_angles,
 )
 
-__all__ = ["ANGLE_DEFS", "ANGLE_JOINT", "ANGLE_NAMES", "AngleDef", "angle_at", "frame_angles", "joint_angles"]
+__all__ = ["ANGLE_DEFS", "ANGLE_JOINT", "ANGLE_NAMES", "AngleDef", "angle_at", "frame_angles", "image_size",
+           "joint_angles"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import struct
@@ -14,6 +15,7 @@ import av
 import cv2
 import numpy as np
 
+from posecoach.core.quiet import quiet_native_stderr
 from posecoach.errors import InputError
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v"}
@@ -56,8 +58,6 @@ def is_video(path: str | Path) -> bool:
     return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 
-# --- orientation -----------------------------------------------------------------------------------------
-
 def orientation_from_matrix(m: Sequence[int]) -> tuple[int, bool]:
     """(clockwise degrees, mirror) that display a frame as its FFmpeg display matrix ``m`` asks.
 
@@ -70,14 +70,10 @@ def orientation_from_matrix(m: Sequence[int]) -> tuple[int, bool]:
     if not s0 or not s1:
         return 0, False
     cw = round(math.degrees(math.atan2(m[1] / s1, m[0] / s0)) / 90) % 4 * 90
-    if cw == 90:
-        return 90, m[3] > 0
-    if cw == 270:
-        return 270, m[3] < 0
-    if cw == 180:
-        if m[0] < 0 and m[4] < 0:
-            return 180, False
-        return (0, True) if m[0] < 0 else (180, True)
+    if cw in (90, 270):  # FFmpeg: transpose "clock" / "cclock", or their flipped variants
+        return cw, bool(m[3] > 0 if cw == 90 else m[3] < 0)
+    if cw == 180:  # FFmpeg: hflip if m[0] < 0, vflip if m[4] < 0; both make a plain half turn
+        return (180, False) if m[0] < 0 and m[4] < 0 else ((0, True) if m[0] < 0 else (180, True))
     return (180, True) if m[4] < 0 else (0, False)
 
 
@@ -90,26 +86,28 @@ def apply_orientation(image: np.ndarray, rotation: int, mirror: bool = False) ->
     return np.ascontiguousarray(out)
 
 
-def _frame_orientation(frame: av.VideoFrame, stream: av.video.stream.VideoStream) -> tuple[int, bool]:
-    for sd in frame.side_data:
-        if getattr(sd.type, "name", "") == "DISPLAYMATRIX" and len(bytes(sd)) >= 36:
-            return orientation_from_matrix(struct.unpack("<9i", bytes(sd)[:36]))
-    rotate = stream.metadata.get("rotate")  # legacy tag: degrees clockwise
+def _frame_orientation(frame: Any, stream: Any) -> tuple[int, bool]:
+    """Orientation from the frame's display matrix (FFmpeg copies the container's onto every frame)."""
     try:
-        return (round(float(rotate) / 90) % 4 * 90, False) if rotate else (0, False)
+        for sd in frame.side_data:
+            if getattr(sd.type, "name", "") == "DISPLAYMATRIX" and len(bytes(sd)) >= 36:
+                return orientation_from_matrix(struct.unpack("<9i", bytes(sd)[:36]))
+    except ValueError:  # side data of a type this PyAV has no enum for (e.g. EXIF from FFmpeg 8)
+        if frame.rotation:  # same matrix read in C, counter-clockwise, flips unknown
+            return round(-frame.rotation / 90) % 4 * 90, False
+    try:  # legacy tag: degrees clockwise
+        return round(float(stream.metadata.get("rotate", 0)) / 90) % 4 * 90, False
     except ValueError:
         return 0, False
 
 
-# --- validation helpers ----------------------------------------------------------------------------------
-
 def _fail(kind: str, path: Path, why: str) -> InputError:
-    return InputError(f"cannot read {kind} '{path}': {why}")
+    return InputError(f"cannot read {kind} '{path}': {why}")  # one line, for the user
 
 
 def _why(exc: BaseException) -> str:
     if isinstance(exc, av.error.InvalidDataError):
-        return "not a video or image file (FFmpeg found no valid media data in it)"
+        return "not a video or image file, or a damaged one (FFmpeg found no valid media data)"
     if isinstance(exc, PermissionError):
         return "permission denied"
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
@@ -145,18 +143,26 @@ def _video_stream(kind: str, path: Path, container: av.container.InputContainer)
     if not streams:
         only_audio = " (the file only has audio)" if container.streams.audio else ""
         raise _fail(kind, path, f"no video stream{only_audio}")
-    stream = streams[0]
-    if stream.codec_context is None:
+    cc = streams[0].codec_context
+    if cc is None:
         raise _fail(kind, path, "unsupported video codec (no decoder for it)")
-    cc = stream.codec_context
     if cc.width > MAX_SIDE or cc.height > MAX_SIDE:  # refuse before decoding anything huge
         _check_size(kind, path, cc.width, cc.height)
-    return stream
+    return streams[0]
 
 
-# --- video -----------------------------------------------------------------------------------------------
+class _Source:
+    def close(self) -> None:
+        pass
 
-class VideoReader:
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class VideoReader(_Source):
     """Stream upright RGB frames of one video; memory stays flat whatever its length."""
 
     def __init__(self, path: str | Path, *, threads: int = 0) -> None:
@@ -175,18 +181,19 @@ class VideoReader:
             self._stream_index = container.streams.video.index(stream)
             self._tb = stream.time_base
             codec = stream.codec_context.name
-            pts: list[int] = []
-            last_duration: dict[int, int] = {}
-            first = None
-            missing_pts = False
+            pts: list[int] = []  # demuxing only: no decoding past the first frame
+            first, missing_pts, top, tail = None, False, None, 0  # tail: how long the last frame shows
+            # An H.264/HEVC packet of <= 6 bytes holds no picture (e.g. a lone end-of-sequence unit that
+            # some encoders append): it decodes to nothing, so it is no frame.
+            tiny = 6 if codec in ("h264", "hevc") else 0
             try:
                 for packet in container.demux(stream):
-                    if packet.size and not packet.is_discard:
-                        if packet.pts is None:
-                            missing_pts = True
-                        else:
+                    if packet.size > tiny and not packet.is_discard:
+                        missing_pts |= packet.pts is None
+                        if packet.pts is not None:
                             pts.append(packet.pts)
-                            last_duration[packet.pts] = packet.duration or 0
+                            if top is None or packet.pts >= top:
+                                top, tail = packet.pts, packet.duration or 0
                     if first is None:
                         try:
                             first = next(iter(packet.decode()), None)
@@ -195,44 +202,33 @@ class VideoReader:
             except _AV_ERRORS:
                 self.truncated = True
             if first is None:
-                raise _fail("video", self.path, "no decodable video frame (the file is truncated or corrupt)")
+                raise _fail("video", self.path, "no decodable video frame (cut, corrupt or unsupported)")
             _check_size("video", self.path, first.width, first.height)
             self._rotation, self._mirror = _frame_orientation(first, stream)
-            rate = stream.average_rate
-            fmt = container.format.name
+            rate, fmt = stream.average_rate, container.format.name
         finally:
             container.close()
         self._seekable = bool(pts) and not missing_pts
         if self._seekable:
             self._pts = np.array(sorted(pts), dtype=np.int64)
             self._times = (self._pts - self._pts[0]) * float(self._tb)
-            tail = last_duration.get(int(self._pts[-1]), 0) * float(self._tb)
         else:  # no packet timestamps (raw streams): decode once to count the frames and time them
             self._pts = np.zeros(0, dtype=np.int64)
-            self._times, tail = self._decoded_times(float(rate) if rate else 0.0), 0.0
-        n = len(self._times)
-        span = float(self._times[-1]) if n else 0.0
+            self._times, tail = self._decoded_times(float(rate) if rate else 0.0), 0
+        n, span = len(self._times), float(self._times[-1]) if len(self._times) else 0.0
         fps = float(rate) if rate and 0 < float(rate) < 10000 else ((n - 1) / span if span > 0 else 30.0)
-        width, height = first.width, first.height
-        if self._rotation in (90, 270):
-            width, height = height, width
-        self.info = VideoInfo(str(self.path), width, height, self._rotation, fps, n,
-                              span + (tail if tail > 0 else 1.0 / fps), codec, fmt, False, self._mirror)
+        last = tail * float(self._tb) if tail > 0 else 1.0 / fps
+        size = (first.height, first.width) if self._rotation in (90, 270) else (first.width, first.height)
+        self.info = VideoInfo(str(self.path), *size, self._rotation, fps, n, span + last, codec, fmt, False,
+                              self._mirror)
 
     def _decoded_times(self, rate: float) -> np.ndarray:
-        times: list[float | None] = []
-        container = _open("video", self.path)
-        try:
-            for frame in container.decode(container.streams.video[self._stream_index]):
-                times.append(frame.time)
-        except _AV_ERRORS:
-            self.truncated = True
-        finally:
-            container.close()
+        container, times = _open("video", self.path), []
+        with contextlib.suppress(*_AV_ERRORS), container:
+            times.extend(f.time for f in container.decode(container.streams.video[self._stream_index]))
         if not times or any(t is None for t in times):
             return np.arange(len(times), dtype=np.float64) / (rate or 30.0)
-        arr = np.asarray(times, dtype=np.float64)
-        return arr - arr[0]
+        return np.asarray(times, dtype=np.float64) - times[0]
 
     @property
     def timestamps(self) -> np.ndarray:
@@ -244,13 +240,9 @@ class VideoReader:
 
     def frames(self, start: int = 0, stop: int | None = None) -> Iterator[Frame]:
         """Yield frames ``[start, stop)``; for ``start > 0`` seek to a keyframe before it and decode on."""
-        if self._closed:
-            raise ValueError(f"VideoReader for '{self.path}' is closed")
-        n = len(self)
-        stop = n if stop is None else max(0, min(stop, n))
-        if start < 0:
-            raise ValueError(f"start must be >= 0, got {start}")
-        return self._frames(start, stop)
+        if self._closed or start < 0:
+            raise ValueError(f"reader of '{self.path}' is closed" if self._closed else f"start {start} < 0")
+        return self._frames(start, len(self) if stop is None else max(0, min(stop, len(self))))
 
     def _frames(self, start: int, stop: int) -> Iterator[Frame]:
         if start >= stop:
@@ -273,13 +265,10 @@ class VideoReader:
                         continue
                 decoded = self._decode(container, stream, from_start=seek_to is None)
                 first = next(decoded, None)
-                if first is None and seek_to is None:
-                    self.truncated = True
-                    return
-                if first is None or first[0] < 0 or first[0] > start:
-                    continue  # could not place the seek point before `start`: go further back
+                if seek_to is not None and (first is None or not 0 <= first[0] <= start):
+                    continue  # the seek landed after `start` (or somewhere unknown): go further back
                 last = -1
-                for index, frame in itertools.chain([first], decoded):
+                for index, frame in itertools.chain([first] if first else [], decoded):
                     if index >= stop:
                         break
                     last = index
@@ -296,61 +285,41 @@ class VideoReader:
 
     def _decode(self, container: Any, stream: Any, *, from_start: bool) -> Iterator[tuple[int, Any]]:
         """Decoded frames with their index: the first one found by its pts, then counted on."""
-        cc = stream.codec_context
-        if self.threads == 1:
-            cc.thread_count = 1
-        else:
-            cc.thread_type = "AUTO"
-            cc.thread_count = max(0, self.threads)
+        cc = stream.codec_context  # threads=0: FFmpeg picks the count, frame + slice threading
+        cc.thread_type, cc.thread_count = ("SLICE" if self.threads == 1 else "AUTO"), max(0, self.threads)
         packets = container.demux(stream)
         index: int | None = None
-        n = len(self)
         while True:
-            try:
+            try:  # PyAV ends the demux with an empty packet that flushes the decoder
                 packet = next(packets, None)
-            except _AV_ERRORS:
-                self.truncated, packet = True, None
-            try:
-                frames = packet.decode() if packet is not None else stream.decode(None)
-            except _AV_ERRORS:
-                self.truncated = True
-                try:
+                frames = packet.decode() if packet is not None else []
+            except _AV_ERRORS:  # cut or damaged file: keep what the decoder still holds, then stop
+                self.truncated, packet, frames = True, None, []
+                with contextlib.suppress(*_AV_ERRORS):
                     frames = stream.decode(None)
-                except _AV_ERRORS:
-                    frames = []
-                packet = None
             for frame in frames:
                 if index is None:
                     found = self._index_of(frame.pts)
                     index = found if found is not None else (0 if from_start else -1)
                 else:
                     index += 1
-                if index >= n:
+                if index >= len(self):
                     return
                 yield index, frame
             if packet is None:
                 return
 
     def _index_of(self, pts: int | None) -> int | None:
-        if pts is None or not self._seekable:
-            return None
-        i = int(np.searchsorted(self._pts, pts))
-        return i if i < len(self._pts) and self._pts[i] == pts else None
+        """Index of the frame shown at ``pts``; None if unknown or ambiguous (some files repeat a pts)."""
+        n = len(self._pts)
+        i = int(np.searchsorted(self._pts, pts)) if pts is not None and self._seekable else n
+        return i if i < n and self._pts[i] == pts and (i + 1 == n or self._pts[i + 1] != pts) else None
 
     def close(self) -> None:
         self._closed = True
-        for container in list(self._live):
-            container.close()
-        self._live.clear()
+        while self._live:
+            self._live.pop().close()
 
-    def __enter__(self) -> VideoReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-# --- images ----------------------------------------------------------------------------------------------
 
 def _load_image(path: Path) -> tuple[np.ndarray, str, str]:
     _check_file("image", path)
@@ -365,16 +334,17 @@ def _load_image(path: Path) -> tuple[np.ndarray, str, str]:
             codec, fmt = stream.codec_context.name, container.format.name
         finally:
             container.close()
-    try:
-        data = np.fromfile(path, dtype=np.uint8)
-        bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)  # applies the EXIF orientation
-    except (cv2.error, OSError, ValueError):
-        bgr = None
+    bgr = None
+    with contextlib.suppress(cv2.error, OSError, ValueError), quiet_native_stderr():
+        bgr = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_COLOR)  # applies EXIF orientation
     if bgr is None:
         if probe_error is not None:
             raise _fail("image", path, _why(probe_error)) from probe_error
-        with VideoReader(path, threads=1) as reader:
-            frame = next(reader.frames(), None)
+        try:
+            with VideoReader(path, threads=1) as reader:
+                frame = next(reader.frames(), None)
+        except InputError:
+            frame = None
         if frame is None:
             raise _fail("image", path, "no decodable image data (the file is truncated or corrupt)")
         image = frame.image
@@ -389,7 +359,7 @@ def read_image(path: str | Path) -> np.ndarray:
     return _load_image(Path(path))[0]
 
 
-class ImageReader:
+class ImageReader(_Source):
     """One image seen as a one-frame video (time 0.0, fps 1.0), with the VideoReader interface."""
 
     def __init__(self, path: str | Path) -> None:
@@ -405,18 +375,8 @@ class ImageReader:
 
     def frames(self, start: int = 0, stop: int | None = None) -> Iterator[Frame]:
         if start < 0:
-            raise ValueError(f"start must be >= 0, got {start}")
-        stop = 1 if stop is None else stop
-        return iter([Frame(0, 0.0, self._image.copy())] if start <= 0 < stop else [])
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self) -> ImageReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+            raise ValueError(f"start {start} < 0")
+        return iter([Frame(0, 0.0, self._image.copy())] if start == 0 and (stop is None or stop > 0) else [])
 
 
 FrameSource = VideoReader | ImageReader
@@ -428,7 +388,7 @@ def open_frames(path: str | Path, *, threads: int = 0) -> FrameSource:
 
 
 def list_inputs(path: str | Path) -> list[Path]:
-    """A file -> [file]; a folder -> its video and image files (not recursive, hidden ones skipped), by name."""
+    """A file -> [file]; a folder -> its video and image files by name (not recursive, no hidden files)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"cannot read '{path}': no such file or folder")

@@ -18,7 +18,13 @@ from scipy.optimize import linear_sum_assignment
 from posecoach.core.sequence import PoseSequence
 from posecoach.pose.landmarker import NUM_KEYPOINTS, MediaPipeBackend
 from posecoach.pose.parallel import (
-    Segment, WorkerPool, default_workers, plan_segments, prefetch, report_progress, run_in_process,
+    Segment,
+    WorkerPool,
+    default_workers,
+    plan_segments,
+    prefetch,
+    report_progress,
+    run_in_process,
 )
 from posecoach.pose.smoothing import smooth_sequence
 from posecoach.pose.tracking import Tracker, choose_subject, pose_distance

@@ -15,40 +15,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from posecoach.core.quiet import quiet_native_stderr
 from posecoach.pose import models
 
 log = logging.getLogger(__name__)
 NUM_KEYPOINTS = 33
-
-
-@contextlib.contextmanager
-def quiet_native_stderr() -> Iterator[None]:
-    """Send what native code writes to stderr (MediaPipe/TFLite start-up logs) to the debug log instead."""
-    try:
-        fd = os.dup(2)
-    except OSError:  # no stderr at all
-        yield
-        return
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(fd, 2)
-            os.close(fd)
-            sink.seek(0)
-            text = sink.read().decode(errors="replace").strip()
-            if text:
-                log.debug("native log:\n%s", text)
 
 
 @dataclass
@@ -162,7 +139,7 @@ class MediaPipeBackend:
             return self._tracker.detect(mp_image)
         if time_s is None:
             raise ValueError("VIDEO mode needs the frame's time")
-        ms = int(round(time_s * 1000.0))
+        ms = round(time_s * 1000.0)
         ms = max(ms, self._last_ms + 1)  # Tasks needs strictly increasing timestamps
         self._last_ms = ms
         self._maybe_rescan(mp_image, time_s)
@@ -197,7 +174,11 @@ class MediaPipeBackend:
         self._last_scan = time_s
         if self._scanner is None:
             self._scanner = self._create(self.max_people, video=False)
-        found = max(1, len(self._scanner.detect(mp_image).pose_landmarks))
+            with quiet_native_stderr():  # first inference logs from native code
+                found = len(self._scanner.detect(mp_image).pose_landmarks)
+        else:
+            found = len(self._scanner.detect(mp_image).pose_landmarks)
+        found = max(1, found)
         if found > self._num_poses or self._tracker is None:
             self._set_num_poses(found)
         elif found < self._num_poses:

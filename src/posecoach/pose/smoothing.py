@@ -46,7 +46,7 @@ class OneEuroFilter:
     def __init__(self, min_cutoff: float = DEFAULT_MIN_CUTOFF, beta: float = DEFAULT_BETA,
                  d_cutoff: float = DEFAULT_D_CUTOFF) -> None:
         if min_cutoff <= 0 or d_cutoff <= 0 or beta < 0:
-            raise ValueError(f"need min_cutoff, d_cutoff > 0 and beta >= 0; got {min_cutoff}, {d_cutoff}, {beta}")
+            raise ValueError(f"need min_cutoff, d_cutoff > 0, beta >= 0: {min_cutoff}, {d_cutoff}, {beta}")
         self.min_cutoff = float(min_cutoff)
         self.beta = float(beta)
         self.d_cutoff = float(d_cutoff)
@@ -54,10 +54,8 @@ class OneEuroFilter:
 
     def reset(self) -> None:
         """Forget all state: the next call returns its input unchanged."""
-        self._x: np.ndarray | None = None  # last filtered value, NaN where the element has no state
-        self._raw: np.ndarray | None = None  # last input value
-        self._dx: np.ndarray | None = None  # last filtered speed (units/s)
-        self._t: float | None = None
+        # (time, last filtered value [NaN where an element has no state], last input, last filtered speed)
+        self._state: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def params(self) -> dict[str, float]:
@@ -66,37 +64,38 @@ class OneEuroFilter:
     def __call__(self, t: float, x: np.ndarray) -> np.ndarray:
         """Filter the sample ``x`` taken at time ``t`` seconds (strictly after the previous one)."""
         x = np.asarray(x, dtype=np.float64)
-        if self._t is None or self._x is None or self._raw is None or self._dx is None or self._x.shape != x.shape:
-            self._x, self._raw, self._dx, self._t = x.copy(), x.copy(), np.zeros_like(x), float(t)
+        if self._state is None or self._state[1].shape != x.shape:
+            self._state = (float(t), x.copy(), x.copy(), np.zeros_like(x))
             return x.copy()
-        dt = float(t) - self._t
+        t_prev, x_prev, raw_prev, dx_prev = self._state
+        dt = float(t) - t_prev
         if not dt > 0:
-            raise ValueError(f"timestamps must increase: got {t} after {self._t}")
-        fresh = np.isnan(self._x)
-        dx = (x - self._raw) / dt  # speed of the raw signal, as in the authors' reference code
-        edx = self._dx + _alpha(self.d_cutoff, dt) * (dx - self._dx)
+            raise ValueError(f"timestamps must increase: got {t} after {t_prev}")
+        fresh = np.isnan(x_prev)
+        dx = (x - raw_prev) / dt  # speed of the raw signal, as in the authors' reference code
+        edx = dx_prev + _alpha(self.d_cutoff, dt) * (dx - dx_prev)
         a = _alpha(self.min_cutoff + self.beta * np.abs(edx), dt)
-        out = self._x + a * (x - self._x)
+        out = x_prev + a * (x - x_prev)
         if fresh.any():  # (re)starting elements take the sample as it is, with zero speed
             out[fresh] = x[fresh]
             edx[fresh] = 0.0
         missing = np.isnan(x)
         if missing.any():  # NaN in, NaN out; the element's state is dropped
             edx[missing] = 0.0
-        self._x, self._raw, self._dx, self._t = out, x.copy(), edx, float(t)
+        self._state = (float(t), out, x.copy(), edx)
         return out.copy()
 
 
 def one_euro(values: np.ndarray, timestamps: np.ndarray, **params: float) -> np.ndarray:
     """One Euro filter over axis 0 of ``(T, ...)`` values: the same as streaming them frame by frame."""
     values = np.asarray(values)
-    timestamps = np.asarray(timestamps, dtype=np.float64)
-    if values.shape[:1] != timestamps.shape:
-        raise ValueError(f"need one timestamp per frame: values {values.shape}, timestamps {timestamps.shape}.")
+    ts = np.asarray(timestamps, dtype=np.float64)
+    if values.shape[:1] != ts.shape:
+        raise ValueError(f"need one timestamp per frame: values {values.shape}, timestamps {ts.shape}")
     filt = OneEuroFilter(**params)
     out = np.empty(values.shape, dtype=np.float64)
-    for i in range(len(timestamps)):
-        out[i] = filt(timestamps[i], values[i])
+    for i in range(len(ts)):
+        out[i] = filt(ts[i], values[i])
     return out
 
 
