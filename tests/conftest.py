@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
+
+
+def _data_dir() -> Path:
+    """../shared/data beside the checkout, or $POSECOACH_DATA, or the machine's /work/shared/data."""
+    candidates = [os.environ.get("POSECOACH_DATA"), REPO.parent / "shared" / "data", "/work/shared/data"]
+    for c in candidates:
+        if c and Path(c).is_dir():
+            return Path(c)
+    return REPO.parent / "shared" / "data"
+
+
+DATA = _data_dir()
 
 
 def data_file(relative: str) -> Path:

@@ -10,8 +10,8 @@ import pytest
 from posecoach.core.sequence import PoseSequence
 from posecoach.core.skeleton import BLAZEPOSE_33
 from posecoach.features import ANGLE_DEFS, ANGLE_JOINT, ANGLE_NAMES, angle_at, frame_angles, joint_angles
+from tests.conftest import DATA
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SQUATS = DATA / "form" / "kaiakol" / "data" / "squat"
 # The kaiakol .npy files hold 17 of MediaPipe's 33 landmarks as (x, y, visibility), in this order
 # (kaiakol/computervision pose.py, Pose.PART_NAMES).

@@ -28,8 +28,8 @@ from posecoach.io import (
     orientation_from_matrix,
     read_image,
 )
+from tests.conftest import DATA
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 W, H = 64, 48
 
 
