@@ -79,8 +79,8 @@ def _posecoach(video: str, model: str, out_dir: Path, overlay: bool, workers: in
     t0 = time.perf_counter()
     with PoseEngine(model, workers=workers) as engine:
         seq = engine.process(video)
-    if overlay:
-        render_overlay(video, seq, out_dir / "posecoach.mp4", workers=workers)
+        if overlay:
+            render_overlay(video, seq, out_dir / "posecoach.mp4", workers=workers, pool=engine.pool())
     elapsed = time.perf_counter() - t0
     raw = seq.raw_landmarks if seq.raw_landmarks is not None else seq.landmarks
     subject = seq.subject_index

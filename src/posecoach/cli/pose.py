@@ -85,7 +85,7 @@ def pose(
                             bar.update(task, completed=done, total=total, rate=f"{fps:5.1f} frames/s")
 
                         written.append(render_overlay(src, seq, overlay, workers=workers, show_angles=angles,
-                                                      progress=update2))
+                                                      progress=update2, pool=engine.pool()))
             for opt, suffix, write in ((json_out, ".json", seq.to_json), (npz_out, ".npz", seq.save)):
                 target = _target(opt, src, many, suffix)
                 if target is not None:

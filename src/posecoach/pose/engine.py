@@ -213,6 +213,12 @@ class PoseEngine:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def pool(self) -> WorkerPool:
+        """The engine's worker processes (started on first use; other parallel stages may share them)."""
+        if self._pool is None:
+            self._pool = WorkerPool(self.workers)
+        return self._pool
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
@@ -244,9 +250,7 @@ class PoseEngine:
                 progress(min(total, round(done * total / max(counted, 1))), total)
 
         if len(segments) > 1:
-            if self._pool is None:
-                self._pool = WorkerPool(self.workers)
-            results = self._pool.run(pose_segment, jobs, progress=tick)
+            results = self.pool().run(pose_segment, jobs, progress=tick)
         else:
             results = run_in_process(pose_segment, jobs, progress=tick)
         lm, wd, ids = stitch(results, [s.start for s in segments], aspect)

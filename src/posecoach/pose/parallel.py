@@ -16,8 +16,11 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from posecoach.errors import PoseCoachError
 
 T = TypeVar("T")
 _counter: Any = None  # the shared progress counter, set in each worker process by `_init_worker`
@@ -133,8 +136,14 @@ class WorkerPool:
                 if progress is not None:
                     progress(int(self._counter.value))
                 for f in done:
-                    if f.exception() is not None:
-                        raise f.exception()  # type: ignore[misc]
+                    exc = f.exception()
+                    if isinstance(exc, BrokenProcessPool):
+                        raise PoseCoachError(
+                            "PoseCoach's worker processes could not start or died; in a script, put the calling "
+                            "code under `if __name__ == \"__main__\":` (they are spawned), or use workers=1"
+                        ) from exc
+                    if exc is not None:
+                        raise exc
             return [f.result() for f in futures]
         except BaseException:
             for f in futures:
