@@ -93,3 +93,28 @@ def test_stitch_matches_tracks_across_the_boundary() -> None:
     lm, _, ids = stitch([first, second], [0, 20], aspect=1.0)
     assert lm.shape == (30, 2, 33, 5) and ids.tolist() == [0, 1]
     np.testing.assert_array_equal(lm[25], people)
+
+
+SLOW_CLIPS = [
+    "misc_exercise_clips/rjsong/squat2.mp4",  # 720p front view, 43 s
+    "falls/phone_falls/videos/Fall01.mp4",  # portrait phone clip
+    "misc_exercise_clips/wissem/squat.mp4",  # 60 fps
+    "reps/workouttracker/videos/push-ups/push-up_1.mp4",  # floor exercise
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("clip", SLOW_CLIPS)
+def test_real_clips_end_to_end(clip: str) -> None:
+    path = data_file(clip)
+    with VideoReader(path) as reader:
+        n, info = len(reader), reader.info
+    with PoseEngine("full") as engine:
+        seq = engine.process(path)
+    assert seq.num_frames == n
+    assert np.all(np.diff(seq.timestamps) > 0)
+    assert seq.fps == pytest.approx(info.fps)
+    assert seq.detection_rate() >= 0.9, f"subject found in {seq.detection_rate():.0%} of frames"
+    lm = seq.subject_landmarks()
+    inside = np.nanmean((lm[..., 0] > -0.05) & (lm[..., 0] < 1.05) & (lm[..., 1] > -0.05) & (lm[..., 1] < 1.05))
+    assert inside > 0.9

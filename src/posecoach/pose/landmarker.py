@@ -6,7 +6,7 @@ are separate so each can be understood and tested alone.
 Speed: in VIDEO mode MediaPipe tracks people from frame to frame and only runs its person detector while
 it tracks fewer people than ``num_poses``. Asking for several people therefore runs the detector on every
 frame when only one person is in view (28 instead of 17 ms per 720p frame here). `MediaPipeBackend` keeps
-``num_poses`` equal to the number of people actually in view: every ``scan_interval`` seconds it looks for
+``num_poses`` equal to the number of people actually in view: every ``scan_interval`` seconds (default 2) it looks for
 up to ``max_people`` people with a separate IMAGE-mode landmarker, and re-creates the tracking landmarker
 when that number changes (more people: at once; fewer: after two scans agree).
 """
@@ -60,7 +60,7 @@ class MediaPipeBackend:
         min_detection_confidence: float = 0.5,
         min_presence_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
-        scan_interval: float = 1.0,
+        scan_interval: float = 2.0,
         verify_model: bool = True,
     ) -> None:
         if max_people < 1:
