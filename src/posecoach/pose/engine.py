@@ -20,10 +20,10 @@ from posecoach.pose.landmarker import NUM_KEYPOINTS, MediaPipeBackend
 from posecoach.pose.parallel import (
     Segment,
     WorkerPool,
+    counted,
     default_workers,
     plan_segments,
     prefetch,
-    report_progress,
     run_in_process,
 )
 from posecoach.pose.smoothing import smooth_sequence
@@ -51,7 +51,6 @@ class SegmentResult:
     landmarks: np.ndarray  # (n, P, 33, 5)
     world: np.ndarray  # (n, P, 33, 3)
     track_ids: np.ndarray  # (P,)
-    truncated: bool = False
 
 
 _backends: dict[BackendOptions, MediaPipeBackend] = {}
@@ -96,17 +95,11 @@ def pose_segment(path: str, seg: Segment, opts: BackendOptions, aspect: float) -
     tracker = Tracker(aspect=aspect)
     rows = []
     with VideoReader(path, threads=1) as reader:
-        done = 0
-        for frame in prefetch(reader.frames(seg.warmup_start, seg.stop)):
+        for frame in counted(prefetch(reader.frames(seg.warmup_start, seg.stop))):
             poses = backend(frame.image, frame.time)
             rows.append((tracker.update(frame.time, poses.landmarks), poses.landmarks, poses.world))
-            done += 1
-            if done % 8 == 0:
-                report_progress(8)
-        report_progress(done % 8)
-        truncated = bool(getattr(reader, "truncated", False))
     lm, wd, ids = densify(rows)
-    return SegmentResult(seg.warmup_start, lm, wd, ids, truncated)
+    return SegmentResult(seg.warmup_start, lm, wd, ids)
 
 
 def _match_tracks(prev_lm: np.ndarray, next_lm: np.ndarray, aspect: float, max_distance: float) -> dict[int, int]:
@@ -133,7 +126,7 @@ def stitch(segments: list[SegmentResult], starts: list[int], aspect: float,
     """
     glm: list[np.ndarray] = []  # per segment, columns in global id order
     gwd: list[np.ndarray] = []
-    global_ids: list[int] = []
+    P = 0  # global tracks so far; global ids are 0..P-1
     prev: SegmentResult | None = None
     prev_cols: list[int] = []  # global column of each of prev's local columns
     for seg, start in zip(segments, starts, strict=True):
@@ -146,17 +139,16 @@ def stitch(segments: list[SegmentResult], starts: list[int], aspect: float,
         cols = []
         for b in range(len(seg.track_ids)):
             if b not in mapping:
-                mapping[b] = len(global_ids)
-                global_ids.append(len(global_ids))
+                mapping[b] = P
+                P += 1
             cols.append(mapping[b])
-        body_lm = np.full((len(seg.landmarks) - skip, len(global_ids), NUM_KEYPOINTS, 5), np.nan, np.float32)
-        body_wd = np.full((len(seg.landmarks) - skip, len(global_ids), NUM_KEYPOINTS, 3), np.nan, np.float32)
+        body_lm = np.full((len(seg.landmarks) - skip, P, NUM_KEYPOINTS, 5), np.nan, np.float32)
+        body_wd = np.full((len(seg.landmarks) - skip, P, NUM_KEYPOINTS, 3), np.nan, np.float32)
         body_lm[:, cols] = seg.landmarks[skip:]
         body_wd[:, cols] = seg.world[skip:]
         glm.append(body_lm)
         gwd.append(body_wd)
         prev, prev_cols = seg, cols
-    P = len(global_ids)
     lm = np.concatenate([_pad_people(a, P) for a in glm]) if glm else np.zeros((0, 0, NUM_KEYPOINTS, 5), np.float32)
     wd = np.concatenate([_pad_people(a, P) for a in gwd]) if gwd else np.zeros((0, 0, NUM_KEYPOINTS, 3), np.float32)
     return lm, wd, np.arange(P, dtype=np.int64)

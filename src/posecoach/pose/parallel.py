@@ -102,6 +102,21 @@ def report_progress(frames: int) -> None:
             _local[1](_local[0])
 
 
+def counted(items: Iterable[T], every: int = 8) -> Iterator[T]:
+    """Yield ``items``, adding them to the progress counter ``every`` at a time (and the rest at the end)."""
+    pending = 0
+    try:
+        for item in items:
+            yield item
+            pending += 1
+            if pending == every:
+                report_progress(pending)
+                pending = 0
+    finally:
+        if pending:
+            report_progress(pending)
+
+
 def _init_worker(counter: Any) -> None:
     global _counter
     _counter = counter

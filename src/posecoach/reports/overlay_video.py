@@ -17,10 +17,10 @@ from posecoach.core.sequence import PoseSequence
 from posecoach.pose.parallel import (
     Segment,
     WorkerPool,
+    counted,
     default_workers,
     plan_segments,
     prefetch,
-    report_progress,
     run_in_process,
 )
 from posecoach.reports.overlay import OverlayRenderer
@@ -35,25 +35,16 @@ def render_segment(video: str, seq: PoseSequence, seg: Segment, out: str, show_a
     from posecoach.io import VideoReader, VideoWriter
 
     renderer = OverlayRenderer(show_angles=show_angles)
-    written = 0
+    # The writer starts each part at time 0; `concat_videos` places the parts one after another.
     with VideoReader(video, threads=1) as reader, VideoWriter(out, seq.fps, preset=OVERLAY_PRESET) as writer:
-        for frame in prefetch(reader.frames(seg.start, seg.stop)):
+        for frame in counted(prefetch(reader.frames(seg.start, seg.stop))):
             i = frame.index - seg.start
             if i >= seq.num_frames:
                 break
             info = f"frame {frame.index}  t={frame.time:.2f}s"
             image = renderer.draw(frame.image, seq.landmarks[i], seq.track_ids.tolist(), seq.subject, info=info)
-            writer.write(image, time=frame.time - seg_time0(seq))
-            written += 1
-            if written % 8 == 0:
-                report_progress(8)
-        report_progress(written % 8)
-    return written
-
-
-def seg_time0(seq: PoseSequence) -> float:
-    """Segments are written with times relative to their own first frame; concatenation re-bases them."""
-    return float(seq.timestamps[0]) if seq.num_frames else 0.0
+            writer.write(image, time=frame.time)
+        return writer.frames_written
 
 
 def render_overlay(video: str | Path, seq: PoseSequence, out: str | Path, *, workers: int | None = None,
