@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,18 @@ def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console, transient=True,
                     disable=not console.is_terminal)
+
+
+def _stage(bar: Progress, description: str, total: int | None = None) -> Callable[[int, int], None]:
+    """A new bar on ``bar`` and the ``progress(done, total)`` callback that advances it with a frames/s rate."""
+    task = bar.add_task(description, total=total, rate="")
+    t0 = time.perf_counter()
+
+    def update(done: int, total: int) -> None:
+        fps = done / max(time.perf_counter() - t0, 1e-6)
+        bar.update(task, completed=done, total=total, rate=f"{fps:5.1f} frames/s")
+
+    return update
 
 
 def _target(option: Path | None, src: Path, many: bool, suffix: str) -> Path | None:
@@ -64,28 +77,16 @@ def pose(
                 raise InputError(f"{src} is an image: give the overlay an image name (.png or .jpg), not {overlay}")
             started = time.perf_counter()
             with _progress() as bar:
-                task = bar.add_task(f"poses  {src.name}", total=None, rate="")
-
-                def update(done: int, total: int, task: int = task, t0: float = started) -> None:
-                    fps = done / max(time.perf_counter() - t0, 1e-6)
-                    bar.update(task, completed=done, total=total, rate=f"{fps:5.1f} frames/s")
-
-                seq = engine.process(src, progress=update)
+                seq = engine.process(src, progress=_stage(bar, f"poses  {src.name}"))
                 elapsed = time.perf_counter() - started
                 written: list[Path] = []
                 if overlay is not None and seq.num_frames:
                     if image_input:
                         written.append(render_image(read_image(src), seq, overlay, show_angles=angles))
                     else:
-                        t1 = time.perf_counter()
-                        task2 = bar.add_task(f"overlay {src.name}", total=seq.num_frames, rate="")
-
-                        def update2(done: int, total: int, task: int = task2, t0: float = t1) -> None:
-                            fps = done / max(time.perf_counter() - t0, 1e-6)
-                            bar.update(task, completed=done, total=total, rate=f"{fps:5.1f} frames/s")
-
+                        update = _stage(bar, f"overlay {src.name}", seq.num_frames)
                         written.append(render_overlay(src, seq, overlay, workers=workers, show_angles=angles,
-                                                      progress=update2, pool=engine.pool()))
+                                                      progress=update, pool=engine.pool()))
             for opt, suffix, write in ((json_out, ".json", seq.to_json), (npz_out, ".npz", seq.save)):
                 target = _target(opt, src, many, suffix)
                 if target is not None:
