@@ -9,4 +9,11 @@ from posecoach.core.skeleton import BLAZEPOSE_33, COCO_17, Skeleton
 
 __version__ = "0.1.0"
 
-__all__ = ["BLAZEPOSE_33", "COCO_17", "PoseSequence", "Skeleton", "__version__"]
+__all__ = ["BLAZEPOSE_33", "COCO_17", "PoseSequence", "Skeleton", "__version__", "analyze"]
+
+
+def analyze(path_or_sequence, exercise=None, **options):  # type: ignore[no-untyped-def]
+    """Analyse an exercise video or pose sequence; see `posecoach.analysis.pipeline.analyze`."""
+    from posecoach.analysis.pipeline import analyze as _analyze
+
+    return _analyze(path_or_sequence, exercise, **options)

@@ -155,12 +155,15 @@ class OverlayRenderer:
         subject: int | None = None,
         *,
         info: str | None = None,
+        bone_colors: Mapping[tuple[int, int], RGB] | None = None,
     ) -> np.ndarray:
         """Draw ``people`` ``(P, K, 5)`` (normalised x, y, z, visibility, presence) onto ``image``.
 
         ``image`` is HxWx3 uint8 RGB, drawn in place when writable and C-contiguous (else a copy is drawn),
         and returned. ``track_ids`` has one id per person; ``info`` goes in the top-left corner.
         With ``subject=None`` everybody is drawn in full colour and no angles are drawn.
+        ``bone_colors``: ``{(a, b): colour}`` for bones (keypoint index pairs, either order) of the subject (of
+        everybody when ``subject=None``) drawn in that colour, thicker and on top of the other bones.
         """
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"image must be an HxWx3 uint8 array, got {image.shape} {image.dtype}")
@@ -178,7 +181,7 @@ class OverlayRenderer:
         info_box = self._info_box(info, sz) if info else None
         taken = [info_box[0]] if info_box else []
         for p in sorted(range(len(ids)), key=lambda p: ids[p] == subject):  # subject last, on top
-            self._draw_person(image, people[p], ids[p], subject, sz, taken)
+            self._draw_person(image, people[p], ids[p], subject, sz, taken, bone_colors)
         if info_box:
             (x0, y0, x1, y1), org = info_box
             _shade(image, x0, y0, x1, y1)
@@ -193,7 +196,7 @@ class OverlayRenderer:
 
     def _draw_person(
         self, img: np.ndarray, kp: np.ndarray, tid: int, subject: int | None, sz: _Sizes,
-        taken: list[tuple[int, ...]],
+        taken: list[tuple[int, ...]], bone_colors: Mapping[tuple[int, int], RGB] | None = None,
     ) -> None:
         h, w = img.shape[:2]
         ok = np.isfinite(kp[:, :2]).all(axis=1)
@@ -210,9 +213,17 @@ class OverlayRenderer:
         cols = self.COLORS if is_subject or subject is None else self._dim_colors
         t, r = sz[0], sz[1]
         thin = max(1, (t + 1) // 2)
+        marked = bone_colors if bone_colors and (is_subject or subject is None) else {}
+        on_top = []
         for a, b, side, minor in self._edges:
             if okl[a] and okl[b]:
+                colour = (marked.get((a, b)) or marked.get((b, a))) if marked else None
+                if colour is not None:
+                    on_top.append((a, b, colour, 2 * (thin if minor else t) + 1))
+                    continue
                 cv2.line(img, fixed[a], fixed[b], cols[side], thin if minor else t, cv2.LINE_AA, _SHIFT)
+        for a, b, colour, thick in on_top:
+            cv2.line(img, fixed[a], fixed[b], colour, thick, cv2.LINE_AA, _SHIFT)
         for i, good in enumerate(okl):
             if good:
                 rad = (max(1, r - 1) if self._kp_minor[i] else r) * _ONE

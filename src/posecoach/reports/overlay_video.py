@@ -2,12 +2,13 @@
 
 Each worker decodes its frame range on a background thread, draws with `OverlayRenderer` and encodes its
 own H.264 part; the parts are then joined without re-encoding. The output appears only when complete.
+A `FrameDecorator` adds per-frame extras (highlighted bones, panels) to every frame.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -23,14 +24,29 @@ from posecoach.pose.parallel import (
     prefetch,
     run_in_process,
 )
-from posecoach.reports.overlay import OverlayRenderer
+from posecoach.reports.overlay import RGB, OverlayRenderer
 
 #: x264 preset for overlays: "superfast" encodes ~1.7x faster than "veryfast" for ~2x the bytes (measured
 #: on 720p: 7.9 vs 13.1 ms per frame); overlays are previews, so speed wins.
 OVERLAY_PRESET = "superfast"
 
 
-def render_segment(video: str, seq: PoseSequence, seg: Segment, out: str, show_angles: bool) -> int:
+class FrameDecorator:
+    """Per-frame extras for `render_overlay`: subclass and override. Instances travel to the worker processes,
+    so they must pickle (plain data, no open files). ``frame_index`` is the frame's index in the whole video.
+    """
+
+    def bone_colors(self, frame_index: int) -> Mapping[tuple[int, int], RGB] | None:
+        """Subject bones ``{(a, b): colour}`` to draw highlighted in this frame (`OverlayRenderer.draw`)."""
+        return None
+
+    def __call__(self, image: np.ndarray, frame_index: int, renderer: OverlayRenderer) -> np.ndarray:
+        """Draw extra things onto ``image`` (after the skeleton) and return it."""
+        return image
+
+
+def render_segment(video: str, seq: PoseSequence, seg: Segment, out: str, show_angles: bool,
+                   decorator: FrameDecorator | None = None) -> int:
     """Draw frames ``[seg.start, seg.stop)`` of ``video`` with ``seq`` (already sliced to them) into ``out``."""
     from posecoach.io import VideoReader, VideoWriter
 
@@ -42,17 +58,23 @@ def render_segment(video: str, seq: PoseSequence, seg: Segment, out: str, show_a
             if i >= seq.num_frames:
                 break
             info = f"frame {frame.index}  t={frame.time:.2f}s"
-            image = renderer.draw(frame.image, seq.landmarks[i], seq.track_ids.tolist(), seq.subject, info=info)
+            bones = decorator.bone_colors(frame.index) if decorator is not None else None
+            image = renderer.draw(frame.image, seq.landmarks[i], seq.track_ids.tolist(), seq.subject, info=info,
+                                  bone_colors=bones)
+            if decorator is not None:
+                image = decorator(image, frame.index, renderer)
             writer.write(image, time=frame.time)
         return writer.frames_written
 
 
 def render_overlay(video: str | Path, seq: PoseSequence, out: str | Path, *, workers: int | None = None,
                    show_angles: bool = True, min_segment_frames: int = 300,
-                   progress: Callable[[int, int], None] | None = None, pool: WorkerPool | None = None) -> Path:
+                   progress: Callable[[int, int], None] | None = None, pool: WorkerPool | None = None,
+                   decorator: FrameDecorator | None = None) -> Path:
     """Write ``out`` (mp4): ``video`` with the skeletons of ``seq`` drawn on every frame.
 
     ``pool``: worker processes to reuse (e.g. `PoseEngine.pool()`), saving their start-up time.
+    ``decorator``: per-frame extras drawn after the skeleton (see `FrameDecorator`).
     """
     from posecoach.io import concat_videos
 
@@ -66,7 +88,7 @@ def render_overlay(video: str | Path, seq: PoseSequence, out: str | Path, *, wor
 
     with tempfile.TemporaryDirectory(prefix=".posecoach-render-", dir=out.parent) as tmp:
         parts = [Path(tmp) / f"part{s.index:03d}.mp4" for s in segments]
-        jobs = [(str(video), seq.frames(s.start, s.stop), s, str(p), show_angles) for s, p in
+        jobs = [(str(video), seq.frames(s.start, s.stop), s, str(p), show_angles, decorator) for s, p in
                 zip(segments, parts, strict=True)]
         if len(jobs) > 1 and pool is not None:
             pool.run(render_segment, jobs, progress=tick)

@@ -1,0 +1,125 @@
+"""What an exercise definition holds (validated with pydantic): counting signals, phases, recognition profile, rules.
+
+Definitions live as TOML files in ``catalogue/``, one per exercise; adding an exercise means adding a file.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from posecoach.features.signals import SIGNAL_NAMES
+
+View = Literal["front", "side", "diagonal"]
+VIEWS: tuple[View, ...] = ("front", "diagonal", "side")
+
+
+def _known_signal(name: str) -> str:
+    if name not in SIGNAL_NAMES:
+        raise ValueError(f"unknown signal {name!r}; known: {', '.join(SIGNAL_NAMES)}")
+    return name
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CountSignal(_Strict):
+    """A driving signal: repetitions are cycles of it away from ``rest`` and back."""
+
+    signal: str
+    rest: Literal["high", "low"]
+    min_rom: float | None = Field(None, gt=0, description="smallest range of a full repetition, signal units")
+
+    _check = field_validator("signal")(_known_signal)
+
+
+class Phases(_Strict):
+    """Plain names of a repetition's parts, for cues and reports."""
+
+    rest: str = "start position"
+    away: str = "lowering"
+    turn: str = "bottom"
+    back: str = "rising"
+
+
+class Range(_Strict):
+    """A typical value range of a signal while the exercise is done (median over the active frames)."""
+
+    signal: str
+    low: float = float("-inf")
+    high: float = float("inf")
+
+    _check = field_validator("signal")(_known_signal)
+
+
+class Profile(_Strict):
+    """How to recognise the exercise: posture ranges, signals that move (min range), signals that stay still."""
+
+    posture: list[Range] = []
+    moving: dict[str, float] = {}
+    still: dict[str, float] = {}
+
+    @field_validator("moving", "still")
+    @classmethod
+    def _signals(cls, v: dict[str, float]) -> dict[str, float]:
+        for name in v:
+            _known_signal(name)
+        return v
+
+
+class Rule(_Strict):
+    """A form rule: a signal aggregated over a window of each repetition, broken when beyond ``limit``.
+
+    ``window``: ``turn`` (around the turning point), ``rep`` (the whole repetition), ``start`` (the rest position
+    the repetition begins from). ``relative``: compare with the value at the repetition's start. The rule is
+    broken when the aggregate is ``above`` / ``below`` the limit; it is judged only from ``views``.
+    """
+
+    id: str
+    title: str
+    cue: str
+    signal: str
+    window: Literal["turn", "rep", "start"] = "rep"
+    aggregate: Literal["min", "max", "mean", "range"] = "max"
+    broken_when: Literal["above", "below"]
+    limit: float
+    relative: bool = False
+    severity: Literal["info", "warning", "error"] = "warning"
+    views: list[View] = list(VIEWS)
+    joints: list[str] = Field(default_factory=list, description="keypoint stems drawn red while broken, e.g. knee")
+
+    _check = field_validator("signal")(_known_signal)
+
+
+class Exercise(_Strict):
+    """One catalogue entry."""
+
+    name: str
+    title: str
+    kind: Literal["reps", "hold"] = "reps"
+    aliases: list[str] = []
+    description: str = ""
+    count: list[CountSignal] = []
+    phases: Phases = Phases()
+    profile: Profile = Profile()
+    hold: list[Range] = Field(default_factory=list, description="posture ranges that define the hold (holds)")
+    rules: list[Rule] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Exercise:
+        if self.kind == "reps" and not self.count:
+            raise ValueError(f"{self.name}: a repetition exercise needs at least one [[count]] signal")
+        if self.kind == "hold" and not self.hold:
+            raise ValueError(f"{self.name}: a hold needs [[hold]] posture ranges")
+        ids = [r.id for r in self.rules]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"{self.name}: rule ids repeat")
+        return self
+
+    def counting_channels(self) -> list:
+        """The `ChannelSpec`s that count this exercise's repetitions."""
+        from posecoach.analysis.reps import ChannelSpec
+
+        return [ChannelSpec(c.signal, 1 if c.rest == "high" else -1, c.min_rom) for c in self.count]

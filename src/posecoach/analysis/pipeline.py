@@ -1,0 +1,181 @@
+"""`analyze`: a video (or pose sequence) in, an `AnalysisReport` out.
+
+signals -> recognition (unless the exercise is given) -> repetitions (or the hold) -> form rules per rep ->
+report. `analyze_sequence` is pure; `analyze` adds the edge: estimating poses when given a video file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from posecoach.analysis.exercises import Exercise, catalogue, get_exercise
+from posecoach.analysis.form import Judgement, judge_reps, judge_span
+from posecoach.analysis.holds import measure_hold
+from posecoach.analysis.recognition import OTHER, recognise
+from posecoach.analysis.reps import RepResult, count_signals
+from posecoach.core.sequence import PoseSequence
+from posecoach.features.signals import SIGNAL_UNITS, sequence_signals
+from posecoach.features.view import view_of
+from posecoach.reports.analysis_report import (
+    AnalysisReport,
+    Candidate,
+    ExerciseInfo,
+    FormError,
+    Hold,
+    InputInfo,
+    ModelInfo,
+    RepItem,
+    Reps,
+    RuleSummary,
+)
+
+ProgressFn = Callable[[int, int], None]
+
+
+def _errors(j: Judgement) -> list[FormError]:
+    return [FormError(rule=f.rule.id, title=f.rule.title, severity=f.rule.severity, cue=f.rule.cue,
+                      value=round(f.value, 3), limit=f.rule.limit, frames=list(f.frames), joints=f.rule.joints)
+            for f in j.errors]
+
+
+def _rule_summaries(ex: Exercise | None, judgements: list[Judgement]) -> list[RuleSummary]:
+    if ex is None:
+        return []
+    out = []
+    for i, rule in enumerate(ex.rules):
+        found = [j.findings[i] for j in judgements]
+        judged = [f for f in found if f.status != "not_measurable"]
+        reason = None if judged or not found else found[0].reason
+        if not found:
+            reason = "no repetition or hold to judge"
+        broken = [j.rep.index if j.rep else 0 for j, f in zip(judgements, found, strict=True) if f.broken]
+        out.append(RuleSummary(id=rule.id, title=rule.title, severity=rule.severity,
+                               status="judged" if judged else "not_measurable", reason=reason, reps_broken=broken))
+    return out
+
+
+def _summary(ex_title: str, reps: Reps, hold: Hold | None, rules: list[RuleSummary], ex: Exercise | None,
+             view: str) -> list[str]:
+    lines = []
+    if hold is not None:
+        lines.append(f"{ex_title}: held for {hold.seconds:.1f} s ({view} view).")
+    else:
+        lines.append(f"{ex_title}: {reps.count} repetition{'s' if reps.count != 1 else ''} ({view} view).")
+    order = {"error": 0, "warning": 1, "info": 2}
+    cues = {r.id: r.cue for r in ex.rules} if ex else {}
+    for r in sorted(rules, key=lambda r: order[r.severity]):
+        if r.reps_broken:
+            where = "the hold" if hold is not None else "rep " + ", ".join(map(str, r.reps_broken))
+            lines.append(f"{r.title} ({r.severity}) in {where}: {cues.get(r.id, '')}")
+    for r in rules:
+        if r.status == "not_measurable":
+            lines.append(f"{r.title}: {r.reason}.")
+    return lines
+
+
+def _input_info(seq: PoseSequence) -> tuple[InputInfo, ModelInfo]:
+    src = seq.source
+    info = InputInfo(path=src.get("path"), frames=seq.num_frames, fps=round(seq.fps, 4),
+                     duration_s=round(seq.duration, 3), width=src.get("width"), height=src.get("height"),
+                     detection_rate=round(seq.detection_rate() if seq.num_people else 0.0, 4))
+    return info, ModelInfo(name=src.get("model"), sha256=src.get("model_sha256"))
+
+
+def _exercise_info(ex: Exercise | None, given: bool, confidence: float, scores: Mapping[str, float],
+                   view: str) -> ExerciseInfo:
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])[:5]
+    return ExerciseInfo(
+        name=ex.name if ex else OTHER, title=ex.title if ex else "Unrecognised movement",
+        kind=ex.kind if ex else "unknown", given=given, confidence=round(min(max(confidence, 0.0), 1.0), 4),
+        candidates=[Candidate(name=n, score=s) for n, s in ranked], view=view)  # type: ignore[arg-type]
+
+
+def _rep_items(result: RepResult, judgements: list[Judgement]) -> list[RepItem]:
+    unit = SIGNAL_UNITS.get(result.signal or "", "deg")
+    return [RepItem(index=r.index, start_frame=r.start_frame, turn_frame=r.turn_frame, end_frame=r.end_frame,
+                    start_s=round(r.start_s, 3), turn_s=round(r.turn_s, 3), end_s=round(r.end_s, 3),
+                    duration_s=round(r.duration_s, 3), eccentric_s=round(r.eccentric_s, 3),
+                    concentric_s=round(r.concentric_s, 3), rom=round(r.rom, 3), rom_unit=unit,
+                    view=j.view, errors=_errors(j))  # type: ignore[arg-type]
+            for r, j in zip(result.reps, judgements, strict=True)]
+
+
+def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exercise: str | Exercise | None = None,
+                    ) -> tuple[Exercise | None, RepResult, list[Judgement], Hold | None, ExerciseInfo]:
+    """The analysis proper (pure): exercise, repetitions, per-rep judgements, hold."""
+    view = view_of(signals)
+    if exercise is None or (isinstance(exercise, str) and exercise.lower() in ("auto", "")):
+        rec = recognise(signals)
+        ex = None if rec.name == OTHER else catalogue()[rec.name]
+        info = _exercise_info(ex, False, rec.confidence, rec.scores, view)
+    else:
+        ex = exercise if isinstance(exercise, Exercise) else get_exercise(exercise)
+        info = _exercise_info(ex, True, 1.0, {}, view)
+    hold = None
+    if ex is not None and ex.kind == "hold":
+        res = measure_hold(signals, times, ex.hold)
+        reps = RepResult(count=0, reps=[], signal=None, exercise=ex.name)
+        judgements = []
+        if res.start_frame is not None and res.end_frame is not None:
+            judgements = [judge_span(ex.rules, signals, res.start_frame, res.end_frame)]
+        hold = Hold(seconds=res.seconds, start_s=res.start_s, end_s=res.end_s, start_frame=res.start_frame,
+                    end_frame=res.end_frame, errors=_errors(judgements[0]) if judgements else [])
+        return ex, reps, judgements, hold, info
+    channels = ex.counting_channels() if ex else None
+    reps = count_signals(signals, times, channels, exercise=ex.name if ex else None)
+    judgements = judge_reps(ex.rules, signals, reps.reps, reps.signal) if ex else [
+        Judgement(r, view_of(signals, r.start_frame, r.end_frame + 1)) for r in reps.reps]
+    return ex, reps, judgements, hold, info
+
+
+def analyze_sequence(seq: PoseSequence, exercise: str | Exercise | None = None) -> AnalysisReport:
+    """Analyse a pose sequence (pure: no I/O)."""
+    from posecoach import __version__
+
+    signals = sequence_signals(seq) if seq.num_people else {}
+    inp, model = _input_info(seq)
+    if not signals:
+        signals = {name: np.full(seq.num_frames, np.nan) for name in SIGNAL_UNITS}
+    ex, result, judgements, hold, info = analyze_signals(signals, seq.timestamps, exercise)
+    reps = Reps(count=result.count, signal=result.signal, items=_rep_items(result, judgements) if hold is None else [],
+                partial=len(result.partial))
+    rules = _rule_summaries(ex, judgements)
+    report = AnalysisReport(posecoach_version=__version__, input=inp, model=model, exercise=info, reps=reps,
+                            hold=hold, rules=rules)
+    report.summary = _summary(info.title, reps, hold, rules, ex, info.view)
+    if not seq.num_people or not seq.detection_rate():
+        report.summary.insert(0, "Nobody was found in the video: no pose to analyse.")
+    return report
+
+
+def load_sequence(path_or_sequence: str | Path | PoseSequence, *, model: str = "full",
+                  progress: ProgressFn | None = None, **engine_options: Any) -> PoseSequence:
+    """A `PoseSequence` from a sequence, a saved ``.npz`` sequence, or a video / image (poses estimated)."""
+    if isinstance(path_or_sequence, PoseSequence):
+        return path_or_sequence
+    path = Path(path_or_sequence)
+    if path.suffix.lower() == ".npz":
+        return PoseSequence.load(path)
+    from posecoach.errors import InputError
+    from posecoach.io import is_image, is_video
+    from posecoach.pose.engine import estimate_poses
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if not (is_video(path) or is_image(path)):
+        raise InputError(f"{path}: not a video, an image or a saved pose sequence (.npz)")
+    return estimate_poses(path, model=model, progress=progress, **engine_options)
+
+
+def analyze(path_or_sequence: str | Path | PoseSequence, exercise: str | None = None, *, model: str = "full",
+            progress: ProgressFn | None = None, **engine_options: Any) -> AnalysisReport:
+    """Analyse an exercise video (or a pose sequence): exercise, repetitions, per-rep form errors.
+
+    ``exercise``: a catalogue name or alias; None or ``"auto"`` recognises it.
+    """
+    seq = load_sequence(path_or_sequence, model=model, progress=progress, **engine_options)
+    return analyze_sequence(seq, exercise)

@@ -1,0 +1,124 @@
+"""Exercise recognition: which catalogue exercise a pose sequence shows, or "other".
+
+Each exercise's ``[profile]`` (data, in its catalogue file) says how it looks: typical posture (median of a
+signal over the active frames), which signals must move (range p95 - p5 at least ...) and which stay still.
+The signals are 3D joint angles and world-landmark positions in torso lengths, and bilateral signals are
+left/right means, so a profile holds from the front, the side or at 45 degrees and for either side. Each
+condition gives a soft match in [0, 1] (1 inside, decaying with the distance outside); an exercise's score is
+the geometric mean, so one clear mismatch rules it out. Below `MIN_SCORE` nothing matches: "other".
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from posecoach.analysis.exercises import Exercise, catalogue
+from posecoach.features.signals import SIGNAL_UNITS
+
+OTHER = "other"
+#: Below this profile match the sequence is "other".
+MIN_SCORE = 0.25
+#: Distance outside a range at which a condition's match falls to 1/e, per unit.
+SOFTNESS: dict[str, float] = {"deg": 12.0, "torso": 0.15}
+#: Range worth as much as 90 degrees, per unit (for comparing ranges of motion across signals).
+_SCALE: dict[str, float] = {"deg": 90.0, "torso": 1.0}
+#: Weight of the motion pattern against the posture.
+MOTION_POWER = 1.0
+#: Signals whose ranges of motion make the motion pattern (robust to camera view and zoom).
+MOTION_AXES: tuple[str, ...] = ("knee", "hip", "elbow", "shoulder", "trunk_incline", "wrist_height",
+                                "ankle_spread", "hip_height")
+#: Total range of motion (90-degree units) at which a hold's stillness match falls to 1/e.
+HOLD_MOTION = 0.6
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """The recognised exercise (``other`` when none matches), its confidence and every exercise's score."""
+
+    name: str
+    confidence: float
+    scores: dict[str, float]
+
+
+def _soft(distance: float, signal: str) -> float:
+    if not math.isfinite(distance):
+        return 0.0
+    return math.exp(-max(distance, 0.0) / SOFTNESS[SIGNAL_UNITS.get(signal, "deg")])
+
+
+def describe(signals: Mapping[str, np.ndarray]) -> dict[str, tuple[float, float]]:
+    """``{signal: (median, range p95 - p5)}`` over the frames where each signal is known."""
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for name, values in signals.items():
+            v = np.asarray(values, dtype=np.float64)
+            v = v[np.isfinite(v)]
+            if len(v) < 3:
+                out[name] = (math.nan, math.nan)
+                continue
+            lo, med, hi = np.percentile(v, [5, 50, 95])
+            out[name] = (float(med), float(hi - lo))
+    return out
+
+
+def motion_signals(exercises: Mapping[str, Exercise]) -> tuple[str, ...]:
+    """The axes of the motion pattern: the robust signals, plus any a profile says must move."""
+    names: dict[str, None] = dict.fromkeys(MOTION_AXES)
+    for ex in exercises.values():
+        names.update(dict.fromkeys(ex.profile.moving))
+    return tuple(names)
+
+
+def motion_match(exercise: Exercise, stats: Mapping[str, tuple[float, float]], axes: tuple[str, ...]) -> float:
+    """Cosine between the observed ranges of motion and the exercise's pattern (its moving signals), 0-1.
+
+    Ranges are in comparable units (90 degrees ~ 1 torso length), so the match asks "do the exercise's signals
+    carry most of the movement?" rather than "do they move at all?".
+    """
+    obs = np.array([stats[a][1] / _SCALE[SIGNAL_UNITS.get(a, "deg")] for a in axes], dtype=np.float64)
+    if not exercise.profile.moving:  # a hold: the stiller, the better
+        return math.exp(-float(np.linalg.norm(np.nan_to_num(obs))) / HOLD_MOTION)
+    exp = np.array([exercise.profile.moving.get(a, 0.0) / _SCALE[SIGNAL_UNITS.get(a, "deg")] for a in axes])
+    obs = np.nan_to_num(obs)
+    norm = float(np.linalg.norm(obs) * np.linalg.norm(exp))
+    return max(float(obs @ exp) / norm, 0.0) if norm > 0 else 0.0
+
+
+def profile_score(exercise: Exercise, stats: Mapping[str, tuple[float, float]],
+                  axes: tuple[str, ...] = ()) -> float:
+    """How well the described sequence matches an exercise's profile, 0-1."""
+    terms: list[float] = []
+    p = exercise.profile
+    for r in p.posture:
+        med = stats[r.signal][0]
+        terms.append(_soft(max(r.low - med, med - r.high, 0.0), r.signal) if math.isfinite(med) else 0.0)
+    for name, minimum in p.moving.items():
+        terms.append(_soft(minimum - stats[name][1], name))
+    for name, maximum in p.still.items():
+        terms.append(_soft(stats[name][1] - maximum, name))
+    if not terms:
+        return 0.0
+    score = math.exp(sum(math.log(max(t, 1e-9)) for t in terms) / len(terms))
+    return float(score * motion_match(exercise, stats, axes) ** MOTION_POWER) if axes else float(score)
+
+
+def recognise(signals: Mapping[str, np.ndarray], exercises: Mapping[str, Exercise] | None = None) -> Recognition:
+    """Recognise the exercise in a sequence's signals (see the module docstring)."""
+    exercises = catalogue() if exercises is None else exercises
+    stats = describe(signals)
+    axes = motion_signals(exercises)
+    scores = {name: round(profile_score(ex, stats, axes), 4) for name, ex in exercises.items()}
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    if not ranked or ranked[0][1] < MIN_SCORE:
+        best = ranked[0][1] if ranked else 0.0
+        return Recognition(OTHER, round(1.0 - best, 4), scores)
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    name, top = ranked[0]
+    confidence = top * (1.0 - runner_up / max(top, 1e-9) * 0.5)
+    return Recognition(name, round(confidence, 4), scores)

@@ -1,0 +1,312 @@
+"""Repetition counting: a causal, jitter-proof cycle counter, the same offline and live.
+
+Each candidate signal (a joint angle, a height in torso lengths, ...) feeds a `ChannelCounter`: adaptive upper
+and lower envelopes (they follow the signal at once outwards and relax towards it with a time constant) and a
+hysteresis band between them. A repetition is one excursion from the rest side across the band to the far side
+and back; jitter inside the band, set-up drift smaller than the minimum range and half-way (partial) movements
+never complete a cycle. The rest side is the exercise's (squat: knee straight) or, when unknown, the side the
+signal starts on.
+
+`RepCounter` runs one channel per candidate signal at once: the exercise's driving signals when it is known,
+every movement signal when not (class-agnostic). The reported count comes from the channel with the strongest
+consistent cycling (the sum of its repetitions' ranges, in comparable units). Offline counting is the live
+counter fed every frame, so both give the same count by construction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from posecoach.core.sequence import PoseSequence
+from posecoach.features.signals import SIGNAL_UNITS, sequence_signals
+
+#: Signal units -> (range worth 1 point of score, default minimum range of a repetition).
+UNIT_SCALE: dict[str, tuple[float, float]] = {"deg": (90.0, 20.0), "torso": (1.0, 0.15)}
+
+#: Score weight of alternating (left minus right) signals, which also pick up one-sided tracking noise.
+DIFF_WEIGHT = 0.5
+
+#: Signals a class-agnostic count considers (the bilateral means plus the alternating differences).
+AGNOSTIC_SIGNALS: tuple[str, ...] = (
+    "knee", "hip", "elbow", "shoulder", "knee_diff", "hip_diff", "elbow_diff", "shoulder_diff",
+    "trunk_incline", "hip_height", "shoulder_height", "body_height", "nose_height", "wrist_height",
+    "wrist_height_diff", "ankle_spread", "wrist_spread", "ankle_height",
+)
+
+
+@dataclass(frozen=True)
+class CounterSettings:
+    """Tuning of the cycle detector (shared by every channel)."""
+
+    hysteresis: float = 0.3  # band edges at this share of the envelope range from each envelope
+    tau_s: float = 3.0  # time constant with which the envelopes relax towards the signal
+    max_gap_s: float = 1.0  # a longer run of missing frames abandons the repetition in progress
+    min_rel_rom: float = 0.45  # a repetition smaller than this share of the median so far is partial
+    min_rep_s: float = 0.1  # shorter cycles are noise
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """One signal to count on: its name, the rest side (+1 high, -1 low, 0 = the side it starts on) and range."""
+
+    signal: str
+    rest: int = 0
+    min_rom: float | None = None  # in the signal's units; default from `UNIT_SCALE`
+
+    @property
+    def unit(self) -> str:
+        return SIGNAL_UNITS.get(self.signal, "deg")
+
+    @property
+    def scale(self) -> float:
+        return UNIT_SCALE[self.unit][0]
+
+    @property
+    def weight(self) -> float:
+        """Alternating (left minus right) signals pick up one-sided noise: they need more evidence to win."""
+        return DIFF_WEIGHT if self.signal.endswith("_diff") else 1.0
+
+    @property
+    def minimum(self) -> float:
+        return self.min_rom if self.min_rom is not None else UNIT_SCALE[self.unit][1]
+
+
+@dataclass
+class Rep:
+    """One repetition: frames where it starts, turns and ends, its range of motion and its two halves' times."""
+
+    index: int
+    start_frame: int
+    turn_frame: int
+    end_frame: int
+    start_s: float
+    turn_s: float
+    end_s: float
+    rom: float
+    signal: str
+    partial: bool = False
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    @property
+    def eccentric_s(self) -> float:
+        """Time from the start to the turning point (lowering, for most exercises)."""
+        return self.turn_s - self.start_s
+
+    @property
+    def concentric_s(self) -> float:
+        """Time from the turning point back to the rest position."""
+        return self.end_s - self.turn_s
+
+
+class ChannelCounter:
+    """Hysteresis cycle counter on one scalar signal (see the module docstring)."""
+
+    def __init__(self, spec: ChannelSpec, settings: CounterSettings | None = None) -> None:
+        self.spec = spec
+        self.settings = settings or CounterSettings()
+        self.reps: list[Rep] = []  # completed; the last one's end is provisional while `_open` is True
+        self.score = 0.0
+        self._roms: list[float] = []
+        self._hi = self._lo = math.nan
+        self._state = 0  # +1 high side, -1 low side, 0 not yet known
+        self._rest = spec.rest
+        self._last_t = math.nan
+        self._ext = (math.nan, -1, 0.0)  # (value, frame, time) of the extreme on the current side
+        self._start = (math.nan, -1, 0.0)  # rest-side extreme where the current excursion began
+        self._turn = (math.nan, -1, 0.0)
+        self._top = self._bottom = (math.nan, -1, 0.0)  # extremes seen before the side is known
+        self._open = False  # the last rep's end may still move to a later rest-side extreme
+        self.frames_seen = 0
+
+    @property
+    def count(self) -> int:
+        return sum(not r.partial for r in self.reps)
+
+    def _reset(self) -> None:
+        self._hi = self._lo = math.nan
+        self._state = 0
+        self._open = False
+
+    def update(self, frame: int, t: float, v: float) -> bool:
+        """Feed one frame; True when a repetition was completed on this frame."""
+        self.frames_seen += 1
+        if v != v:  # NaN: missing
+            if self._last_t == self._last_t and t - self._last_t > self.settings.max_gap_s:
+                self._reset()
+                self._last_t = math.nan
+            return False
+        s = self.settings
+        if self._hi != self._hi:
+            self._hi = self._lo = v
+            self._last_t = t
+            self._ext = self._top = self._bottom = (v, frame, t)
+            return False
+        k = min(1.0, max(t - self._last_t, 0.0) / s.tau_s)
+        self._last_t = t
+        self._hi = v if v > self._hi else self._hi + (v - self._hi) * k
+        self._lo = v if v < self._lo else self._lo + (v - self._lo) * k
+        amp = self._hi - self._lo
+        state = self._state
+        if amp >= self.spec.minimum:
+            if v >= self._hi - s.hysteresis * amp:
+                state = 1
+            elif v <= self._lo + s.hysteresis * amp:
+                state = -1
+        # Track the extreme on the current side (max on the high side, min on the low side); on the rest side
+        # the latest frame at the extreme, i.e. the moment the movement leaves it.
+        if state == self._state and state != 0:
+            d = (v - self._ext[0]) * state
+            if d > 0 or (d == 0 and state == self._rest):
+                self._ext = (v, frame, t)
+                if d > 0 and state == self._rest and self._open:  # the rep ends on first reaching the extreme
+                    self._extend_last(frame, t)
+            return False
+        if state == self._state:  # side still unknown: remember both extremes
+            if v >= self._top[0]:
+                self._top = (v, frame, t)
+            if v <= self._bottom[0]:
+                self._bottom = (v, frame, t)
+            return False
+        done = False
+        if self._state == 0:
+            if self._rest == 0:
+                self._rest = -state  # the movement leaves the side it started on
+            if state != self._rest:
+                self._start = self._top if self._rest > 0 else self._bottom
+        elif state == self._rest:  # back at rest: one cycle
+            self._turn = self._ext
+            done = self._complete(frame, t, v)
+        else:  # leaving rest
+            self._open = False
+            self._start = self._ext
+        self._state = state
+        self._ext = (v, frame, t)
+        return done
+
+    def _complete(self, frame: int, t: float, v: float) -> bool:
+        s = self.settings
+        start_v, start_f, start_t = self._start
+        turn_v, turn_f, turn_t = self._turn
+        rom = abs(turn_v - start_v) if start_v == start_v else abs(turn_v - v)
+        if t - start_t < s.min_rep_s or start_f < 0:
+            return False
+        partial = bool(self._roms) and rom < s.min_rel_rom * float(np.median(self._roms))
+        if not partial:
+            self._roms.append(rom)
+            self.score += rom / self.spec.scale * self.spec.weight
+        self.reps.append(Rep(index=0, start_frame=start_f, turn_frame=turn_f, end_frame=frame, start_s=start_t,
+                             turn_s=turn_t, end_s=t, rom=float(rom), signal=self.spec.signal, partial=partial))
+        self._open = True
+        return not partial
+
+    def _extend_last(self, frame: int, t: float) -> None:
+        last = self.reps[-1]
+        last.end_frame, last.end_s = frame, t
+
+
+@dataclass
+class RepResult:
+    """What `count_repetitions` returns: the count, the repetitions and the signal they were counted on."""
+
+    count: int
+    reps: list[Rep]
+    signal: str | None
+    exercise: str | None = None
+    partial: list[Rep] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+class RepCounter:
+    """Live repetition counter: feed it one frame of signals at a time (`update`), read `count` at any time.
+
+    ``channels`` are the signals to count on (default: every class-agnostic signal, rest side unknown).
+    """
+
+    def __init__(self, channels: Sequence[ChannelSpec] | None = None, settings: CounterSettings | None = None,
+                 exercise: str | None = None) -> None:
+        specs = list(channels) if channels else [ChannelSpec(s) for s in AGNOSTIC_SIGNALS]
+        self.exercise = exercise
+        self.channels = [ChannelCounter(spec, settings) for spec in specs]
+        self.frames = 0
+
+    @property
+    def best(self) -> ChannelCounter | None:
+        """The channel whose count most of the movement agrees with (score-weighted vote over channels)."""
+        live = [c for c in self.channels if c.score > 0]
+        if not live:
+            return None
+        counts = [c.count for c in live]
+
+        def support(i: int) -> float:
+            n = counts[i]
+            tol = max(1.0, 0.1 * n)
+            return sum(c.score for c, m in zip(live, counts, strict=True) if abs(m - n) <= tol)
+
+        return live[max(range(len(live)), key=lambda i: (support(i), live[i].score, -i))]
+
+    @property
+    def count(self) -> int:
+        best = self.best
+        return best.count if best else 0
+
+    def update(self, signals: Mapping[str, float], t: float | None = None) -> int:
+        """Feed one frame (``{signal: value}``, NaN or absent = missing); returns the count so far."""
+        frame = self.frames
+        t = frame / 30.0 if t is None else float(t)
+        for ch in self.channels:
+            ch.update(frame, t, float(signals.get(ch.spec.signal, math.nan)))
+        self.frames += 1
+        return self.count
+
+    def feed(self, columns: Mapping[str, np.ndarray], times: Iterable[float]) -> None:
+        """Feed many frames at once (``{signal: (T,)}``), exactly as `update` frame by frame would."""
+        times = list(times)
+        first = self.frames
+        for ch in self.channels:
+            values = columns.get(ch.spec.signal)
+            if values is None:
+                continue
+            arr = np.asarray(values, dtype=np.float64)
+            if np.isfinite(arr).any() and np.nanmax(arr) - np.nanmin(arr) < ch.spec.minimum and ch.frames_seen == 0:
+                continue  # the range never reaches the band: no frame could change this channel's count
+            for i, (v, t) in enumerate(zip(arr.tolist(), times, strict=True)):
+                ch.update(first + i, t, v)
+        self.frames += len(times)
+
+    def result(self) -> RepResult:
+        best = self.best
+        reps = [r for r in best.reps if not r.partial] if best else []
+        for i, r in enumerate(reps, 1):
+            r.index = i
+        return RepResult(count=len(reps), reps=reps, signal=best.spec.signal if best else None,
+                         exercise=self.exercise, partial=[r for r in best.reps if r.partial] if best else [],
+                         scores={c.spec.signal: round(c.score, 3) for c in self.channels if c.score > 0})
+
+
+def count_signals(columns: Mapping[str, np.ndarray], times: np.ndarray,
+                  channels: Sequence[ChannelSpec] | None = None, *, exercise: str | None = None,
+                  settings: CounterSettings | None = None) -> RepResult:
+    """Count repetitions in precomputed signals (``{name: (T,)}``) at ``times`` seconds."""
+    counter = RepCounter(channels, settings, exercise)
+    counter.feed(columns, np.asarray(times, dtype=np.float64))
+    return counter.result()
+
+
+def count_repetitions(seq: PoseSequence, exercise: str | None = None, *,
+                      settings: CounterSettings | None = None) -> RepResult:
+    """Count the subject's repetitions; ``exercise`` (a catalogue name) narrows the signals and sets rest sides."""
+    channels = None
+    if exercise is not None:
+        from posecoach.analysis.exercises import get_exercise
+
+        channels = get_exercise(exercise).counting_channels()
+    if not seq.num_people:
+        return RepResult(count=0, reps=[], signal=None, exercise=exercise)
+    return count_signals(sequence_signals(seq), seq.timestamps, channels, exercise=exercise, settings=settings)

@@ -1,0 +1,227 @@
+"""Per-frame movement signals: the named numbers that exercises, rep counting and form rules are written in.
+
+Every signal is a function of one frame (no smoothing or normalisation across frames), so the same values come
+out offline and live, frame by frame. Units are natural and comparable across signals:
+
+* angles in degrees (3D from world landmarks when present, else from the image), e.g. ``knee``, ``elbow_left``;
+* heights and distances in torso lengths of the same frame, measured in the image with y pointing up, e.g.
+  ``hip_height`` (hip above ankles), ``wrist_height`` (wrists above shoulders), ``ankle_spread``;
+* ``trunk_incline`` in degrees from upright (0 standing, 90 lying, 180 upside down), from the image;
+* ``view_yaw`` in degrees: 0 when the shoulders face the camera (front or back view), 90 in side view.
+
+Bilateral signals come as ``<name>_left``, ``<name>_right``, ``<name>`` (mean of both sides, or the side that is
+seen) and ``<name>_diff`` (left minus right, for alternating movements).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+from posecoach.core.sequence import PoseSequence
+from posecoach.core.skeleton import BLAZEPOSE_33
+from posecoach.features.angles import angle_at, image_size
+
+_I = {name: i for i, name in enumerate(BLAZEPOSE_33.names)}
+
+#: Joint angles (vertex in the middle) computed per side.
+_JOINTS: dict[str, tuple[str, str, str]] = {
+    "knee": ("hip", "knee", "ankle"),
+    "hip": ("shoulder", "hip", "knee"),
+    "elbow": ("shoulder", "elbow", "wrist"),
+    "shoulder": ("elbow", "shoulder", "hip"),
+    "ankle": ("knee", "ankle", "foot_index"),
+}
+
+SIGNAL_UNITS: dict[str, str] = {}
+for _j in _JOINTS:
+    for _suffix in ("", "_left", "_right", "_diff"):
+        SIGNAL_UNITS[_j + _suffix] = "deg"
+SIGNAL_UNITS.update({
+    "trunk_incline": "deg", "view_yaw": "deg", "shin_incline": "deg",
+    "hip_height": "torso", "shoulder_height": "torso", "nose_height": "torso", "body_height": "torso",
+    "wrist_height": "torso", "wrist_height_left": "torso", "wrist_height_right": "torso",
+    "wrist_height_diff": "torso", "elbow_height": "torso", "knee_height": "torso",
+    "ankle_height": "torso", "ankle_height_diff": "torso",
+    "ankle_spread": "torso", "wrist_spread": "torso", "knee_spread": "torso",
+    "knee_over_toe": "torso", "heel_lift": "torso", "elbow_drift": "torso", "hip_offset": "torso",
+    "hip_below_knee": "torso", "hip_sag": "torso", "nose_over_wrist": "torso",
+})
+#: Every signal name `frame_signals` computes.
+SIGNAL_NAMES: tuple[str, ...] = tuple(SIGNAL_UNITS)
+
+
+def _nanmean2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(np.stack([a, b]), axis=0)
+
+
+def _mid(p: np.ndarray, a: str, b: str) -> np.ndarray:
+    return _nanmean2(p[:, _I[a]], p[:, _I[b]])
+
+
+def _angles(points: np.ndarray) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for joint, (a, b, c) in _JOINTS.items():
+        sides = []
+        for s in ("left", "right"):
+            ang = angle_at(points[:, _I[f"{s}_{a}"]], points[:, _I[f"{s}_{b}"]], points[:, _I[f"{s}_{c}"]])
+            out[f"{joint}_{s}"] = ang
+            sides.append(ang)
+        out[joint] = _nanmean2(*sides)
+        out[f"{joint}_diff"] = sides[0] - sides[1]
+    return out
+
+
+def _tilt(v: np.ndarray) -> np.ndarray:
+    """Angle in degrees between 2D vectors ``(..., 2)`` (x right, y up) and straight up."""
+    norm = np.linalg.norm(v, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.degrees(np.arccos(np.clip(v[..., 1] / norm, -1.0, 1.0)))
+
+
+def signal_arrays(landmarks: np.ndarray, world: np.ndarray | None, *, width: float = 1.0, height: float = 1.0,
+                  min_visibility: float = 0.0) -> dict[str, np.ndarray]:
+    """All signals for ``(T, 33, 5)`` image landmarks and optional ``(T, 33, 3)`` world landmarks.
+
+    Returns ``{name: (T,) float64}``; NaN where the keypoints a signal needs are missing.
+    """
+    lm = np.asarray(landmarks, dtype=np.float64)
+    if lm.ndim != 3 or lm.shape[1:] != (BLAZEPOSE_33.num_keypoints, 5):
+        raise ValueError(f"expected (T, 33, 5) landmarks, got {lm.shape}")
+    img = lm[..., :2] * np.array([width, -height])  # pixel-proportional, y up
+    if min_visibility > 0:
+        img = np.where((lm[..., 3] >= min_visibility)[..., None], img, np.nan)
+    pts3 = img
+    if world is not None:
+        w = np.asarray(world, dtype=np.float64)
+        if np.isfinite(w).any():
+            pts3 = np.where(np.isfinite(w[..., :1]), w * np.array([1.0, -1.0, 1.0]), np.nan)
+    out = _angles(pts3 if pts3.shape[-1] == 3 else img)
+    # Fall back to image angles where world landmarks are missing for a frame.
+    if pts3 is not img:
+        img_angles = _angles(img)
+        for k, v in out.items():
+            out[k] = np.where(np.isfinite(v), v, img_angles[k])
+
+    rel, absolute = _body_frames(img, pts3)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        def y(p: np.ndarray) -> np.ndarray:
+            return p[..., 1]
+
+        def x(p: np.ndarray) -> np.ndarray:
+            return p[..., 0]
+
+        def side_dist(pts: np.ndarray, a: str) -> np.ndarray:
+            return np.linalg.norm(pts[:, _I[f"left_{a}"]] - pts[:, _I[f"right_{a}"]], axis=-1)
+
+        def mid(pts: np.ndarray, a: str) -> np.ndarray:
+            return _mid(pts, f"left_{a}", f"right_{a}")
+
+        # Relative positions: 3D world landmarks in torso lengths (view-independent); image where absent.
+        sh, hp, an, wr = mid(rel, "shoulder"), mid(rel, "hip"), mid(rel, "ankle"), mid(rel, "wrist")
+        kn, el = mid(rel, "knee"), mid(rel, "elbow")
+        heel, toe = mid(rel, "heel"), mid(rel, "foot_index")
+        # Absolute positions and 2D geometry: image landmarks in torso lengths of the same frame.
+        ash, ahp, aan = mid(absolute, "shoulder"), mid(absolute, "hip"), mid(absolute, "ankle")
+        akn, ael, atoe = mid(absolute, "knee"), mid(absolute, "elbow"), mid(absolute, "foot_index")
+        out.update({
+            "trunk_incline": _tilt(sh[..., :2] - hp[..., :2]) if rel is not absolute else _tilt(ash - ahp),
+            "shin_incline": _tilt(akn - aan),
+            "hip_height": y(hp - an),
+            "shoulder_height": y(sh - an),
+            "nose_height": y(rel[:, _I["nose"]] - hp),
+            "body_height": y(ahp),
+            "wrist_height": y(wr - sh),
+            "wrist_height_left": y(rel[:, _I["left_wrist"]] - rel[:, _I["left_shoulder"]]),
+            "wrist_height_right": y(rel[:, _I["right_wrist"]] - rel[:, _I["right_shoulder"]]),
+            "elbow_height": y(el - sh),
+            "knee_height": y(kn - an),
+            "ankle_height": y(aan),
+            "ankle_height_diff": y(absolute[:, _I["left_ankle"]] - absolute[:, _I["right_ankle"]]),
+            "ankle_spread": side_dist(rel, "ankle"),
+            "wrist_spread": side_dist(rel, "wrist"),
+            "knee_spread": side_dist(rel, "knee") / np.maximum(side_dist(rel, "ankle"), 1e-6),
+            "knee_over_toe": np.abs(x(akn - atoe)) - np.abs(x(aan - atoe)),
+            "heel_lift": y(heel - toe),
+            "elbow_drift": np.abs(x(ael - ash)),
+            "hip_offset": np.abs(x(ahp - _nanmean2(ash, aan))),
+            "hip_below_knee": y(kn - hp),
+            "hip_sag": _below_line(ahp, ash, aan),
+            "nose_over_wrist": y(rel[:, _I["nose"]] - wr),
+        })
+        out["wrist_height_diff"] = out["wrist_height_left"] - out["wrist_height_right"]
+    out["view_yaw"] = _view_yaw(pts3) if pts3.shape[-1] == 3 else np.full(len(lm), np.nan)
+    return {k: out[k] for k in SIGNAL_NAMES}
+
+
+_SEGMENTS = tuple((_I[a], _I[b]) for a, b in (
+    ("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"), ("left_shoulder", "left_hip"),
+    ("right_shoulder", "right_hip"), ("left_hip", "left_knee"), ("right_hip", "right_knee"),
+    ("left_knee", "left_ankle"), ("right_knee", "right_ankle"), ("left_shoulder", "left_elbow"),
+    ("right_shoulder", "right_elbow"), ("left_elbow", "left_wrist"), ("right_elbow", "right_wrist"),
+))
+
+
+def _body_frames(img: np.ndarray, pts3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Landmarks in torso lengths: ``(relative 3D or 2D, absolute 2D image)``, both y up.
+
+    With world landmarks, the torso length is measured in 3D (stable whatever the posture and view) and the
+    image is converted with the frame's pixels per metre (least squares over the limb segments). Without, both
+    use the torso length seen in the image.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if pts3.shape[-1] == 3:
+            torso3 = np.linalg.norm(_mid(pts3, "left_shoulder", "right_shoulder") - _mid(pts3, "left_hip", "right_hip"),
+                                    axis=-1)
+            a, b = np.array(_SEGMENTS).T
+            d2 = np.linalg.norm(img[:, a] - img[:, b], axis=-1)
+            d3 = np.linalg.norm(pts3[:, a] - pts3[:, b], axis=-1)
+            ok = np.isfinite(d2) & np.isfinite(d3)
+            px_per_m = np.where(ok, d2 * d3, 0).sum(1) / np.where(ok, d3 * d3, 0).sum(1)
+            unit = torso3[:, None, None]
+            return pts3 / unit, img / (px_per_m * torso3)[:, None, None]
+        torso2 = np.linalg.norm(_mid(img, "left_shoulder", "right_shoulder") - _mid(img, "left_hip", "right_hip"),
+                                axis=-1)
+        torso2 = np.where(torso2 > 1e-9, torso2, np.nan)[:, None, None]
+        rel = img / torso2
+        return rel, rel
+
+
+def _below_line(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How far ``p`` lies below the line through ``a`` and ``b`` (2D, y up), measured square to the line."""
+    d = b - a
+    n = np.linalg.norm(d, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cross = (d[..., 0] * (p[..., 1] - a[..., 1]) - d[..., 1] * (p[..., 0] - a[..., 0])) / n
+    # cross > 0: p is to the left of a->b; "below" is the side away from up.
+    return -cross * np.sign(d[..., 0] + 1e-12)
+
+
+def _view_yaw(world: np.ndarray) -> np.ndarray:
+    """0 deg when the shoulder line is across the image (front/back view), 90 when it points at the camera."""
+    d = world[:, _I["left_shoulder"]] - world[:, _I["right_shoulder"]]
+    d2 = world[:, _I["left_hip"]] - world[:, _I["right_hip"]]
+    d = _nanmean2(d, d2)
+    with np.errstate(invalid="ignore"):
+        return np.degrees(np.arctan2(np.abs(d[:, 2]), np.abs(d[:, 0])))
+
+
+def sequence_signals(seq: PoseSequence, *, track_id: int | None = None) -> dict[str, np.ndarray]:
+    """`signal_arrays` for one person of a sequence (default: the subject)."""
+    width, height = image_size(seq)
+    return signal_arrays(seq.subject_landmarks(track_id), seq.subject_world(track_id), width=width, height=height)
+
+
+def frame_signals(landmarks_k5: np.ndarray, world_k3: np.ndarray | None = None, *, width: float = 1.0,
+                  height: float = 1.0) -> dict[str, float]:
+    """The signals of a single frame (live use)."""
+    w = None if world_k3 is None else np.asarray(world_k3)[None]
+    arrays = signal_arrays(np.asarray(landmarks_k5)[None], w, width=width, height=height)
+    return {k: float(v[0]) for k, v in arrays.items()}
+
+
+SignalFn = Callable[[PoseSequence], dict[str, np.ndarray]]

@@ -1,0 +1,129 @@
+"""`AnalysisReport`: the versioned result of analysing one exercise video (pydantic; JSON schema in ``schemas/``).
+
+Schema changes bump `SCHEMA_VERSION` (major for breaking changes) and regenerate the schema file with
+``python -m posecoach.reports.analysis_report > schemas/analysis_report.schema.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+Severity = Literal["info", "warning", "error"]
+FrameRange = tuple[int, int]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InputInfo(_Model):
+    path: str | None = Field(None, description="the analysed file, when there was one")
+    frames: int
+    fps: float
+    duration_s: float
+    width: int | None = None
+    height: int | None = None
+    detection_rate: float = Field(description="share of frames in which the subject was found")
+
+
+class ModelInfo(_Model):
+    name: str | None = Field(None, description="pose model (lite / full / heavy), when known")
+    sha256: str | None = None
+
+
+class Candidate(_Model):
+    name: str
+    score: float = Field(description="0-1 match of the sequence to the exercise's profile")
+
+
+class ExerciseInfo(_Model):
+    name: str = Field(description="catalogue name, or 'other' when no catalogue exercise matches")
+    title: str
+    kind: Literal["reps", "hold", "unknown"]
+    given: bool = Field(description="true when the caller named the exercise, false when recognised")
+    confidence: float = Field(ge=0, le=1)
+    candidates: list[Candidate] = []
+    view: Literal["front", "diagonal", "side", "unknown"] = Field(description="camera view of the subject")
+
+
+class FormError(_Model):
+    rule: str
+    title: str
+    severity: Severity
+    cue: str = Field(description="plain-language advice")
+    value: float = Field(description="the measured aggregate (signal units)")
+    limit: float
+    frames: list[FrameRange] = Field(description="inclusive frame ranges in which the rule is broken")
+    joints: list[str] = []
+
+
+class RepItem(_Model):
+    index: int = Field(description="1-based")
+    start_frame: int
+    turn_frame: int
+    end_frame: int
+    start_s: float
+    turn_s: float
+    end_s: float
+    duration_s: float
+    eccentric_s: float = Field(description="start to turning point")
+    concentric_s: float = Field(description="turning point back to the rest position")
+    rom: float = Field(description="range of motion of the counting signal")
+    rom_unit: str
+    view: Literal["front", "diagonal", "side", "unknown"]
+    errors: list[FormError] = []
+
+
+class Reps(_Model):
+    count: int
+    signal: str | None = Field(description="the signal the repetitions were counted on")
+    items: list[RepItem] = []
+    partial: int = Field(0, description="movements that started a repetition but did not reach full range")
+
+
+class Hold(_Model):
+    seconds: float = Field(description="longest time the hold position was kept")
+    start_s: float | None = None
+    end_s: float | None = None
+    start_frame: int | None = None
+    end_frame: int | None = None
+    errors: list[FormError] = []
+
+
+class RuleSummary(_Model):
+    id: str
+    title: str
+    severity: Severity
+    status: Literal["judged", "not_measurable"]
+    reason: str | None = Field(None, description="why a rule could not be judged, e.g. the camera view")
+    reps_broken: list[int] = []
+
+
+class AnalysisReport(_Model):
+    """Everything PoseCoach found in one exercise video."""
+
+    schema_version: str = SCHEMA_VERSION
+    posecoach_version: str
+    input: InputInfo
+    model: ModelInfo
+    exercise: ExerciseInfo
+    reps: Reps
+    hold: Hold | None = None
+    rules: list[RuleSummary] = []
+    summary: list[str] = Field(default_factory=list, description="plain-language findings, most important first")
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent)
+
+
+def json_schema() -> dict:
+    return AnalysisReport.model_json_schema()
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates the documented schema
+    print(json.dumps(json_schema(), indent=2))
