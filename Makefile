@@ -24,7 +24,7 @@ models: $(VENV)/.installed
 
 demo: setup
 	mkdir -p $(OUT)
-	$(BIN)/posecoach pose $(CLIP) -o $(OUT)/overlay.mp4 --json $(OUT)/poses.json --csv $(OUT)/poses.csv
+	$(BIN)/posecoach analyze $(CLIP) -o $(OUT)/analysis.mp4 --json $(OUT)/report.json --plot $(OUT)/analysis.png
 
 test: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -23,9 +23,10 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def _register() -> None:
-    from posecoach.cli import bench, models, pose
+    from posecoach.cli import analyze, bench, models, pose
 
     pose.register(app)
+    analyze.register(app)
     app.add_typer(models.app, name="models")
     bench.register(app)
 

@@ -4,9 +4,12 @@ Every signal is a function of one frame (no smoothing or normalisation across fr
 out offline and live, frame by frame. Units are natural and comparable across signals:
 
 * angles in degrees (3D from world landmarks when present, else from the image), e.g. ``knee``, ``elbow_left``;
-* heights and distances in torso lengths of the same frame, measured in the image with y pointing up, e.g.
-  ``hip_height`` (hip above ankles), ``wrist_height`` (wrists above shoulders), ``ankle_spread``;
-* ``trunk_incline`` in degrees from upright (0 standing, 90 lying, 180 upside down), from the image;
+* heights and distances in torso lengths of the same frame, y pointing up: relative ones from the 3D world
+  landmarks (``hip_height``: hips above ankles, ``wrist_height``: wrists above shoulders, ``ankle_spread``),
+  absolute ones (``body_height``, ``ankle_height``) and 2D line geometry (``hip_sag``) from the image, scaled
+  by the frame's pixels per metre;
+* ``trunk_incline`` in degrees from upright (0 standing, 90 lying, 180 upside down), in 3D when world
+  landmarks are present (so a push-up filmed head-on still reads about 90);
 * ``view_yaw`` in degrees: 0 when the shoulders face the camera (front or back view), 90 in side view.
 
 Bilateral signals come as ``<name>_left``, ``<name>_right``, ``<name>`` (mean of both sides, or the side that is
@@ -77,7 +80,7 @@ def _angles(points: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _tilt(v: np.ndarray) -> np.ndarray:
-    """Angle in degrees between 2D vectors ``(..., 2)`` (x right, y up) and straight up."""
+    """Angle in degrees between vectors ``(..., 2|3)`` (y up; 3D from world landmarks) and straight up."""
     norm = np.linalg.norm(v, axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.degrees(np.arccos(np.clip(v[..., 1] / norm, -1.0, 1.0)))
@@ -129,7 +132,7 @@ def signal_arrays(landmarks: np.ndarray, world: np.ndarray | None, *, width: flo
         ash, ahp, aan = mid(absolute, "shoulder"), mid(absolute, "hip"), mid(absolute, "ankle")
         akn, ael, atoe = mid(absolute, "knee"), mid(absolute, "elbow"), mid(absolute, "foot_index")
         out.update({
-            "trunk_incline": _tilt(sh[..., :2] - hp[..., :2]) if rel is not absolute else _tilt(ash - ahp),
+            "trunk_incline": _tilt(sh - hp),
             "shin_incline": _tilt(akn - aan),
             "hip_height": y(hp - an),
             "shoulder_height": y(sh - an),
