@@ -1,0 +1,101 @@
+"""Exercise-recognition benchmark on every real clip whose exercise is known.
+
+    .venv/bin/python benchmarks/bench_recognition.py [--cache DIR] [--model full] [--json FILE]
+
+For every clip (see `clips.recognition_clips`: WorkoutTracker, the assorted clips, kaiakol's form videos, the
+glute bridge, and movements outside the catalogue that must come out as "other": jump rope, a hometrainer,
+monkey bars, russian twists, standing still): poses from the video (or ``--cache DIR``) ->
+`recognise(sequence_signals(seq))`. Prints the accuracy overall and per expected class, a confusion matrix
+(rows: true class, columns: predicted) and the misclassified clips with their best scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from clips import PoseCache, data_dir, header, progress, recognition_clips, short_name, table
+from posecoach.analysis import recognise
+from posecoach.features.signals import sequence_signals
+
+
+def run(cache: PoseCache) -> list[dict[str, Any]]:
+    data = data_dir()
+    clips = recognition_clips(data)
+    out = []
+    for i, clip in enumerate(clips, 1):
+        name = short_name(clip.video, data)
+        poses = cache.get(clip.video)
+        progress(i, len(clips), name, poses)
+        t0 = time.perf_counter()
+        rec = recognise(sequence_signals(poses.sequence))
+        seconds = time.perf_counter() - t0
+        top = sorted(rec.scores.items(), key=lambda kv: -kv[1])[:3]
+        out.append({"clip": name, "expected": clip.expected, "predicted": rec.name,
+                    "confidence": rec.confidence, "top": top, "scores": rec.scores,
+                    "frames": poses.sequence.num_frames, "recognise_s": round(seconds, 4)})
+    return out
+
+
+def per_class(rows: list[dict[str, Any]]) -> str:
+    classes = sorted({r["expected"] for r in rows})
+    body = []
+    for c in classes:
+        g = [r for r in rows if r["expected"] == c]
+        ok = sum(r["predicted"] == c for r in g)
+        body.append([c, len(g), ok, f"{ok / len(g):.3f}"])
+    ok = sum(r["predicted"] == r["expected"] for r in rows)
+    body.append(["**all**", len(rows), ok, f"{ok / len(rows):.3f}"])
+    return table(["expected", "clips", "correct", "accuracy"], body)
+
+
+def confusion(rows: list[dict[str, Any]]) -> str:
+    true = sorted({r["expected"] for r in rows})
+    pred = true + sorted({r["predicted"] for r in rows} - set(true))
+    body = []
+    for t in true:
+        counts = [sum(r["expected"] == t and r["predicted"] == p for r in rows) for p in pred]
+        body.append([t, *(c if c else "." for c in counts)])
+    return table(["true \\ predicted", *pred], body)
+
+
+def misclassified(rows: list[dict[str, Any]]) -> str:
+    wrong = [r for r in rows if r["predicted"] != r["expected"]]
+    if not wrong:
+        return "No misclassified clips."
+    body = [[r["clip"], r["expected"], r["predicted"], f"{r['confidence']:.2f}",
+             ", ".join(f"{n} {s:.2f}" for n, s in r["top"])] for r in wrong]
+    return table(["clip", "expected", "predicted", "confidence", "best scores"], body, "lllrl")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", metavar="DIR", help="pose cache directory (default: estimate every clip)")
+    parser.add_argument("--model", default="full", help="pose model: lite | full | heavy")
+    parser.add_argument("--json", metavar="FILE", help="write the raw per-clip results to FILE")
+    args = parser.parse_args()
+    try:
+        with PoseCache(args.cache, args.model) as cache:
+            rows = run(cache)
+    except FileNotFoundError as e:
+        parser.error(str(e))
+    print(header())
+    ok = sum(r["predicted"] == r["expected"] for r in rows)
+    print(f"\nExercise recognition, model {args.model}: {ok} of {len(rows)} clips right "
+          f"({ok / len(rows):.1%}); recognise() took {sum(r['recognise_s'] for r in rows):.2f} s in all "
+          "(incl. signal extraction).\n")
+    print(per_class(rows))
+    print("\nConfusion matrix (rows: true class, columns: predicted; '.' = 0):\n")
+    print(confusion(rows))
+    print("\nMisclassified clips:\n")
+    print(misclassified(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+        print(f"\nper-clip results: {args.json}")
+
+
+if __name__ == "__main__":
+    main()
