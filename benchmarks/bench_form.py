@@ -11,13 +11,10 @@ and leaves the correct ones alone), and the same for "any rule".
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
-from pathlib import Path
 from typing import Any
 
-from clips import PoseCache, data_dir, form_clips, header, progress, short_name, table
+from clips import PoseCache, bench_parser, data_dir, each_clip, form_clips, header, run_clips, save_rows, table
 from posecoach.analysis import analyze_sequence
 from posecoach.analysis.exercises import get_exercise
 
@@ -28,10 +25,7 @@ def run(cache: PoseCache) -> list[dict[str, Any]]:
     data = data_dir()
     clips = form_clips(data)
     out = []
-    for i, clip in enumerate(clips, 1):
-        name = short_name(clip.video, data)
-        poses = cache.get(clip.video)
-        progress(i, len(clips), name, poses)
+    for clip, name, poses in each_clip(cache, clips, data):
         t0 = time.perf_counter()
         report = analyze_sequence(poses.sequence, "squat")
         seconds = time.perf_counter() - t0
@@ -74,16 +68,9 @@ def separation(rows: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cache", metavar="DIR", help="pose cache directory (default: estimate every clip)")
-    parser.add_argument("--model", default="full", help="pose model: lite | full | heavy")
-    parser.add_argument("--json", metavar="FILE", help="write the raw per-clip results to FILE")
+    parser = bench_parser(__doc__)
     args = parser.parse_args()
-    try:
-        with PoseCache(args.cache, args.model) as cache:
-            rows = run(cache)
-    except FileNotFoundError as e:
-        parser.error(str(e))
+    rows = run_clips(parser, args, run)
     print(header())
     n = {label: sum(r["label"] == label for r in rows) for label in LABELS}
     print(f"\nSquat form rules, model {args.model}: {n['correct']} correct and {n['incorrect']} incorrect videos "
@@ -92,9 +79,7 @@ def main() -> None:
     print("\nSeparation: videos with at least one rep flagged by each rule (any severity), per ground-truth "
           "group; 'judged in': videos where the rule could be measured (its camera views).\n")
     print(separation(rows))
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
-        print(f"\nper-clip results: {args.json}")
+    save_rows(args.json, rows)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,10 @@ monkey bars, russian twists, standing still): poses from the video (or ``--cache
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
-from pathlib import Path
 from typing import Any
 
-from clips import PoseCache, data_dir, header, progress, recognition_clips, short_name, table
+from clips import PoseCache, bench_parser, data_dir, each_clip, header, recognition_clips, run_clips, save_rows, table
 from posecoach.analysis import recognise
 from posecoach.features.signals import sequence_signals
 
@@ -26,10 +23,7 @@ def run(cache: PoseCache) -> list[dict[str, Any]]:
     data = data_dir()
     clips = recognition_clips(data)
     out = []
-    for i, clip in enumerate(clips, 1):
-        name = short_name(clip.video, data)
-        poses = cache.get(clip.video)
-        progress(i, len(clips), name, poses)
+    for clip, name, poses in each_clip(cache, clips, data):
         t0 = time.perf_counter()
         rec = recognise(sequence_signals(poses.sequence))
         seconds = time.perf_counter() - t0
@@ -72,16 +66,9 @@ def misclassified(rows: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cache", metavar="DIR", help="pose cache directory (default: estimate every clip)")
-    parser.add_argument("--model", default="full", help="pose model: lite | full | heavy")
-    parser.add_argument("--json", metavar="FILE", help="write the raw per-clip results to FILE")
+    parser = bench_parser(__doc__)
     args = parser.parse_args()
-    try:
-        with PoseCache(args.cache, args.model) as cache:
-            rows = run(cache)
-    except FileNotFoundError as e:
-        parser.error(str(e))
+    rows = run_clips(parser, args, run)
     print(header())
     ok = sum(r["predicted"] == r["expected"] for r in rows)
     print(f"\nExercise recognition, model {args.model}: {ok} of {len(rows)} clips right "
@@ -92,9 +79,7 @@ def main() -> None:
     print(confusion(rows))
     print("\nMisclassified clips:\n")
     print(misclassified(rows))
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
-        print(f"\nper-clip results: {args.json}")
+    save_rows(args.json, rows)
 
 
 if __name__ == "__main__":

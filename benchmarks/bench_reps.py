@@ -10,13 +10,10 @@ OBO = share of all clips with abs(pred - true) <= 1 (the RepCount / TransRAC sco
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
-from pathlib import Path
 from typing import Any
 
-from clips import PoseCache, data_dir, header, progress, rep_clips, short_name, table
+from clips import PoseCache, bench_parser, data_dir, each_clip, header, rep_clips, run_clips, save_rows, table
 from posecoach.analysis import count_repetitions
 
 
@@ -30,10 +27,7 @@ def run(cache: PoseCache) -> list[dict[str, Any]]:
     data = data_dir()
     clips = rep_clips(data)
     out = []
-    for i, clip in enumerate(clips, 1):
-        name = short_name(clip.video, data)
-        poses = cache.get(clip.video)
-        progress(i, len(clips), name, poses)
+    for clip, name, poses in each_clip(cache, clips, data):
         seq = poses.sequence
         pred, signal, count_s = _timed_count(seq, None)
         row: dict[str, Any] = {
@@ -88,17 +82,10 @@ def details(rows: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cache", metavar="DIR", help="pose cache directory (default: estimate every clip)")
-    parser.add_argument("--model", default="full", help="pose model: lite | full | heavy")
+    parser = bench_parser(__doc__)
     parser.add_argument("--verbose", "-v", action="store_true", help="print one row per clip")
-    parser.add_argument("--json", metavar="FILE", help="write the raw per-clip results to FILE")
     args = parser.parse_args()
-    try:
-        with PoseCache(args.cache, args.model) as cache:
-            rows = run(cache)
-    except FileNotFoundError as e:
-        parser.error(str(e))
+    rows = run_clips(parser, args, run)
     print(header())
     print(f"\nRepetition counting, model {args.model}: {len(rows)} clips.\n")
     if args.verbose:
@@ -112,9 +99,7 @@ def main() -> None:
           "(exercise=None); '(exercise)' columns: counted with the known exercise (WorkoutTracker only). "
           f"pose s: wall time of pose estimation ({cached} of {len(rows)} clips from the cache, '(c)': time as "
           "recorded when cached); count s: `count_repetitions` incl. signal extraction.")
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
-        print(f"\nper-clip results: {args.json}")
+    save_rows(args.json, rows)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ repository.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime
 import hashlib
@@ -23,8 +24,9 @@ import re
 import shlex
 import sys
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -249,6 +251,44 @@ def table(headers: list[str], rows: list[list[Any]], align: str | None = None) -
     lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(sep) + " |"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+ClipT = TypeVar("ClipT", RepClip, RecognitionClip, FormClip)
+
+
+def bench_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The options every per-clip benchmark takes: ``--cache DIR``, ``--model``, ``--json FILE``."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", metavar="DIR", help="pose cache directory (default: estimate every clip)")
+    parser.add_argument("--model", default="full", help="pose model: lite | full | heavy")
+    parser.add_argument("--json", metavar="FILE", help="write the raw per-clip results to FILE")
+    return parser
+
+
+def run_clips(parser: argparse.ArgumentParser, args: argparse.Namespace,
+              run: Callable[[PoseCache], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """``run(cache)`` with the pose cache the options ask for; a missing clip is a usage error."""
+    try:
+        with PoseCache(args.cache, args.model) as cache:
+            return run(cache)
+    except FileNotFoundError as e:
+        parser.error(str(e))
+
+
+def save_rows(path: str | None, rows: list[dict[str, Any]]) -> None:
+    """Write the raw per-clip results when ``--json FILE`` was given."""
+    if path:
+        Path(path).write_text(json.dumps(rows, indent=1))
+        print(f"\nper-clip results: {path}")
+
+
+def each_clip(cache: PoseCache, clips: Sequence[ClipT], data: Path) -> Iterator[tuple[ClipT, str, Poses]]:
+    """``(clip, short name, poses)`` for every clip, with a progress line per clip on stderr."""
+    for i, clip in enumerate(clips, 1):
+        name = short_name(clip.video, data)
+        poses = cache.get(clip.video)
+        progress(i, len(clips), name, poses)
+        yield clip, name, poses
 
 
 def progress(i: int, n: int, name: str, poses: Poses) -> None:

@@ -19,7 +19,6 @@ seen) and ``<name>_diff`` (left minus right, for alternating movements).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 
@@ -226,5 +225,3 @@ def frame_signals(landmarks_k5: np.ndarray, world_k3: np.ndarray | None = None, 
     arrays = signal_arrays(np.asarray(landmarks_k5)[None], w, width=width, height=height)
     return {k: float(v[0]) for k, v in arrays.items()}
 
-
-SignalFn = Callable[[PoseSequence], dict[str, np.ndarray]]
