@@ -5,8 +5,8 @@
 For every clip (see `clips.recognition_clips`: WorkoutTracker, the assorted clips, kaiakol's form videos, the
 glute bridge, and movements outside the catalogue that must come out as "other": jump rope, a hometrainer,
 monkey bars, russian twists, standing still): poses from the video (or ``--cache DIR``) ->
-`recognise(sequence_signals(seq))`. Prints the accuracy overall and per expected class, a confusion matrix
-(rows: true class, columns: predicted) and the misclassified clips with their best scores.
+`recognise(sequence_signals(seq), times=seq.timestamps)`. Prints the accuracy overall and per expected class, a
+confusion matrix (rows: true class, columns: predicted) and the misclassified clips with their best scores.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def run(cache: PoseCache) -> list[dict[str, Any]]:
     out = []
     for clip, name, poses in each_clip(cache, clips, data):
         t0 = time.perf_counter()
-        rec = recognise(sequence_signals(poses.sequence))
+        rec = recognise(sequence_signals(poses.sequence), times=poses.sequence.timestamps)
         seconds = time.perf_counter() - t0
         top = sorted(rec.scores.items(), key=lambda kv: -kv[1])[:3]
         out.append({"clip": name, "expected": clip.expected, "predicted": rec.name,

@@ -17,9 +17,9 @@ from clips import PoseCache, bench_parser, data_dir, each_clip, header, rep_clip
 from posecoach.analysis import count_repetitions
 
 
-def _timed_count(seq: Any, exercise: str | None) -> tuple[int, str | None, float]:
+def _timed_count(seq: Any, exercise: str | None, agnostic: bool = False) -> tuple[int, str | None, float]:
     t0 = time.perf_counter()
-    res = count_repetitions(seq, exercise)
+    res = count_repetitions(seq, exercise, agnostic=agnostic)
     return res.count, res.signal, time.perf_counter() - t0
 
 
@@ -36,6 +36,7 @@ def run(cache: PoseCache) -> list[dict[str, Any]]:
             "pred_given": None, "signal_given": None, "pose_s": round(poses.seconds, 3), "pose_cached": poses.cached,
             "count_s": round(count_s, 4), "count_given_s": None,
         }
+        row["pred_agnostic"], row["signal_agnostic"], _ = _timed_count(seq, None, agnostic=True)
         if clip.exercise:
             row["pred_given"], row["signal_given"], t = _timed_count(seq, clip.exercise)
             row["count_given_s"] = round(t, 4)
@@ -62,23 +63,25 @@ def summary(rows: list[dict[str, Any]]) -> str:
         given = [r for r in g if r["pred_given"] is not None]
         mae, obo = scores(g, "pred")
         mae_g, obo_g = scores(g, "pred_given")
+        mae_a, obo_a = scores(g, "pred_agnostic")
         body.append([name, len(g), sum(r["true"] == 0 for r in g), sum(r["frames"] for r in g), mae, obo,
-                     len(given), mae_g, obo_g, f"{sum(r['pose_s'] for r in g):.1f}",
+                     mae_a, obo_a, len(given), mae_g, obo_g, f"{sum(r['pose_s'] for r in g):.1f}",
                      f"{sum(r['count_s'] for r in g):.2f}",
                      f"{sum(r['count_given_s'] for r in given):.2f}" if given else "-"])
-    return table(["dataset", "clips", "true = 0", "frames", "MAE", "OBO", "clips with exercise", "MAE (exercise)",
+    return table(["dataset", "clips", "true = 0", "frames", "MAE", "OBO", "MAE (agnostic)",
+                  "OBO (agnostic)", "clips with exercise", "MAE (exercise)",
                   "OBO (exercise)", "pose s", "count s", "count s (exercise)"], body)
 
 
 def details(rows: list[dict[str, Any]]) -> str:
     body = [[r["dataset"], r["clip"].split("/videos/")[-1], r["exercise"] or "-", r["frames"], r["true"], r["pred"],
-             r["pred"] - r["true"],
-             r["signal"] or "-", "-" if r["pred_given"] is None else r["pred_given"],
+             r["pred"] - r["true"], r["signal"] or "-", r["pred_agnostic"] - r["true"],
+             "-" if r["pred_given"] is None else r["pred_given"],
              "-" if r["pred_given"] is None else r["pred_given"] - r["true"], r["signal_given"] or "-",
              f"{r['pose_s']:.1f}" + (" (c)" if r["pose_cached"] else ""), f"{1000 * r['count_s']:.0f}"]
             for r in rows]
-    return table(["dataset", "clip", "exercise", "frames", "true", "pred", "err", "signal", "pred (ex.)",
-                  "err (ex.)", "signal (ex.)", "pose s", "count ms"], body, "lllrrrrlrrlrr")
+    return table(["dataset", "clip", "exercise", "frames", "true", "pred", "err", "signal", "err (agn.)", "pred (ex.)",
+                  "err (ex.)", "signal (ex.)", "pose s", "count ms"], body, "lllrrrrlrrrlrr")
 
 
 def main() -> None:
@@ -95,8 +98,10 @@ def main() -> None:
     zero = sum(r["true"] == 0 for r in rows)
     cached = sum(r["pose_cached"] for r in rows)
     print(f"\nMAE = mean(abs(pred - true) / true) over clips with true > 0 ({zero} clips with true = 0 left out); "
-          "OBO = share of all clips with abs(pred - true) <= 1. Plain columns: class-agnostic count "
-          "(exercise=None); '(exercise)' columns: counted with the known exercise (WorkoutTracker only). "
+          "OBO = share of all clips with abs(pred - true) <= 1. Plain columns: exercise unknown "
+          "(`count_repetitions(seq)`: recognised, then counted as that exercise, or class-agnostically for "
+          "'other'); '(agnostic)': always class-agnostic (`agnostic=True`); '(exercise)' columns: counted with "
+          "the known exercise (WorkoutTracker only). "
           f"pose s: wall time of pose estimation ({cached} of {len(rows)} clips from the cache, '(c)': time as "
           "recorded when cached); count s: `count_repetitions` incl. signal extraction.")
     save_rows(args.json, rows)

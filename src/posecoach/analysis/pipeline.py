@@ -109,7 +109,7 @@ def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exerci
     """The analysis proper (pure): exercise, repetitions, per-rep judgements, hold."""
     view = view_of(signals)
     if exercise is None or (isinstance(exercise, str) and exercise.lower() in ("auto", "")):
-        rec = recognise(signals)
+        rec = recognise(signals, times=times)
         ex = None if rec.name == OTHER else catalogue()[rec.name]
         info = _exercise_info(ex, False, rec.confidence, rec.scores, view)
     else:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from posecoach.analysis.exercises import Exercise, catalogue
+from posecoach.analysis.holds import measure_hold
+from posecoach.analysis.reps import RepResult, count_signals
 from posecoach.features.signals import SIGNAL_UNITS
 
 OTHER = "other"
@@ -27,11 +29,19 @@ MIN_SCORE = 0.25
 SOFTNESS: dict[str, float] = {"deg": 12.0, "torso": 0.15}
 #: Range worth as much as 90 degrees, per unit (for comparing ranges of motion across signals).
 _SCALE: dict[str, float] = {"deg": 90.0, "torso": 1.0}
+#: Weight of the worst-matching condition against all of them.
+WORST_POWER = 0.5
 #: Weight of the motion pattern against the posture.
 MOTION_POWER = 1.0
 #: Signals whose ranges of motion make the motion pattern (robust to camera view and zoom).
 MOTION_AXES: tuple[str, ...] = ("knee", "hip", "elbow", "shoulder", "trunk_incline", "wrist_height",
                                 "ankle_spread", "hip_height")
+#: Weight of the agreement between an exercise's own count and the dominant periodic motion's.
+AGREEMENT_POWER = 1.0
+#: Seconds a repetition may stay at its turning point before it looks like a hold.
+MAX_DWELL_S = 2.0
+#: Weight of the share of the sequence an exercise's repetitions (or hold) cover.
+COVERAGE_POWER = 0.5
 #: Total range of motion (90-degree units) at which a hold's stillness match falls to 1/e.
 HOLD_MOTION = 0.6
 
@@ -100,20 +110,61 @@ def profile_score(exercise: Exercise, stats: Mapping[str, tuple[float, float]],
         terms.append(_soft(max(r.low - med, med - r.high, 0.0), r.signal) if math.isfinite(med) else 0.0)
     for name, minimum in p.moving.items():
         terms.append(_soft(minimum - stats[name][1], name))
-    for name, maximum in p.still.items():
-        terms.append(_soft(stats[name][1] - maximum, name))
+    for name, maximum in p.still.items():  # a signal never seen (feet out of the picture) is no evidence
+        terms.append(_soft(stats[name][1] - maximum, name) if math.isfinite(stats[name][1]) else 1.0)
     if not terms:
         return 0.0
-    score = math.exp(sum(math.log(max(t, 1e-9)) for t in terms) / len(terms))
+    # The geometric mean of the terms, times the worst one: one clear mismatch rules the exercise out.
+    score = math.exp(sum(math.log(max(t, 1e-9)) for t in terms) / len(terms)) * min(terms) ** WORST_POWER
     return float(score * motion_match(exercise, stats, axes) ** MOTION_POWER) if axes else float(score)
 
 
-def recognise(signals: Mapping[str, np.ndarray], exercises: Mapping[str, Exercise] | None = None) -> Recognition:
+def _span(signals: Mapping[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v)[start:stop] for k, v in signals.items()}
+
+
+def _agreement(n: int, dominant: int) -> float:
+    """How well an exercise's own repetition count agrees with the dominant periodic motion's, 0-1."""
+    return (min(n, dominant) + 1.0) / (max(n, dominant) + 1.0)
+
+
+def _no_hold(res: RepResult, signals: Mapping[str, np.ndarray], times: np.ndarray) -> float:
+    """1 for repetitions that turn and go back; less the longer they stay at the turning point (a held squat is
+    a wall sit, not one slow squat): the median time within 10 % of the range from the turn, past `MAX_DWELL_S`."""
+    if not res.reps or res.signal is None:
+        return 1.0
+    v = np.asarray(signals[res.signal], dtype=np.float64)
+    dwells = []
+    for r in res.reps:
+        seg, t = v[r.start_frame:r.end_frame + 1], times[r.start_frame:r.end_frame + 1]
+        near = np.abs(seg - v[r.turn_frame]) <= 0.1 * max(r.rom, 1e-9)
+        dwells.append(float(np.diff(t, prepend=t[0])[near].sum()))
+    return math.exp(-max(float(np.median(dwells)) - MAX_DWELL_S, 0.0) / MAX_DWELL_S)
+
+
+def recognise(signals: Mapping[str, np.ndarray], exercises: Mapping[str, Exercise] | None = None,
+              times: np.ndarray | None = None) -> Recognition:
     """Recognise the exercise in a sequence's signals (see the module docstring)."""
     exercises = catalogue() if exercises is None else exercises
-    stats = describe(signals)
+    n = len(next(iter(signals.values()))) if signals else 0
+    times = np.arange(n) / 30.0 if times is None else np.asarray(times, dtype=np.float64)
+    whole = describe(signals)
     axes = motion_signals(exercises)
-    scores = {name: round(profile_score(ex, stats, axes), 4) for name, ex in exercises.items()}
+    dominant = count_signals(signals, times).count
+    seen = max(int(np.isfinite(np.asarray(signals["trunk_incline"])).sum()), 1) if "trunk_incline" in signals else n
+    scores = {}
+    for name, ex in exercises.items():
+        if ex.kind == "hold":
+            held = measure_hold(signals, times, ex.hold)
+            span = (held.start_frame, held.end_frame) if held.start_frame is not None else None
+            agreement = 1.0
+        else:
+            res = count_signals(signals, times, ex.counting_channels())
+            span = (res.reps[0].start_frame, res.reps[-1].end_frame) if res.reps else None
+            agreement = _agreement(res.count, dominant) ** AGREEMENT_POWER * _no_hold(res, signals, times)
+        stats = describe(_span(signals, span[0], span[1] + 1)) if span else whole
+        coverage = min((span[1] - span[0] + 1) / seen, 1.0) if span else 1.0
+        scores[name] = round(profile_score(ex, stats, axes) * agreement * coverage ** COVERAGE_POWER, 4)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     if not ranked or ranked[0][1] < MIN_SCORE:
         best = ranked[0][1] if ranked else 0.0

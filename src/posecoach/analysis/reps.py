@@ -45,8 +45,10 @@ class CounterSettings:
     hysteresis: float = 0.3  # band edges at this share of the envelope range from each envelope
     tau_s: float = 3.0  # time constant with which the envelopes relax towards the signal
     max_gap_s: float = 1.0  # a longer run of missing frames abandons the repetition in progress
-    min_rel_rom: float = 0.45  # a repetition smaller than this share of the median so far is partial
+    min_rel_rom: float = 0.55  # a repetition smaller than this share of the median so far is partial
     min_rep_s: float = 0.1  # shorter cycles are noise
+    edge_reps: bool = True  # count a repetition cut by the start or the end of the video (rest side known)
+    end_return: float = 0.5  # ... by the end once it has come back this share of its range from the turn
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,11 @@ class ChannelSpec:
     @property
     def scale(self) -> float:
         return UNIT_SCALE[self.unit][0]
+
+    @property
+    def alternating(self) -> bool:
+        """A left-minus-right signal: each side's movement is one repetition (a step, one arm's curl)."""
+        return self.signal.endswith("_diff")
 
     @property
     def weight(self) -> float:
@@ -124,10 +131,35 @@ class ChannelCounter:
         self._top = self._bottom = (math.nan, -1, 0.0)  # extremes seen before the side is known
         self._open = False  # the last rep's end may still move to a later rest-side extreme
         self.frames_seen = 0
+        self._first = (-1, 0.0)  # (frame, time) of the first known value
+        self._last = (-1, 0.0)  # (frame, time) of the latest known value
+        self._last_v = math.nan
 
     @property
     def count(self) -> int:
-        return sum(not r.partial for r in self.reps)
+        pending = self.pending()
+        return sum(not r.partial for r in self.reps) + (pending is not None and not pending.partial)
+
+    def pending(self) -> Rep | None:
+        """The repetition in progress once it has turned: away from rest and past the far side's band.
+
+        It counts at once (a live display counts at the bottom of a squat); a video that ends there ends with it.
+        """
+        if not self.settings.edge_reps or self.spec.rest == 0 or self._state != -self._rest:
+            return None
+        start_v, start_f, start_t = self._start
+        turn_v, turn_f, turn_t = self._ext
+        if start_f < 0 or turn_f < 0 or self._last[1] - start_t < self.settings.min_rep_s:
+            return None
+        rom = abs(turn_v - start_v)
+        if abs(self._last_v - turn_v) < self.settings.end_return * rom:
+            return None
+        return Rep(index=0, start_frame=start_f, turn_frame=turn_f, end_frame=self._last[0], start_s=start_t,
+                   turn_s=turn_t, end_s=self._last[1], rom=float(rom), signal=self.spec.signal,
+                   partial=self._is_partial(rom))
+
+    def _is_partial(self, rom: float) -> bool:
+        return bool(self._roms) and rom < self.settings.min_rel_rom * float(np.median(self._roms))
 
     def _reset(self) -> None:
         self._hi = self._lo = math.nan
@@ -143,6 +175,9 @@ class ChannelCounter:
                 self._last_t = math.nan
             return False
         s = self.settings
+        self._last, self._last_v = (frame, t), v
+        if self._first[0] < 0:
+            self._first = (frame, t)
         if self._hi != self._hi:
             self._hi = self._lo = v
             self._last_t = t
@@ -163,9 +198,10 @@ class ChannelCounter:
         # the latest frame at the extreme, i.e. the moment the movement leaves it.
         if state == self._state and state != 0:
             d = (v - self._ext[0]) * state
-            if d > 0 or (d == 0 and state == self._rest):
+            at_rest = state == self._rest or self.spec.alternating
+            if d > 0 or (d == 0 and at_rest):
                 self._ext = (v, frame, t)
-                if d > 0 and state == self._rest and self._open:  # the rep ends on first reaching the extreme
+                if d > 0 and at_rest and self._open:  # the rep ends on first reaching the extreme
                     self._extend_last(frame, t)
             return False
         if state == self._state:  # side still unknown: remember both extremes
@@ -180,6 +216,9 @@ class ChannelCounter:
                 self._rest = -state  # the movement leaves the side it started on
             if state != self._rest:
                 self._start = self._top if self._rest > 0 else self._bottom
+        elif self.spec.alternating:  # from one side to the other: one repetition, turning where it crosses
+            self._start, self._turn = self._ext, (v, frame, t)
+            done = self._complete(frame, t, v)
         elif state == self._rest:  # back at rest: one cycle
             self._turn = self._ext
             done = self._complete(frame, t, v)
@@ -194,17 +233,36 @@ class ChannelCounter:
         s = self.settings
         start_v, start_f, start_t = self._start
         turn_v, turn_f, turn_t = self._turn
+        if start_f < 0 and s.edge_reps and self.spec.rest != 0 and not self.reps:
+            # The video starts on the far side (at the bottom of a squat): the repetition began before it.
+            start_v, (start_f, start_t) = math.nan, self._first
         rom = abs(turn_v - start_v) if start_v == start_v else abs(turn_v - v)
         if t - start_t < s.min_rep_s or start_f < 0:
             return False
-        partial = bool(self._roms) and rom < s.min_rel_rom * float(np.median(self._roms))
+        partial = self._is_partial(rom)
         if not partial:
             self._roms.append(rom)
             self.score += rom / self.spec.scale * self.spec.weight
         self.reps.append(Rep(index=0, start_frame=start_f, turn_frame=turn_f, end_frame=frame, start_s=start_t,
                              turn_s=turn_t, end_s=t, rom=float(rom), signal=self.spec.signal, partial=partial))
         self._open = True
+        if not partial and len(self._roms) == 2:
+            self._recheck_first()
         return not partial
+
+    def _recheck_first(self) -> None:
+        """The first repetition had nothing to be compared with: the second one confirms it or makes it partial.
+
+        A noise blip at the start or a half-way movement while getting into position is much smaller or much
+        shorter than the repetitions that follow; the live count drops by one when the second repetition shows it.
+        """
+        first, second = (r for r in self.reps if not r.partial)
+        s = self.settings
+        if first.rom >= s.min_rel_rom * second.rom and first.duration_s >= s.min_rel_rom * second.duration_s:
+            return
+        first.partial = True
+        self._roms.pop(0)
+        self.score -= first.rom / self.spec.scale * self.spec.weight
 
     def _extend_last(self, frame: int, t: float) -> None:
         last = self.reps[-1]
@@ -282,11 +340,13 @@ class RepCounter:
 
     def result(self) -> RepResult:
         best = self.best
-        reps = [r for r in best.reps if not r.partial] if best else []
+        pending = best.pending() if best else None
+        every = (best.reps + ([pending] if pending else [])) if best else []
+        reps = [r for r in every if not r.partial]
         for i, r in enumerate(reps, 1):
             r.index = i
         return RepResult(count=len(reps), reps=reps, signal=best.spec.signal if best else None,
-                         exercise=self.exercise, partial=[r for r in best.reps if r.partial] if best else [],
+                         exercise=self.exercise, partial=[r for r in every if r.partial],
                          scores={c.spec.signal: round(c.score, 3) for c in self.channels if c.score > 0})
 
 
@@ -299,14 +359,27 @@ def count_signals(columns: Mapping[str, np.ndarray], times: np.ndarray,
     return counter.result()
 
 
-def count_repetitions(seq: PoseSequence, exercise: str | None = None, *,
+def count_repetitions(seq: PoseSequence, exercise: str | None = None, *, agnostic: bool = False,
                       settings: CounterSettings | None = None) -> RepResult:
-    """Count the subject's repetitions; ``exercise`` (a catalogue name) narrows the signals and sets rest sides."""
-    channels = None
-    if exercise is not None:
-        from posecoach.analysis.exercises import get_exercise
+    """Count the subject's repetitions.
 
-        channels = get_exercise(exercise).counting_channels()
+    ``exercise`` (a catalogue name or alias) narrows the signals and sets the rest sides. Without it the exercise
+    is recognised first and, when it is a catalogue exercise, counted as such (a hold has no repetitions); a
+    movement outside the catalogue ("other") is counted class-agnostically, on the dominant periodic motion
+    across every signal. ``agnostic=True`` skips recognition and always counts class-agnostically.
+    """
+    from posecoach.analysis.exercises import get_exercise
+
     if not seq.num_people:
         return RepResult(count=0, reps=[], signal=None, exercise=exercise)
-    return count_signals(sequence_signals(seq), seq.timestamps, channels, exercise=exercise, settings=settings)
+    signals = sequence_signals(seq)
+    ex = get_exercise(exercise) if exercise is not None else None
+    if ex is None and not agnostic:
+        from posecoach.analysis.recognition import OTHER, recognise
+
+        name = recognise(signals, times=seq.timestamps).name
+        ex = None if name == OTHER else get_exercise(name)
+    if ex is not None and ex.kind == "hold":
+        return RepResult(count=0, reps=[], signal=None, exercise=ex.name)
+    return count_signals(signals, seq.timestamps, ex.counting_channels() if ex else None,
+                         exercise=ex.name if ex else None, settings=settings)
