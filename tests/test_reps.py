@@ -121,3 +121,25 @@ def test_settings_are_parameters() -> None:
     strict = CounterSettings(min_rep_s=5.0)
     times = np.arange(len(knee)) / 30
     assert count_signals({"knee": knee}, times, [ChannelSpec("knee", 1)], settings=strict).count == 0
+
+
+def test_a_small_first_movement_is_made_partial_by_the_second_rep() -> None:
+    blip = _cycles(1, 0.6, low=140.0)  # a 30-degree dip while getting ready, then full 80-degree reps
+    knee = np.concatenate([_still(1), blip, _still(1), _cycles(4, 2.0), _still(1)])
+    res = count_signals({"knee": knee}, np.arange(len(knee)) / 30, [ChannelSpec("knee", rest=1)])
+    assert res.count == 4
+    assert len(res.partial) == 1 and res.partial[0].end_frame < 30 + len(blip) + 30
+
+
+def test_a_rep_cut_by_the_end_counts_once_half_way_back() -> None:
+    full = _cycles(3, 2.0)
+    assert _count(full[30:]) == 2  # the video starts at the bottom of the first squat: only the half is seen
+    assert _count(full[:-30]) == 2  # it ends at the bottom of the third: not counted
+    assert _count(full[:-13]) == 3  # ... but counted once it has come half-way back up (60 %)
+
+
+def test_alternating_signal_counts_each_side() -> None:
+    t = np.arange(300) / 30.0  # 10 s of stepping, a left-right cycle every second: 20 steps
+    diff = 40.0 * np.sin(2 * math.pi * t)
+    res = count_signals({"knee_diff": diff}, t, [ChannelSpec("knee_diff")])
+    assert abs(res.count - 20) <= 1

@@ -47,7 +47,7 @@ class CounterSettings:
     max_gap_s: float = 1.0  # a longer run of missing frames abandons the repetition in progress
     min_rel_rom: float = 0.55  # a repetition smaller than this share of the median so far is partial
     min_rep_s: float = 0.1  # shorter cycles are noise
-    edge_reps: bool = True  # count a repetition cut by the start or the end of the video (rest side known)
+    edge_reps: bool = True  # count a repetition cut by the end of the video (rest side known) ...
     end_return: float = 0.5  # ... by the end once it has come back this share of its range from the turn
 
 
@@ -131,9 +131,9 @@ class ChannelCounter:
         self._top = self._bottom = (math.nan, -1, 0.0)  # extremes seen before the side is known
         self._open = False  # the last rep's end may still move to a later rest-side extreme
         self.frames_seen = 0
-        self._first = (-1, 0.0)  # (frame, time) of the first known value
         self._last = (-1, 0.0)  # (frame, time) of the latest known value
         self._last_v = math.nan
+        self._first_checked = False
 
     @property
     def count(self) -> int:
@@ -143,7 +143,8 @@ class ChannelCounter:
     def pending(self) -> Rep | None:
         """The repetition in progress once it has turned: away from rest and past the far side's band.
 
-        It counts at once (a live display counts at the bottom of a squat); a video that ends there ends with it.
+        It counts once it has come back `end_return` of its range from the turn, so a video that ends on the way
+        up ends with it; one that ends at the bottom does not.
         """
         if not self.settings.edge_reps or self.spec.rest == 0 or self._state != -self._rest:
             return None
@@ -176,8 +177,6 @@ class ChannelCounter:
             return False
         s = self.settings
         self._last, self._last_v = (frame, t), v
-        if self._first[0] < 0:
-            self._first = (frame, t)
         if self._hi != self._hi:
             self._hi = self._lo = v
             self._last_t = t
@@ -233,9 +232,6 @@ class ChannelCounter:
         s = self.settings
         start_v, start_f, start_t = self._start
         turn_v, turn_f, turn_t = self._turn
-        if start_f < 0 and s.edge_reps and self.spec.rest != 0 and not self.reps:
-            # The video starts on the far side (at the bottom of a squat): the repetition began before it.
-            start_v, (start_f, start_t) = math.nan, self._first
         rom = abs(turn_v - start_v) if start_v == start_v else abs(turn_v - v)
         if t - start_t < s.min_rep_s or start_f < 0:
             return False
@@ -246,7 +242,8 @@ class ChannelCounter:
         self.reps.append(Rep(index=0, start_frame=start_f, turn_frame=turn_f, end_frame=frame, start_s=start_t,
                              turn_s=turn_t, end_s=t, rom=float(rom), signal=self.spec.signal, partial=partial))
         self._open = True
-        if not partial and len(self._roms) == 2:
+        if not partial and len(self._roms) == 2 and not self._first_checked:
+            self._first_checked = True
             self._recheck_first()
         return not partial
 
