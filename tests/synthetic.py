@@ -13,6 +13,7 @@ Global frame: x the person's left, y up, z the direction the person faces when u
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -397,3 +398,32 @@ def make_hold(name: str, seconds: float, fps: float = 30.0, view: str | float = 
 def _adjusted(s: Spec, adjust: dict[str, float] | None) -> Spec:
     off = pose({}, **(adjust or {}))
     return replace(s, keys=tuple((k, {n: v + off.get(n, 0.0) for n, v in kf.items()}) for k, kf in s.keys))
+
+
+def _offset(p: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    return p + np.array([dx, dy])
+
+
+def stick_squat_pose(d: float) -> np.ndarray:
+    """A flat side-view stick figure (33, 4) in image coordinates squatting to depth ``d`` (0 standing, knee at
+    175 deg; 1 at the bottom, knee at 85 deg); no world landmarks. For tests of outputs, not of accuracy."""
+    alpha = math.radians((180 - (175 - 90 * d)) / 2)  # shin forward / thigh back from vertical
+    ankle = np.array([0.5, 0.9])
+    knee = _offset(ankle, 0.18 * math.sin(alpha), -0.18 * math.cos(alpha))
+    hip = _offset(knee, -0.18 * math.sin(alpha), -0.18 * math.cos(alpha))
+    shoulder = _offset(hip, 0.22 * math.sin(alpha / 2), -0.22 * math.cos(alpha / 2))
+    elbow, nose = _offset(shoulder, 0.05, 0.1), _offset(shoulder, 0.02, -0.06)
+    pts = {"nose": nose, "shoulder": shoulder, "elbow": elbow, "wrist": _offset(elbow, 0.08, 0.0), "hip": hip,
+           "knee": knee, "ankle": ankle, "heel": _offset(ankle, -0.03, 0.02),
+           "foot_index": _offset(ankle, 0.06, 0.02)}
+    for n in ("pinky", "index", "thumb"):
+        pts[n] = _offset(pts["wrist"], 0.01, 0.0)
+    for n in ("eye_inner", "eye", "eye_outer", "ear"):
+        pts[n] = _offset(nose, -0.01, -0.01)
+    out = np.ones((33, 4), np.float32)
+    for i, name in enumerate(BLAZEPOSE_33.names):
+        stem = name.removeprefix("left_").removeprefix("right_")
+        xy = pts.get(stem, _offset(nose, 0.0, 0.015))  # mouth corners
+        out[i, :2] = _offset(xy, 0.004 if name.startswith("left_") else 0.0, 0.0)
+        out[i, 2] = 0.0
+    return out

@@ -24,6 +24,7 @@ from posecoach.reports.analysis_report import (
     RepItem,
     Reps,
 )
+from tests.synthetic import stick_squat_pose
 
 T, FPS, W, H = 40, 20.0, 480, 360
 REPS = ((2, 10, 17), (20, 28, 35))  # start, turn, end frames
@@ -38,35 +39,9 @@ def depth(t: int) -> float:
     return 0.0
 
 
-def squat_pose(d: float) -> np.ndarray:
-    """A side-view stick figure (33, 4) squatting to depth ``d``: knee angle 175 deg standing, 85 at the bottom."""
-    alpha = math.radians((180 - (175 - 90 * d)) / 2)  # shin forward / thigh back from vertical
-    ankle = np.array([0.5, 0.9])
-    knee = ankle + 0.18 * np.array([math.sin(alpha), -math.cos(alpha)])
-    hip = knee + 0.18 * np.array([-math.sin(alpha), -math.cos(alpha)])
-    shoulder = hip + 0.22 * np.array([math.sin(alpha / 2), -math.cos(alpha / 2)])
-    def at(p: np.ndarray, dx: float, dy: float) -> np.ndarray:
-        return p + np.array([dx, dy])
-
-    elbow, nose = at(shoulder, 0.05, 0.1), at(shoulder, 0.02, -0.06)
-    pts = {"nose": nose, "shoulder": shoulder, "elbow": elbow, "wrist": at(elbow, 0.08, 0.0), "hip": hip,
-           "knee": knee, "ankle": ankle, "heel": at(ankle, -0.03, 0.02), "foot_index": at(ankle, 0.06, 0.02)}
-    for n in ("pinky", "index", "thumb"):
-        pts[n] = at(pts["wrist"], 0.01, 0.0)
-    for n in ("eye_inner", "eye", "eye_outer", "ear"):
-        pts[n] = at(nose, -0.01, -0.01)
-    out = np.ones((33, 4), np.float32)
-    for i, name in enumerate(S.names):
-        stem = name.removeprefix("left_").removeprefix("right_")
-        xy = pts.get(stem, at(nose, 0.0, 0.015))  # mouth corners
-        out[i, :2] = at(xy, 0.004 if name.startswith("left_") else 0.0, 0.0)
-        out[i, 2] = 0.0
-    return out
-
-
 @pytest.fixture(scope="module")
 def seq() -> PoseSequence:
-    arr = np.stack([squat_pose(depth(t)) for t in range(T)])
+    arr = np.stack([stick_squat_pose(depth(t)) for t in range(T)])
     return PoseSequence.from_landmarks(arr, fps=FPS, source={"width": W, "height": H})
 
 

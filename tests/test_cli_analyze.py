@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from posecoach.cli.app import main
 from posecoach.core.sequence import PoseSequence
-from posecoach.core.skeleton import BLAZEPOSE_33 as S
 from posecoach.io import VideoReader
 from tests.conftest import data_file
+from tests.synthetic import stick_squat_pose
 
 FPS = 20.0
 REPS = ((5, 20), (30, 45), (55, 70))  # start, end frame of each squat
@@ -55,36 +55,10 @@ def _depth(t: int) -> float:
     return 0.0
 
 
-def _at(base: np.ndarray, dx: float, dy: float) -> np.ndarray:
-    return base + np.array([dx, dy])
-
-
-def _squat_pose(d: float) -> np.ndarray:
-    """A side-view stick figure (33, 4) squatting to depth ``d`` (0 standing, 1 knees at ~85 deg)."""
-    alpha = math.radians((180 - (175 - 90 * d)) / 2)
-    ankle = np.array([0.5, 0.9])
-    knee = _at(ankle, 0.18 * math.sin(alpha), -0.18 * math.cos(alpha))
-    hip = _at(knee, -0.18 * math.sin(alpha), -0.18 * math.cos(alpha))
-    shoulder = _at(hip, 0.22 * math.sin(alpha / 2), -0.22 * math.cos(alpha / 2))
-    elbow, nose = _at(shoulder, 0.05, 0.1), _at(shoulder, 0.02, -0.06)
-    pts = {"nose": nose, "shoulder": shoulder, "elbow": elbow, "wrist": _at(elbow, 0.08, 0.0), "hip": hip,
-           "knee": knee, "ankle": ankle, "heel": _at(ankle, -0.03, 0.02), "foot_index": _at(ankle, 0.06, 0.02)}
-    for n in ("pinky", "index", "thumb"):
-        pts[n] = _at(pts["wrist"], 0.01, 0.0)
-    for n in ("eye_inner", "eye", "eye_outer", "ear"):
-        pts[n] = _at(nose, -0.01, -0.01)
-    out = np.ones((33, 4), np.float32)
-    for i, name in enumerate(S.names):
-        stem = name.removeprefix("left_").removeprefix("right_")
-        out[i, :2] = _at(pts.get(stem, _at(nose, 0.0, 0.015)), 0.004 if name.startswith("left_") else 0.0, 0.0)
-        out[i, 2] = 0.0
-    return out
-
-
 @pytest.fixture(scope="module")
 def squats(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three squats saved as a pose sequence (.npz)."""
-    arr = np.stack([_squat_pose(_depth(t)) for t in range(T)])
+    arr = np.stack([stick_squat_pose(_depth(t)) for t in range(T)])
     seq = PoseSequence.from_landmarks(arr, fps=FPS, source={"width": 480, "height": 360})
     return seq.save(tmp_path_factory.mktemp("seq") / "squats.npz")
 

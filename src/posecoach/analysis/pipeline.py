@@ -108,8 +108,10 @@ def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exerci
                     ) -> tuple[Exercise | None, RepResult, list[Judgement], Hold | None, ExerciseInfo]:
     """The analysis proper (pure): exercise, repetitions, per-rep judgements, hold."""
     view = view_of(signals)
+    counted = None
     if exercise is None or (isinstance(exercise, str) and exercise.lower() in ("auto", "")):
         rec = recognise(signals, times=times)
+        counted = rec.count
         ex = None if rec.name == OTHER else catalogue()[rec.name]
         info = _exercise_info(ex, False, rec.confidence, rec.scores, view)
     else:
@@ -126,7 +128,7 @@ def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exerci
                     end_frame=res.end_frame, errors=_errors(judgements[0]) if judgements else [])
         return ex, reps, judgements, hold, info
     channels = ex.counting_channels() if ex else None
-    reps = count_signals(signals, times, channels, exercise=ex.name if ex else None)
+    reps = counted if counted is not None else count_signals(signals, times, channels, exercise=ex.name if ex else None)
     judgements = judge_reps(ex.rules, signals, reps.reps, reps.signal) if ex else [
         Judgement(r, view_of(signals, r.start_frame, r.end_frame + 1)) for r in reps.reps]
     return ex, reps, judgements, hold, info

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -53,6 +53,13 @@ class Recognition:
     name: str
     confidence: float
     scores: dict[str, float]
+    #: The counts recognition made on the way: each repetition exercise's, and "other"'s (class-agnostic).
+    counts: dict[str, RepResult] = field(default_factory=dict, repr=False)
+
+    @property
+    def count(self) -> RepResult | None:
+        """The repetitions of the recognised exercise (class-agnostic for "other"; None for a hold)."""
+        return self.counts.get(self.name)
 
 
 def _soft(distance: float, signal: str) -> float:
@@ -150,7 +157,8 @@ def recognise(signals: Mapping[str, np.ndarray], exercises: Mapping[str, Exercis
     times = np.arange(n) / 30.0 if times is None else np.asarray(times, dtype=np.float64)
     whole = describe(signals)
     axes = motion_signals(exercises)
-    dominant = count_signals(signals, times).count
+    counts = {OTHER: count_signals(signals, times)}
+    dominant = counts[OTHER].count
     seen = max(int(np.isfinite(np.asarray(signals["trunk_incline"])).sum()), 1) if "trunk_incline" in signals else n
     scores = {}
     for name, ex in exercises.items():
@@ -159,7 +167,7 @@ def recognise(signals: Mapping[str, np.ndarray], exercises: Mapping[str, Exercis
             span = (held.start_frame, held.end_frame) if held.start_frame is not None else None
             agreement = 1.0
         else:
-            res = count_signals(signals, times, ex.counting_channels())
+            res = counts[name] = count_signals(signals, times, ex.counting_channels(), exercise=name)
             span = (res.reps[0].start_frame, res.reps[-1].end_frame) if res.reps else None
             agreement = _agreement(res.count, dominant) ** AGREEMENT_POWER * _no_hold(res, signals, times)
         stats = describe(_span(signals, span[0], span[1] + 1)) if span else whole
@@ -168,8 +176,8 @@ def recognise(signals: Mapping[str, np.ndarray], exercises: Mapping[str, Exercis
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     if not ranked or ranked[0][1] < MIN_SCORE:
         best = ranked[0][1] if ranked else 0.0
-        return Recognition(OTHER, round(1.0 - best, 4), scores)
+        return Recognition(OTHER, round(1.0 - best, 4), scores, counts)
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
     name, top = ranked[0]
     confidence = top * (1.0 - runner_up / max(top, 1e-9) * 0.5)
-    return Recognition(name, round(confidence, 4), scores)
+    return Recognition(name, round(confidence, 4), scores, counts)

@@ -75,7 +75,7 @@ class ChannelSpec:
     @property
     def weight(self) -> float:
         """Alternating (left minus right) signals pick up one-sided noise: they need more evidence to win."""
-        return DIFF_WEIGHT if self.signal.endswith("_diff") else 1.0
+        return DIFF_WEIGHT if self.alternating else 1.0
 
     @property
     def minimum(self) -> float:
@@ -374,8 +374,10 @@ def count_repetitions(seq: PoseSequence, exercise: str | None = None, *, agnosti
     if ex is None and not agnostic:
         from posecoach.analysis.recognition import OTHER, recognise
 
-        name = recognise(signals, times=seq.timestamps).name
-        ex = None if name == OTHER else get_exercise(name)
+        rec = recognise(signals, times=seq.timestamps)
+        if settings is None and rec.count is not None:  # recognition counted it already, with these settings
+            return rec.count
+        ex = None if rec.name == OTHER else get_exercise(rec.name)
     if ex is not None and ex.kind == "hold":
         return RepResult(count=0, reps=[], signal=None, exercise=ex.name)
     return count_signals(signals, seq.timestamps, ex.counting_channels() if ex else None,
