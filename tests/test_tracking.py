@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from posecoach.pose.tracking import Tracker, body_size, choose_subject, pose_distance, subject_scores
+from posecoach.pose.tracking import (
+    Tracker,
+    body_size,
+    choose_subject,
+    link_fragments,
+    pose_distance,
+    subject_scores,
+)
 
 
 def _person(cx: float, cy: float, height: float, vis: float = 0.9) -> np.ndarray:
@@ -56,3 +63,27 @@ def test_subject_is_the_prominent_person_not_the_first_or_briefest() -> None:
     assert scores[1] > scores[0] and scores[1] > scores[2]
     assert choose_subject(lm, np.array([7, 8, 9])) == 8
     assert choose_subject(np.zeros((T, 0, 33, 5)), np.zeros(0, np.int64)) is None
+
+
+def test_link_fragments_rejoins_a_person_split_in_two_and_keeps_others_apart() -> None:
+    T = 40
+    times = np.arange(T) / 30.0
+    lm = np.full((T, 4, 33, 5), np.nan, np.float32)
+    for t in range(T):
+        a = _person(0.3 + 0.002 * t, 0.5, 0.6)  # one person, walking slowly right ...
+        if t < 20:
+            lm[t, 0] = a  # ... tracked as 0 until frame 19 ...
+        elif t >= 22:
+            lm[t, 2] = a  # ... and as 2 after a two-frame gap
+        if t < 10:
+            lm[t, 1] = _person(0.8, 0.5, 0.3)  # someone else, who leaves ...
+        if t >= 30:
+            lm[t, 3] = _person(0.1, 0.5, 0.3)  # ... and a third person arriving elsewhere
+    wd = np.zeros((T, 4, 33, 3), np.float32)
+    out_lm, out_wd, ids = link_fragments(lm, wd, np.array([5, 6, 7, 8]), times)
+    assert ids.tolist() == [5, 6, 8]
+    assert np.isfinite(out_lm[:20, 0, 0, 0]).all() and np.isfinite(out_lm[22:, 0, 0, 0]).all()
+    assert np.array_equal(out_lm[25, 0], lm[25, 2])
+    assert out_wd.shape == (T, 3, 33, 3)
+    # The same two fragments further apart in time than max_age stay two tracks.
+    assert link_fragments(lm, wd, np.array([5, 6, 7, 8]), times * 40)[2].tolist() == [5, 6, 7, 8]

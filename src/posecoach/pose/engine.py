@@ -27,7 +27,7 @@ from posecoach.pose.parallel import (
     run_in_process,
 )
 from posecoach.pose.smoothing import smooth_sequence
-from posecoach.pose.tracking import Tracker, choose_subject, pose_distance
+from posecoach.pose.tracking import Tracker, choose_subject, link_fragments, pose_distance
 
 ProgressFn = Callable[[int, int], None]  # (frames done, frames total)
 
@@ -250,6 +250,7 @@ class PoseEngine:
         source = self._source(info.to_dict())
         if n < total:
             source["truncated_at_frame"] = n
+        lm, wd, ids = link_fragments(lm, wd, ids, timestamps[:n], aspect)
         lm, wd, ids = drop_short_tracks(lm, wd, ids, min_frames=max(3, round(0.2 * info.fps)))
         seq = PoseSequence(landmarks=lm, world=wd, timestamps=timestamps[:n] - timestamps[0] if n else
                            timestamps[:0], fps=float(info.fps), track_ids=ids,

@@ -105,3 +105,43 @@ def choose_subject(landmarks: np.ndarray, track_ids: np.ndarray) -> int | None:
     if landmarks.shape[1] == 0:
         return None
     return int(track_ids[int(np.argmax(subject_scores(landmarks)))])
+
+
+def link_fragments(landmarks: np.ndarray, world: np.ndarray, track_ids: np.ndarray, times: np.ndarray,
+                   aspect: float = 1.0, max_distance: float = 0.5, max_age: float = 1.0
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Join track fragments that are one person: a track that starts after another ended, within ``max_age``
+    seconds and ``max_distance`` body sizes of where it ended, continues it (the rule `Tracker` applies frame by
+    frame). Parallel segments of a long video are tracked apart and matched on a few overlap frames; when the
+    new segment's tracker picks the person up only after them, this rejoins the two halves.
+
+    ``landmarks (T, P, K, 5)``, ``world (T, P, K, 3)``, ``track_ids (P,)`` and ``times (T,)`` seconds; returns the
+    arrays with merged columns removed (the earlier fragment keeps its id).
+    """
+    lm, wd = landmarks.copy(), world.copy()
+    alive = list(range(lm.shape[1]))
+    seen = np.isfinite(lm[..., 0]).any(axis=-1)  # (T, P)
+
+    def span(p: int) -> tuple[int, int]:
+        f = np.flatnonzero(seen[:, p])
+        return int(f[0]), int(f[-1])
+
+    while True:
+        spans = {p: span(p) for p in alive if seen[:, p].any()}
+        best: tuple[float, int, int] | None = None
+        for b, (b0, _) in spans.items():
+            for a, (_, a1) in spans.items():
+                if a == b or a1 >= b0 or times[b0] - times[a1] > max_age:
+                    continue
+                d = pose_distance(lm[a1, a], lm[b0, b], aspect)
+                if d <= max_distance and (best is None or d < best[0]):
+                    best = (d, a, b)
+        if best is None:
+            break
+        _, a, b = best
+        rows = seen[:, b]
+        lm[rows, a], wd[rows, a] = lm[rows, b], wd[rows, b]
+        seen[rows, a] = True
+        seen[:, b] = False
+        alive.remove(b)
+    return lm[:, alive], wd[:, alive], track_ids[alive]
