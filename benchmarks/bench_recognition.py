@@ -5,8 +5,9 @@
 For every clip (see `clips.recognition_clips`: WorkoutTracker, the assorted clips, kaiakol's form videos, the
 glute bridge, and movements outside the catalogue that must come out as "other": jump rope, a hometrainer,
 monkey bars, russian twists, standing still): poses from the video (or ``--cache DIR``) ->
-`recognise(sequence_signals(seq), times=seq.timestamps)`. Prints the accuracy overall and per expected class, a
-confusion matrix (rows: true class, columns: predicted) and the misclassified clips with their best scores.
+`recognise(sequence_signals(seq), times=seq.timestamps, hidden=hidden_signals(seq))`. Prints the accuracy overall
+and per expected class, a confusion matrix (rows: true class, columns: predicted) and the misclassified clips
+with their best scores.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from clips import PoseCache, bench_parser, data_dir, each_clip, header, recognition_clips, run_clips, save_rows, table
 from posecoach.analysis import recognise
-from posecoach.features.signals import sequence_signals
+from posecoach.features.signals import hidden_signals, sequence_signals
 
 
 def run(cache: PoseCache) -> list[dict[str, Any]]:
@@ -25,7 +26,8 @@ def run(cache: PoseCache) -> list[dict[str, Any]]:
     out = []
     for clip, name, poses in each_clip(cache, clips, data):
         t0 = time.perf_counter()
-        rec = recognise(sequence_signals(poses.sequence), times=poses.sequence.timestamps)
+        seq = poses.sequence
+        rec = recognise(sequence_signals(seq), times=seq.timestamps, hidden=hidden_signals(seq))
         seconds = time.perf_counter() - t0
         top = sorted(rec.scores.items(), key=lambda kv: -kv[1])[:3]
         out.append({"clip": name, "expected": clip.expected, "predicted": rec.name,

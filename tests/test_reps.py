@@ -143,3 +143,25 @@ def test_alternating_signal_counts_each_side() -> None:
     diff = 40.0 * np.sin(2 * math.pi * t)
     res = count_signals({"knee_diff": diff}, t, [ChannelSpec("knee_diff")])
     assert abs(res.count - 20) <= 1
+
+
+def test_a_lasting_change_of_range_is_followed_but_a_lone_half_rep_is_not() -> None:
+    """Big movements while getting set (climbing onto the bars), then many small fast reps (jump rope): once the
+    small ones are the norm over the last `rom_window` cycles they count; a lone half rep among full ones does not."""
+    settings = CounterSettings()
+    big, small = _cycles(5, 2.0, low=40.0), _cycles(20, 0.5, low=130.0)  # 130 vs 40 degrees of range
+    res = count_signals({"knee": np.concatenate([big, small])}, np.arange(len(big) + len(small)) / 30,
+                        [ChannelSpec("knee", rest=1)])
+    small_counted = [r for r in res.reps if r.start_frame >= len(big)]
+    # The small ones are partial only until they are the norm (the envelopes also take a few seconds to shrink).
+    assert 0 < len(res.partial) < settings.rom_window
+    assert len(small_counted) >= 10 and all(r.start_frame >= len(big) for r in res.partial)
+    # A longer memory takes longer to follow the change.
+    slow = count_signals({"knee": np.concatenate([big, small])}, np.arange(len(big) + len(small)) / 30,
+                         [ChannelSpec("knee", rest=1)], settings=CounterSettings(rom_window=12))
+    assert len(slow.partial) > len(res.partial) and slow.count < res.count
+    # A lone half rep among full ones does not count.
+    half = _cycles(1, 2.0, low=135.0)
+    knee = np.concatenate([_cycles(8, 2.0), half, _cycles(2, 2.0)])
+    res = count_signals({"knee": knee}, np.arange(len(knee)) / 30, [ChannelSpec("knee", rest=1)])
+    assert res.count == 10

@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from posecoach.analysis.exercises import Exercise, catalogue, get_exercise
+from posecoach.analysis.exercises import Exercise
 from posecoach.analysis.form import Judgement, judge_reps, judge_span
 from posecoach.analysis.holds import measure_hold
-from posecoach.analysis.recognition import OTHER, recognise
+from posecoach.analysis.recognition import OTHER, resolve_exercise
 from posecoach.analysis.reps import RepResult, count_signals
 from posecoach.core.sequence import PoseSequence
-from posecoach.features.signals import SIGNAL_UNITS, sequence_signals
+from posecoach.features.signals import SIGNAL_UNITS, hidden_signals, sequence_signals
 from posecoach.features.view import view_of
 from posecoach.reports.analysis_report import (
     AnalysisReport,
@@ -105,18 +105,17 @@ def _rep_items(result: RepResult, judgements: list[Judgement]) -> list[RepItem]:
 
 
 def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exercise: str | Exercise | None = None,
+                    hidden: frozenset[str] = frozenset(),
                     ) -> tuple[Exercise | None, RepResult, list[Judgement], Hold | None, ExerciseInfo]:
-    """The analysis proper (pure): exercise, repetitions, per-rep judgements, hold."""
+    """The analysis proper (pure): exercise, repetitions, per-rep judgements, hold.
+
+    ``hidden``: signals of joints the camera does not see (`hidden_signals`), for recognition.
+    """
     view = view_of(signals)
-    counted = None
-    if exercise is None or (isinstance(exercise, str) and exercise.lower() in ("auto", "")):
-        rec = recognise(signals, times=times)
-        counted = rec.count
-        ex = None if rec.name == OTHER else catalogue()[rec.name]
-        info = _exercise_info(ex, False, rec.confidence, rec.scores, view)
-    else:
-        ex = exercise if isinstance(exercise, Exercise) else get_exercise(exercise)
-        info = _exercise_info(ex, True, 1.0, {}, view)
+    ex, rec = resolve_exercise(signals, times, exercise, hidden)
+    counted = rec.count if rec else None
+    info = (_exercise_info(ex, False, rec.confidence, rec.scores, view) if rec else
+            _exercise_info(ex, True, 1.0, {}, view))
     hold = None
     if ex is not None and ex.kind == "hold":
         res = measure_hold(signals, times, ex.hold)
@@ -142,7 +141,8 @@ def analyze_sequence(seq: PoseSequence, exercise: str | Exercise | None = None) 
     inp, model = _input_info(seq)
     if not signals:
         signals = {name: np.full(seq.num_frames, np.nan) for name in SIGNAL_UNITS}
-    ex, result, judgements, hold, info = analyze_signals(signals, seq.timestamps, exercise)
+    hidden = hidden_signals(seq) if seq.num_people else frozenset()
+    ex, result, judgements, hold, info = analyze_signals(signals, seq.timestamps, exercise, hidden)
     reps = Reps(count=result.count, signal=result.signal, items=_rep_items(result, judgements) if hold is None else [],
                 partial=len(result.partial))
     rules = _rule_summaries(ex, judgements)

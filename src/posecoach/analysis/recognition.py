@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from posecoach.analysis.exercises import Exercise, catalogue
+from posecoach.analysis.exercises import Exercise, catalogue, get_exercise
 from posecoach.analysis.holds import measure_hold
 from posecoach.analysis.reps import RepResult, count_signals
 from posecoach.features.signals import SIGNAL_UNITS
@@ -108,8 +108,12 @@ def motion_match(exercise: Exercise, stats: Mapping[str, tuple[float, float]], a
 
 
 def profile_score(exercise: Exercise, stats: Mapping[str, tuple[float, float]],
-                  axes: tuple[str, ...] = ()) -> float:
-    """How well the described sequence matches an exercise's profile, 0-1."""
+                  axes: tuple[str, ...] = (), hidden: frozenset[str] = frozenset()) -> float:
+    """How well the described sequence matches an exercise's profile, 0-1.
+
+    ``hidden``: signals whose joints the camera does not see; that they should stay still is not judged, since
+    an occluded joint's estimated position wanders with the rest of the body.
+    """
     terms: list[float] = []
     p = exercise.profile
     for r in p.posture:
@@ -118,7 +122,8 @@ def profile_score(exercise: Exercise, stats: Mapping[str, tuple[float, float]],
     for name, minimum in p.moving.items():
         terms.append(_soft(minimum - stats[name][1], name))
     for name, maximum in p.still.items():  # a signal never seen (feet out of the picture) is no evidence
-        terms.append(_soft(stats[name][1] - maximum, name) if math.isfinite(stats[name][1]) else 1.0)
+        spread = stats[name][1]
+        terms.append(_soft(spread - maximum, name) if math.isfinite(spread) and name not in hidden else 1.0)
     if not terms:
         return 0.0
     # The geometric mean of the terms, times the worst one: one clear mismatch rules the exercise out.
@@ -150,8 +155,12 @@ def _no_hold(res: RepResult, signals: Mapping[str, np.ndarray], times: np.ndarra
 
 
 def recognise(signals: Mapping[str, np.ndarray], exercises: Mapping[str, Exercise] | None = None,
-              times: np.ndarray | None = None) -> Recognition:
-    """Recognise the exercise in a sequence's signals (see the module docstring)."""
+              times: np.ndarray | None = None, hidden: frozenset[str] = frozenset()) -> Recognition:
+    """Recognise the exercise in a sequence's signals (see the module docstring).
+
+    ``hidden``: signals of joints the camera does not see (`posecoach.features.signals.hidden_signals`); what a
+    profile says must stay still is not judged on those.
+    """
     exercises = catalogue() if exercises is None else exercises
     n = len(next(iter(signals.values()))) if signals else 0
     times = np.arange(n) / 30.0 if times is None else np.asarray(times, dtype=np.float64)
@@ -159,7 +168,7 @@ def recognise(signals: Mapping[str, np.ndarray], exercises: Mapping[str, Exercis
     axes = motion_signals(exercises)
     counts = {OTHER: count_signals(signals, times)}
     dominant = counts[OTHER].count
-    seen = max(int(np.isfinite(np.asarray(signals["trunk_incline"])).sum()), 1) if "trunk_incline" in signals else n
+    detected = max(int(np.isfinite(np.asarray(signals["trunk_incline"])).sum()), 1) if "trunk_incline" in signals else n
     scores = {}
     for name, ex in exercises.items():
         if ex.kind == "hold":
@@ -171,8 +180,9 @@ def recognise(signals: Mapping[str, np.ndarray], exercises: Mapping[str, Exercis
             span = (res.reps[0].start_frame, res.reps[-1].end_frame) if res.reps else None
             agreement = _agreement(res.count, dominant) ** AGREEMENT_POWER * _no_hold(res, signals, times)
         stats = describe(_span(signals, span[0], span[1] + 1)) if span else whole
-        coverage = min((span[1] - span[0] + 1) / seen, 1.0) if span else 1.0
-        scores[name] = round(profile_score(ex, stats, axes) * agreement * coverage ** COVERAGE_POWER, 4)
+        coverage = min((span[1] - span[0] + 1) / detected, 1.0) if span else 1.0
+        match = profile_score(ex, stats, axes, hidden)
+        scores[name] = round(match * agreement * coverage ** COVERAGE_POWER, 4)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     if not ranked or ranked[0][1] < MIN_SCORE:
         best = ranked[0][1] if ranked else 0.0
@@ -181,3 +191,16 @@ def recognise(signals: Mapping[str, np.ndarray], exercises: Mapping[str, Exercis
     name, top = ranked[0]
     confidence = top * (1.0 - runner_up / max(top, 1e-9) * 0.5)
     return Recognition(name, round(confidence, 4), scores, counts)
+
+
+def resolve_exercise(signals: Mapping[str, np.ndarray], times: np.ndarray, exercise: str | Exercise | None = None,
+                     hidden: frozenset[str] = frozenset()) -> tuple[Exercise | None, Recognition | None]:
+    """The exercise to analyse and how it was decided: the one named (an `Exercise`, a catalogue name or alias),
+    else (None or ``"auto"``) the recognised one, None for "other". The `Recognition` is None when named; its
+    `count` holds the recognised exercise's repetitions, already counted with the default settings."""
+    if isinstance(exercise, Exercise):
+        return exercise, None
+    if exercise is not None and exercise.strip().lower() not in ("", "auto"):
+        return get_exercise(exercise), None
+    rec = recognise(signals, times=times, hidden=hidden)
+    return (None if rec.name == OTHER else catalogue()[rec.name]), rec

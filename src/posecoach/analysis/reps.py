@@ -45,7 +45,8 @@ class CounterSettings:
     hysteresis: float = 0.3  # band edges at this share of the envelope range from each envelope
     tau_s: float = 3.0  # time constant with which the envelopes relax towards the signal
     max_gap_s: float = 1.0  # a longer run of missing frames abandons the repetition in progress
-    min_rel_rom: float = 0.55  # a repetition smaller than this share of the median so far is partial
+    min_rel_rom: float = 0.55  # a repetition smaller than this share ...
+    rom_window: int = 6  # ... of the median range of the last this many cycles (partial ones too) is partial
     min_rep_s: float = 0.1  # shorter cycles are noise
     edge_reps: bool = True  # count a repetition cut by the end of the video (rest side known) ...
     end_return: float = 0.5  # ... by the end once it has come back this share of its range from the turn
@@ -121,6 +122,7 @@ class ChannelCounter:
         self.reps: list[Rep] = []  # completed; the last one's end is provisional while `_open` is True
         self.score = 0.0
         self._roms: list[float] = []
+        self._recent: list[float] = []  # every cycle's range, partial ones included
         self._hi = self._lo = math.nan
         self._state = 0  # +1 high side, -1 low side, 0 not yet known
         self._rest = spec.rest
@@ -160,7 +162,8 @@ class ChannelCounter:
                    partial=self._is_partial(rom))
 
     def _is_partial(self, rom: float) -> bool:
-        return bool(self._roms) and rom < self.settings.min_rel_rom * float(np.median(self._roms))
+        ref = self._recent[-max(self.settings.rom_window, 1):]
+        return bool(ref) and rom < self.settings.min_rel_rom * float(np.median(ref))
 
     def _reset(self) -> None:
         self._hi = self._lo = math.nan
@@ -236,6 +239,7 @@ class ChannelCounter:
         if t - start_t < s.min_rep_s or start_f < 0:
             return False
         partial = self._is_partial(rom)
+        self._recent.append(rom)
         if not partial:
             self._roms.append(rom)
             self.score += rom / self.spec.scale * self.spec.weight
@@ -365,20 +369,17 @@ def count_repetitions(seq: PoseSequence, exercise: str | None = None, *, agnosti
     movement outside the catalogue ("other") is counted class-agnostically, on the dominant periodic motion
     across every signal. ``agnostic=True`` skips recognition and always counts class-agnostically.
     """
-    from posecoach.analysis.exercises import get_exercise
+    from posecoach.analysis.recognition import resolve_exercise
+    from posecoach.features.signals import hidden_signals
 
     if not seq.num_people:
         return RepResult(count=0, reps=[], signal=None, exercise=exercise)
     signals = sequence_signals(seq)
-    ex = get_exercise(exercise) if exercise is not None else None
-    if ex is None and not agnostic:
-        from posecoach.analysis.recognition import OTHER, recognise
-
-        rec = recognise(signals, times=seq.timestamps)
-        if settings is None and rec.count is not None:  # recognition counted it already, with these settings
-            return rec.count
-        ex = None if rec.name == OTHER else get_exercise(rec.name)
+    ex, rec = (None, None) if agnostic and exercise is None else resolve_exercise(
+        signals, seq.timestamps, exercise, hidden_signals(seq))
     if ex is not None and ex.kind == "hold":
         return RepResult(count=0, reps=[], signal=None, exercise=ex.name)
+    if rec is not None and settings is None and rec.count is not None:  # recognition counted it already
+        return rec.count
     return count_signals(signals, seq.timestamps, ex.counting_channels() if ex else None,
                          exercise=ex.name if ex else None, settings=settings)

@@ -6,8 +6,8 @@ out offline and live, frame by frame. Units are natural and comparable across si
 * angles in degrees (3D from world landmarks when present, else from the image), e.g. ``knee``, ``elbow_left``;
 * heights and distances in torso lengths of the same frame, y pointing up: relative ones from the 3D world
   landmarks (``hip_height``: hips above ankles, ``wrist_height``: wrists above shoulders, ``ankle_spread``),
-  absolute ones (``body_height``, ``ankle_height``) and 2D line geometry (``hip_sag``) from the image, scaled
-  by the frame's pixels per metre;
+  absolute ones (``body_height`` of the hips, ``shoulder_level``, ``ankle_height``) and 2D line geometry
+  (``hip_sag``) from the image, scaled by the frame's pixels per metre;
 * ``trunk_incline`` in degrees from upright (0 standing, 90 lying, 180 upside down), in 3D when world
   landmarks are present (so a push-up filmed head-on still reads about 90);
 * ``view_yaw`` in degrees: 0 when the shoulders face the camera (front or back view), 90 in side view.
@@ -44,6 +44,7 @@ for _j in _JOINTS:
 SIGNAL_UNITS.update({
     "trunk_incline": "deg", "view_yaw": "deg", "shin_incline": "deg",
     "hip_height": "torso", "shoulder_height": "torso", "nose_height": "torso", "body_height": "torso",
+    "shoulder_level": "torso",
     "wrist_height": "torso", "wrist_height_left": "torso", "wrist_height_right": "torso",
     "wrist_height_diff": "torso", "elbow_height": "torso", "knee_height": "torso",
     "ankle_height": "torso", "ankle_height_diff": "torso",
@@ -86,10 +87,12 @@ def _tilt(v: np.ndarray) -> np.ndarray:
 
 
 def signal_arrays(landmarks: np.ndarray, world: np.ndarray | None, *, width: float = 1.0, height: float = 1.0,
-                  min_visibility: float = 0.0) -> dict[str, np.ndarray]:
+                  min_visibility: float = 0.0, hidden: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """All signals for ``(T, 33, 5)`` image landmarks and optional ``(T, 33, 3)`` world landmarks.
 
-    Returns ``{name: (T,) float64}``; NaN where the keypoints a signal needs are missing.
+    Returns ``{name: (T,) float64}``; NaN where the keypoints a signal needs are missing. Keypoints with
+    visibility below ``min_visibility`` count as missing (in the image only). ``hidden`` ``(33,)`` bool: keypoints
+    whose signals are NaN throughout; they still size the body (torso length, pixels per metre).
     """
     lm = np.asarray(landmarks, dtype=np.float64)
     if lm.ndim != 3 or lm.shape[1:] != (BLAZEPOSE_33.num_keypoints, 5):
@@ -110,6 +113,10 @@ def signal_arrays(landmarks: np.ndarray, world: np.ndarray | None, *, width: flo
             out[k] = np.where(np.isfinite(v), v, img_angles[k])
 
     rel, absolute = _body_frames(img, pts3)
+    if hidden is not None and np.any(hidden):
+        keep = np.where(np.asarray(hidden, bool), np.nan, 1.0)[None, :, None]
+        rel, absolute, img, pts3 = rel * keep, absolute * keep, img * keep, pts3 * keep
+        out = _angles(pts3 if pts3.shape[-1] == 3 else img)
     with np.errstate(invalid="ignore", divide="ignore"):
         def y(p: np.ndarray) -> np.ndarray:
             return p[..., 1]
@@ -137,6 +144,7 @@ def signal_arrays(landmarks: np.ndarray, world: np.ndarray | None, *, width: flo
             "shoulder_height": y(sh - an),
             "nose_height": y(rel[:, _I["nose"]] - hp),
             "body_height": y(ahp),
+            "shoulder_level": y(ash),
             "wrist_height": y(wr - sh),
             "wrist_height_left": y(rel[:, _I["left_wrist"]] - rel[:, _I["left_shoulder"]]),
             "wrist_height_right": y(rel[:, _I["right_wrist"]] - rel[:, _I["right_shoulder"]]),
@@ -216,6 +224,37 @@ def sequence_signals(seq: PoseSequence, *, track_id: int | None = None) -> dict[
     """`signal_arrays` for one person of a sequence (default: the subject)."""
     width, height = image_size(seq)
     return signal_arrays(seq.subject_landmarks(track_id), seq.subject_world(track_id), width=width, height=height)
+
+
+#: Median visibility below which the camera does not see a keypoint over a sequence.
+SEEN_VISIBILITY = 0.5
+
+
+def hidden_signals(seq: PoseSequence, *, track_id: int | None = None, min_visibility: float = SEEN_VISIBILITY
+                   ) -> frozenset[str]:
+    """The signals of joints the camera does not see in this sequence (their values are MediaPipe's guesses).
+
+    A keypoint is unseen when its median visibility over the frames the person is detected in is below
+    ``min_visibility`` (the knees behind the body in a push-up filmed head-on). A bilateral signal is hidden when
+    neither side is seen; a left-minus-right one when neither side is. Hidden signals still follow a movement
+    well enough to count it, but are no evidence that a joint stays still.
+    """
+    lm = seq.subject_landmarks(track_id)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        hidden = ~(np.nanmedian(lm[..., 3], axis=0) >= min_visibility)
+    rows = np.flatnonzero(np.isfinite(lm[..., 0]).any(axis=1))[:8]  # a few frames the person is seen in
+    if not hidden.any() or not len(rows):
+        return frozenset()
+    width, height = image_size(seq)
+    world = seq.subject_world(track_id)[rows]
+    seen = signal_arrays(lm[rows], world, width=width, height=height, hidden=hidden)
+    every = signal_arrays(lm[rows], world, width=width, height=height)
+
+    def unseen(name: str) -> bool:
+        return not any(np.isfinite(seen[k]).any() for k in {name, name.removesuffix("_diff")})
+
+    return frozenset(k for k, v in every.items() if np.isfinite(v).any() and unseen(k))
 
 
 def frame_signals(landmarks_k5: np.ndarray, world_k3: np.ndarray | None = None, *, width: float = 1.0,
