@@ -136,6 +136,9 @@ class ChannelCounter:
         self._last = (-1, 0.0)  # (frame, time) of the latest known value
         self._last_v = math.nan
         self._first_checked = False
+        # Read on every frame: plain attributes (the live loop runs once per channel per frame).
+        self._minimum, self._alternating = spec.minimum, spec.alternating
+        self._band, self._tau = self.settings.hysteresis, self.settings.tau_s
 
     @property
     def count(self) -> int:
@@ -163,7 +166,7 @@ class ChannelCounter:
 
     def _is_partial(self, rom: float) -> bool:
         ref = self._recent[-max(self.settings.rom_window, 1):]
-        return bool(ref) and rom < self.settings.min_rel_rom * float(np.median(ref))
+        return bool(ref) and rom < self.settings.min_rel_rom * _median(ref)
 
     def _reset(self) -> None:
         self._hi = self._lo = math.nan
@@ -178,29 +181,29 @@ class ChannelCounter:
                 self._reset()
                 self._last_t = math.nan
             return False
-        s = self.settings
         self._last, self._last_v = (frame, t), v
         if self._hi != self._hi:
             self._hi = self._lo = v
             self._last_t = t
             self._ext = self._top = self._bottom = (v, frame, t)
             return False
-        k = min(1.0, max(t - self._last_t, 0.0) / s.tau_s)
+        dt = t - self._last_t
+        k = 1.0 if dt >= self._tau else (dt / self._tau if dt > 0.0 else 0.0)
         self._last_t = t
-        self._hi = v if v > self._hi else self._hi + (v - self._hi) * k
-        self._lo = v if v < self._lo else self._lo + (v - self._lo) * k
-        amp = self._hi - self._lo
+        hi = self._hi = v if v > self._hi else self._hi + (v - self._hi) * k
+        lo = self._lo = v if v < self._lo else self._lo + (v - self._lo) * k
+        amp = hi - lo
         state = self._state
-        if amp >= self.spec.minimum:
-            if v >= self._hi - s.hysteresis * amp:
+        if amp >= self._minimum:
+            if v >= hi - self._band * amp:
                 state = 1
-            elif v <= self._lo + s.hysteresis * amp:
+            elif v <= lo + self._band * amp:
                 state = -1
         # Track the extreme on the current side (max on the high side, min on the low side); on the rest side
         # the latest frame at the extreme, i.e. the moment the movement leaves it.
         if state == self._state and state != 0:
             d = (v - self._ext[0]) * state
-            at_rest = state == self._rest or self.spec.alternating
+            at_rest = state == self._rest or self._alternating
             if d > 0 or (d == 0 and at_rest):
                 self._ext = (v, frame, t)
                 if d > 0 and at_rest and self._open:  # the rep ends on first reaching the extreme
@@ -218,7 +221,7 @@ class ChannelCounter:
                 self._rest = -state  # the movement leaves the side it started on
             if state != self._rest:
                 self._start = self._top if self._rest > 0 else self._bottom
-        elif self.spec.alternating:  # from one side to the other: one repetition, turning where it crosses
+        elif self._alternating:  # from one side to the other: one repetition, turning where it crosses
             self._start, self._turn = self._ext, (v, frame, t)
             done = self._complete(frame, t, v)
         elif state == self._rest:  # back at rest: one cycle
@@ -268,6 +271,13 @@ class ChannelCounter:
     def _extend_last(self, frame: int, t: float) -> None:
         last = self.reps[-1]
         last.end_frame, last.end_s = frame, t
+
+
+def _median(values: list[float]) -> float:
+    """The median of a short list (numpy's costs more than the sort for a handful of values)."""
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
 
 
 @dataclass
