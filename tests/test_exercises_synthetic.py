@@ -180,10 +180,11 @@ def test_live_counter_matches_offline(name: str, agnostic: bool) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ robustness
-#: Known failures, open in issue 3: getting down from standing to the floor (glute bridge) or up onto the bars
-#: (dip) is one large excursion of the counting signal; the dip counts it as a repetition and the bridge's
-#: envelope, still stretched by the standing height, misses the first real one.
-KNOWN_SETUP_FAILURES = {("dip", "standing_setup_3s"), ("glute_bridge", "standing_setup_3s")}
+#: Known failure, open in issue 3: getting down from standing to the floor is one large excursion of the glute
+#: bridge's hip height; its envelope, still stretched by the standing height, misses the first real repetition
+#: (4 of 5; the hip angle counts 5 but loses the tie-break by a hair). The dip's climb onto the bars, the other
+#: case listed here before, now counts right (partial reps are judged against the recent ones).
+KNOWN_SETUP_FAILURES = {("glute_bridge", "standing_setup_3s")}
 
 
 @pytest.mark.parametrize(("name", "scenario"), [(n, s) for n in REP_NAMES for s in ROBUSTNESS
