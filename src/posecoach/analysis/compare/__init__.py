@@ -9,6 +9,15 @@
 """
 
 from posecoach.analysis.compare.guide import Guide
-from posecoach.analysis.compare.pipeline import Prepared, compare_prepared, compare_sequences, prepare
+from posecoach.analysis.compare.pipeline import (
+    Matched,
+    Prepared,
+    compare_prepared,
+    compare_sequences,
+    match_prepared,
+    match_sequences,
+    prepare,
+)
 
-__all__ = ["Guide", "Prepared", "compare_prepared", "compare_sequences", "prepare"]
+__all__ = ["Guide", "Matched", "Prepared", "compare_prepared", "compare_sequences", "match_prepared",
+           "match_sequences", "prepare"]

@@ -111,9 +111,36 @@ def _span_s(seq: PoseSequence, a: int, b: int) -> float:
     return float(seq.timestamps[b] - seq.timestamps[a] + 1.0 / seq.fps)
 
 
+@dataclass(frozen=True)
+class Matched:
+    """The alignment behind a report, for drawing: the guide frame matched to each attempt frame and the angles."""
+
+    guide_frame: np.ndarray  # (M,) guide frame index per attempt frame
+    guide_angles: np.ndarray  # (N, J) degrees, SCORED_ANGLES order
+    attempt_angles: np.ndarray  # (M, J) degrees (mirrored when the report says so)
+    mirrored: bool
+
+
+def _guide_frame(ref_idx: np.ndarray, att_idx: np.ndarray, m: int) -> np.ndarray:
+    """For each of ``m`` attempt frames, the (first) guide frame matched with it; unmatched frames take the
+    nearest matched one."""
+    out = np.full(m, -1, np.int64)
+    order = np.argsort(att_idx, kind="stable")[::-1]
+    out[att_idx[order]] = ref_idx[order]
+    known = np.flatnonzero(out >= 0)
+    nearest = known[np.clip(np.searchsorted(known, np.arange(m)), 0, len(known) - 1)]
+    return np.where(out >= 0, out, out[nearest])
+
+
 def compare_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | None = None,
                      mirror: bool | None = None, band: float = DEFAULT_BAND) -> ComparisonReport:
     """Compare prepared sequences; ``mirror`` None tries both sides and keeps the closer."""
+    return match_prepared(reference, attempt, guide=guide, mirror=mirror, band=band)[0]
+
+
+def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | None = None,
+                   mirror: bool | None = None, band: float = DEFAULT_BAND) -> tuple[ComparisonReport, Matched]:
+    """`compare_prepared`, also returning the alignment (`Matched`)."""
     from posecoach import __version__
 
     guide_reps = guide.reps if guide and guide.reps else max(len(reference.reps), 1)
@@ -166,7 +193,7 @@ def compare_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | N
                 attempt.seq.timestamps[a1] - attempt.seq.timestamps[0]), 3), duration_s=round(dur, 3),
             guide_duration_s=round(guide_s, 3), tempo_ratio=round(dur / guide_s, 3), score=_r(s.score),
             joints={n: _r(s.joint_scores[j]) for j, n in enumerate(SCORED_ANGLES)}))
-        findings += _findings(ref_a, att_a, ri, ai, phases, weights, k + 1)
+        findings += _findings(ref_a, att_a, ri, ai, phases, weights, k + 1 if len(per_rep_pairs) > 1 else None)
     if not per_rep_pairs:
         findings = _findings(ref_a, att_a, ref_idx, att_idx, phases, weights, None)
     phase_scores = []
@@ -185,7 +212,7 @@ def compare_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | N
     if mirrored:
         summary.append("Compared mirrored: the movement was done on the other side from the guide.")
     summary.append(tempo.text)
-    return ComparisonReport(
+    report = ComparisonReport(
         posecoach_version=__version__,
         reference=_info(reference.seq, guide.name if guide else None, guide.description if guide else None,
                         guide_reps),
@@ -197,6 +224,7 @@ def compare_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | N
                                                         attempt.features.num_frames, band),
                                 mean_cost=round(_cost(tried[mirrored]), 4)),
         joints=joints, reps=reps, phases=phase_scores, deviations=deviations, tempo=tempo, summary=summary)
+    return report, Matched(_guide_frame(ref_idx, att_idx, attempt.seq.num_frames), ref_a, att_a, mirrored)
 
 
 def _findings(ref_a: np.ndarray, att_a: np.ndarray, ri: np.ndarray, ai: np.ndarray, phases: Phases,
@@ -233,6 +261,13 @@ def _tempo(reference: Prepared, attempt: Prepared, reps: list[RepScore], per_rep
 
 def compare_sequences(reference: PoseSequence, attempt: PoseSequence, *, guide: Guide | None = None,
                       mirror: bool | None = None, band: float = DEFAULT_BAND, reps: bool = True) -> ComparisonReport:
+    """Compare an attempt with a guide; see `match_sequences` (which also returns the alignment)."""
+    return match_sequences(reference, attempt, guide=guide, mirror=mirror, band=band, reps=reps)[0]
+
+
+def match_sequences(reference: PoseSequence, attempt: PoseSequence, *, guide: Guide | None = None,
+                    mirror: bool | None = None, band: float = DEFAULT_BAND, reps: bool = True,
+                    ) -> tuple[ComparisonReport, Matched]:
     """Compare an attempt with a guide (reference) movement.
 
     ``guide`` gives the joints that matter and the guide's repetitions (else counted); ``mirror`` None (default)
@@ -241,4 +276,4 @@ def compare_sequences(reference: PoseSequence, attempt: PoseSequence, *, guide: 
     """
     ref = prepare(reference, role="guide", mirror=False, reps=reps and not (guide and guide.reps))
     att = prepare(attempt, role="attempt", mirror=mirror is not False, reps=reps)
-    return compare_prepared(ref, att, guide=guide, mirror=mirror, band=band)
+    return match_prepared(ref, att, guide=guide, mirror=mirror, band=band)
