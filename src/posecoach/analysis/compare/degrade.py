@@ -70,7 +70,10 @@ def _restrict_points(pts: np.ndarray, joint: str, degrees: float) -> np.ndarray:
     d = next(a for a in ANGLE_DEFS if a.name == joint)
     (a,), (b,), (c,) = d.indices
     ang = angle_at(pts[:, a], pts[:, b], pts[:, c])
-    start = float(np.nanmedian(ang[: max(1, len(ang) // 20)]))
+    if not np.isfinite(ang).any():
+        return pts
+    head = ang[: max(1, len(ang) // 20)]
+    start = float(np.nanmedian(head)) if np.isfinite(head).any() else float(ang[np.isfinite(ang)][0])
     excursion = np.abs(ang - start)
     peak = float(np.nanmax(excursion)) if np.isfinite(excursion).any() else 0.0
     if peak <= 0:
