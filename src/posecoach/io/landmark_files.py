@@ -63,12 +63,13 @@ def _floats(row: list[str]) -> list[float] | None:
 
 
 def read_mediapipe_csv(path: str | Path, fps: float = 30.0) -> PoseSequence:
-    """A CSV of 33 x (x, y, z, visibility) per row (132 numbers first; other columns ignored)."""
+    """A CSV of 33 x (x, y, z, visibility) per row (132 numbers first; other columns ignored). A header row of
+    column numbers (``0,1,...,131``, as pandas writes it) is a header, not a frame."""
     path = Path(path)
     rows = []
     for row in csv.reader(_open_text(path)):
         values = _floats(row[:132]) if len(row) >= 132 else None
-        if values is not None:
+        if values is not None and values != [float(k) for k in range(132)]:
             rows.append(values)
     if not rows:
         raise InputError(f"{path}: no rows of 33 x (x, y, z, visibility) landmarks")
