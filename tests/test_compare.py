@@ -197,3 +197,31 @@ def test_yoga_same_pose_other_view_beats_other_pose() -> None:
     same = compare_sequences(chair_front, chair_other, reps=False).score
     assert all(same > compare_sequences(chair_front, o, reps=False).score for o in others)
     assert (DATA / root / "README.md").is_file()
+
+
+def test_depth_scale_undoes_an_exaggerated_depth() -> None:
+    from posecoach.analysis.compare.features import depth_scale
+
+    seq = make_exercise("squat", reps=1, period_s=2.0, view="front", seed=1)
+    pts = np.asarray(seq.subject_world(), dtype=np.float64)
+    assert depth_scale(pts) == pytest.approx(1.0, abs=0.1)
+    pts[..., 2] *= 2.0  # depth twice too deep, as MediaPipe's image landmarks have it
+    assert depth_scale(pts) == pytest.approx(0.5, abs=0.05)
+
+
+def test_frame_weights_favour_the_turning_point_over_the_start(guide_squat: PoseSequence) -> None:
+    from posecoach.analysis.compare.features import sequence_features
+    from posecoach.analysis.compare.scoring import angle_matrix, frame_weights
+
+    f = sequence_features(guide_squat)
+    w = frame_weights(f)
+    knee = angle_matrix(f)[:, 0]
+    assert w.shape == knee.shape and np.all((w >= 0) & (w <= 1))
+    bottom, start = int(np.argmin(knee)), slice(0, max(2, len(knee) // 20))
+    assert w[bottom] > 0.5 and np.all(w[start] < 0.2)
+
+
+def test_mediapipe_csv_column_number_header_is_not_a_frame(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rows = [",".join(str(k) for k in range(132))] + [",".join(["0.5"] * 132)] * 3
+    (tmp_path / "p.csv").write_text("\n".join(rows) + "\n")
+    assert read_mediapipe_csv(tmp_path / "p.csv").num_frames == 3

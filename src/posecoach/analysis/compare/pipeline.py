@@ -17,9 +17,11 @@ from posecoach.analysis.compare.features import SCORED_ANGLES, Features, alignme
 from posecoach.analysis.compare.feedback import Finding, describe, largest, score_words, tempo_words
 from posecoach.analysis.compare.guide import Guide
 from posecoach.analysis.compare.scoring import (
+    DIRECTION_SHARE,
     PHASES,
     Phases,
     angle_matrix,
+    frame_weights,
     joint_weights,
     reference_phases,
     score_pairs,
@@ -162,7 +164,9 @@ def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | Non
     weights = joint_weights(ref_a, keys)
     ref_idx = np.concatenate([a.ref for a in alignments])
     att_idx = np.concatenate([a.att for a in alignments])
-    overall = score_pairs(ref_a, att_a, ref_idx, att_idx, weights)
+    fw = frame_weights(reference.features)  # the guide's held / target frames count most
+    dirs = (reference.features.directions, att_f.directions)
+    overall = score_pairs(ref_a, att_a, ref_idx, att_idx, weights, fw, dirs)
     phases = reference_phases(reference.features, keys)
 
     # repetitions: one alignment each (per-rep), else the whole path cut at the attempt's repetitions
@@ -174,7 +178,7 @@ def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | Non
         else:
             sel = (att_idx >= a) & (att_idx <= b)
             per_rep_pairs.append((ref_idx[sel], att_idx[sel]))
-    total = float(weights.sum()) or 1.0
+    total = (float(weights.sum()) or 1.0) * (1.0 + DIRECTION_SHARE)  # the segment directions take the rest
     joints = [JointScore(name=n, score=_r(overall.joint_scores[j]), mean_abs_diff_deg=_r(overall.abs_diff[j]),
                          mean_diff_deg=_r(overall.diff[j]), weight=round(float(weights[j]) / total, 4),
                          key=n in keys) for j, n in enumerate(SCORED_ANGLES)]
@@ -182,7 +186,7 @@ def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | Non
     for k, (ri, ai) in enumerate(per_rep_pairs):
         if not len(ri):
             continue
-        s = score_pairs(ref_a, att_a, ri, ai, weights)
+        s = score_pairs(ref_a, att_a, ri, ai, weights, fw, dirs)
         a0, a1 = int(ai.min()), int(ai.max())
         dur = _span_s(attempt.seq, a0, a1)
         ratio = _pace(reference.seq.timestamps[ri], attempt.seq.timestamps[ai], phases.labels[ri] != 0)
@@ -200,7 +204,7 @@ def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | Non
     for p, name in enumerate(PHASES):
         sel = phases.labels[ref_idx] == p
         if sel.any():
-            s = score_pairs(ref_a, att_a, ref_idx[sel], att_idx[sel], weights)
+            s = score_pairs(ref_a, att_a, ref_idx[sel], att_idx[sel], weights, directions=dirs)
             phase_scores.append(PhaseScore(name=name, label=phases.words(name), score=_r(s.score),  # type: ignore[arg-type]
                                            share=round(float(np.mean(phases.labels == p)), 3)))
     top = largest(findings)
