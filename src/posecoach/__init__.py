@@ -9,7 +9,7 @@ from posecoach.core.skeleton import BLAZEPOSE_33, COCO_17, Skeleton
 
 __version__ = "0.1.0"
 
-__all__ = ["BLAZEPOSE_33", "COCO_17", "PoseSequence", "Skeleton", "__version__", "analyze"]
+__all__ = ["BLAZEPOSE_33", "COCO_17", "PoseSequence", "Skeleton", "__version__", "analyze", "compare"]
 
 
 def analyze(path_or_sequence, exercise=None, **options):  # type: ignore[no-untyped-def]
@@ -17,3 +17,10 @@ def analyze(path_or_sequence, exercise=None, **options):  # type: ignore[no-unty
     from posecoach.analysis.pipeline import analyze as _analyze
 
     return _analyze(path_or_sequence, exercise, **options)
+
+
+def compare(reference, attempt, **options):  # type: ignore[no-untyped-def]
+    """Compare a movement with a guide; see `posecoach.comparison.compare` (returns a `ComparisonReport`)."""
+    from posecoach.comparison import compare as _compare
+
+    return _compare(reference, attempt, **options)

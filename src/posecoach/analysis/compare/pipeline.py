@@ -1,0 +1,283 @@
+"""`compare_sequences`: a guide and an attempt in, a `ComparisonReport` out (pure: no I/O).
+
+features (both sides; the attempt also mirrored unless told) -> repetitions -> DTW alignment (the guide's one
+repetition against each of the attempt's, or the whole sequences) -> the closer of plain and mirrored ->
+scores per joint, rep and phase -> the largest deviations in words, tempo.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from posecoach.analysis.compare.alignment import DEFAULT_BAND, Alignment, align, band_frames
+from posecoach.analysis.compare.features import SCORED_ANGLES, Features, alignment_matrix, sequence_features
+from posecoach.analysis.compare.feedback import Finding, describe, largest, score_words, tempo_words
+from posecoach.analysis.compare.guide import Guide
+from posecoach.analysis.compare.scoring import (
+    DIRECTION_SHARE,
+    PHASES,
+    Phases,
+    angle_matrix,
+    frame_weights,
+    joint_weights,
+    reference_phases,
+    score_pairs,
+)
+from posecoach.core.sequence import PoseSequence
+from posecoach.errors import InputError
+from posecoach.reports.analysis_report import ModelInfo
+from posecoach.reports.comparison_report import (
+    AlignmentInfo,
+    ComparisonReport,
+    Deviation,
+    JointScore,
+    PhaseScore,
+    RepScore,
+    SequenceInfo,
+    Tempo,
+)
+
+#: The mirrored attempt is taken only when it aligns this much better (symmetric movements stay unmirrored).
+MIRROR_MARGIN = 0.9
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A sequence ready to compare: its features (and mirrored ones) and its repetitions ``[start, end]``."""
+
+    seq: PoseSequence
+    features: Features
+    mirrored: Features | None
+    reps: list[tuple[int, int]]
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return alignment_matrix(self.features)
+
+
+def _check(seq: PoseSequence, role: str) -> None:
+    if not seq.num_people or seq.detection_rate() == 0:
+        raise InputError(f"nobody was found in the {role}: there is no movement to compare")
+
+
+def count_reps(seq: PoseSequence) -> list[tuple[int, int]]:
+    """Repetitions ``[start, end]`` frames: the exercise's own counter, else the class-agnostic one."""
+    from posecoach.analysis.reps import count_repetitions
+
+    result = count_repetitions(seq)
+    if result.count < 2:
+        agnostic = count_repetitions(seq, agnostic=True)
+        result = agnostic if agnostic.count > result.count else result
+    return [(r.start_frame, r.end_frame) for r in result.reps]
+
+
+def prepare(seq: PoseSequence, *, role: str = "attempt", mirror: bool = True, reps: bool = True) -> Prepared:
+    """Features (and mirrored features when ``mirror``) and repetitions (when ``reps``) of ``seq``."""
+    _check(seq, role)
+    return Prepared(seq, sequence_features(seq), sequence_features(seq, mirror=True) if mirror else None,
+                    count_reps(seq) if reps else [])
+
+
+def _spans(reps: list[tuple[int, int]], n: int) -> list[tuple[int, int]]:
+    """Repetitions widened to cover the sequence: boundaries half-way between one end and the next start."""
+    cuts = [0] + [(a[1] + b[0]) // 2 for a, b in itertools.pairwise(reps)] + [n]
+    return [(cuts[k], cuts[k + 1]) for k in range(len(reps))]
+
+
+def _match(ref: np.ndarray, att: np.ndarray, spans: list[tuple[int, int]] | None, band: float) -> list[Alignment]:
+    if spans is None:
+        return [align(ref, att, band=band)]
+    return [align(ref, att[a:b], band=band, att_offset=a) for a, b in spans]
+
+
+def _cost(alignments: list[Alignment]) -> float:
+    return float(np.mean([a.mean_cost for a in alignments]))
+
+
+def _info(seq: PoseSequence, name: str | None = None, description: str | None = None,
+          reps: int | None = None) -> SequenceInfo:
+    return SequenceInfo(name=name, description=description or None, path=seq.source.get("path"),
+                        frames=seq.num_frames, fps=round(seq.fps, 4), duration_s=round(seq.duration, 3),
+                        detection_rate=round(seq.detection_rate(), 4), reps=reps)
+
+
+def _r(x: float) -> float | None:
+    return round(float(x), 1) if np.isfinite(x) else None
+
+
+def _span_s(seq: PoseSequence, a: int, b: int) -> float:
+    """Seconds from frame ``a`` to the end of frame ``b``."""
+    return float(seq.timestamps[b] - seq.timestamps[a] + 1.0 / seq.fps)
+
+
+@dataclass(frozen=True)
+class Matched:
+    """The alignment behind a report, for drawing: the guide frame matched to each attempt frame and the angles."""
+
+    guide_frame: np.ndarray  # (M,) guide frame index per attempt frame
+    guide_angles: np.ndarray  # (N, J) degrees, SCORED_ANGLES order
+    attempt_angles: np.ndarray  # (M, J) degrees (mirrored when the report says so)
+    mirrored: bool
+
+
+def _guide_frame(ref_idx: np.ndarray, att_idx: np.ndarray, m: int) -> np.ndarray:
+    """For each of ``m`` attempt frames, the (first) guide frame matched with it; unmatched frames take the
+    nearest matched one."""
+    out = np.full(m, -1, np.int64)
+    order = np.argsort(att_idx, kind="stable")[::-1]
+    out[att_idx[order]] = ref_idx[order]
+    known = np.flatnonzero(out >= 0)
+    nearest = known[np.clip(np.searchsorted(known, np.arange(m)), 0, len(known) - 1)]
+    return np.where(out >= 0, out, out[nearest])
+
+
+def compare_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | None = None,
+                     mirror: bool | None = None, band: float = DEFAULT_BAND) -> ComparisonReport:
+    """Compare prepared sequences; ``mirror`` None tries both sides and keeps the closer."""
+    return match_prepared(reference, attempt, guide=guide, mirror=mirror, band=band)[0]
+
+
+def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | None = None,
+                   mirror: bool | None = None, band: float = DEFAULT_BAND) -> tuple[ComparisonReport, Matched]:
+    """`compare_prepared`, also returning the alignment (`Matched`)."""
+    from posecoach import __version__
+
+    guide_reps = guide.reps if guide and guide.reps else max(len(reference.reps), 1)
+    per_rep = guide_reps == 1 and len(attempt.reps) >= 2
+    spans = _spans(attempt.reps, attempt.seq.num_frames) if per_rep else None
+    ref_m = reference.matrix
+    options = [False, True] if mirror is None else [bool(mirror)]
+    if True in options and attempt.mirrored is None:
+        raise ValueError("the attempt was prepared without mirrored features")
+    tried = {m: _match(ref_m, alignment_matrix(attempt.mirrored if m else attempt.features), spans, band)
+             for m in options}
+    mirrored = len(tried) == 2 and _cost(tried[True]) < MIRROR_MARGIN * _cost(tried[False])
+    if len(tried) == 1:
+        mirrored = options[0]
+    alignments = [a.shifted() for a in tried[mirrored]]
+    att_f = attempt.mirrored if mirrored and attempt.mirrored is not None else attempt.features
+    ref_a, att_a = angle_matrix(reference.features), angle_matrix(att_f)
+    keys = guide.joints if guide else []
+    weights = joint_weights(ref_a, keys)
+    ref_idx = np.concatenate([a.ref for a in alignments])
+    att_idx = np.concatenate([a.att for a in alignments])
+    fw = frame_weights(reference.features)  # the guide's held / target frames count most
+    dirs = (reference.features.directions, att_f.directions)
+    overall = score_pairs(ref_a, att_a, ref_idx, att_idx, weights, fw, dirs)
+    phases = reference_phases(reference.features, keys)
+
+    # repetitions: one alignment each (per-rep), else the whole path cut at the attempt's repetitions
+    rep_spans = spans if per_rep else attempt.reps
+    per_rep_pairs = []
+    for k, (a, b) in enumerate(rep_spans or []):
+        if per_rep:
+            per_rep_pairs.append((alignments[k].ref, alignments[k].att))
+        else:
+            sel = (att_idx >= a) & (att_idx <= b)
+            per_rep_pairs.append((ref_idx[sel], att_idx[sel]))
+    total = (float(weights.sum()) or 1.0) * (1.0 + DIRECTION_SHARE)  # the segment directions take the rest
+    joints = [JointScore(name=n, score=_r(overall.joint_scores[j]), mean_abs_diff_deg=_r(overall.abs_diff[j]),
+                         mean_diff_deg=_r(overall.diff[j]), weight=round(float(weights[j]) / total, 4),
+                         key=n in keys) for j, n in enumerate(SCORED_ANGLES)]
+    reps, findings = [], []
+    for k, (ri, ai) in enumerate(per_rep_pairs):
+        if not len(ri):
+            continue
+        s = score_pairs(ref_a, att_a, ri, ai, weights, fw, dirs)
+        a0, a1 = int(ai.min()), int(ai.max())
+        dur = _span_s(attempt.seq, a0, a1)
+        ratio = _pace(reference.seq.timestamps[ri], attempt.seq.timestamps[ai], phases.labels[ri] != 0)
+        guide_s = dur / ratio if np.isfinite(ratio) and ratio > 0 else _span_s(reference.seq, int(ri.min()),
+                                                                                  int(ri.max()))
+        reps.append(RepScore(index=k + 1, start_frame=a0, end_frame=a1, start_s=round(float(
+            attempt.seq.timestamps[a0] - attempt.seq.timestamps[0]), 3), end_s=round(float(
+                attempt.seq.timestamps[a1] - attempt.seq.timestamps[0]), 3), duration_s=round(dur, 3),
+            guide_duration_s=round(guide_s, 3), tempo_ratio=round(dur / guide_s, 3), score=_r(s.score),
+            joints={n: _r(s.joint_scores[j]) for j, n in enumerate(SCORED_ANGLES)}))
+        findings += _findings(ref_a, att_a, ri, ai, phases, weights, k + 1 if len(per_rep_pairs) > 1 else None)
+    if not per_rep_pairs:
+        findings = _findings(ref_a, att_a, ref_idx, att_idx, phases, weights, None)
+    phase_scores = []
+    for p, name in enumerate(PHASES):
+        sel = phases.labels[ref_idx] == p
+        if sel.any():
+            s = score_pairs(ref_a, att_a, ref_idx[sel], att_idx[sel], weights, directions=dirs)
+            phase_scores.append(PhaseScore(name=name, label=phases.words(name), score=_r(s.score),  # type: ignore[arg-type]
+                                           share=round(float(np.mean(phases.labels == p)), 3)))
+    top = largest(findings)
+    deviations = [Deviation(joint=f.joint, rep=f.rep, phase=f.phase, difference_deg=round(f.difference, 1),
+                            text=describe(f)) for f in top]
+    tempo = _tempo(reference, attempt, reps, per_rep)
+    score = _r(overall.score)
+    summary = [score_words(score)] + [d.text[0].upper() + d.text[1:] + "." for d in deviations[:3]]
+    if mirrored:
+        summary.append("Compared mirrored: the movement was done on the other side from the guide.")
+    summary.append(tempo.text)
+    report = ComparisonReport(
+        posecoach_version=__version__,
+        reference=_info(reference.seq, guide.name if guide else None, guide.description if guide else None,
+                        guide_reps),
+        attempt=_info(attempt.seq, reps=len(attempt.reps) or None),
+        model=ModelInfo(name=attempt.seq.source.get("model"), sha256=attempt.seq.source.get("model_sha256")),
+        score=score,
+        alignment=AlignmentInfo(method="per_rep" if per_rep else "whole", mirrored=mirrored,
+                                band_frames=band_frames(reference.features.num_frames,
+                                                        attempt.features.num_frames, band),
+                                mean_cost=round(_cost(tried[mirrored]), 4)),
+        joints=joints, reps=reps, phases=phase_scores, deviations=deviations, tempo=tempo, summary=summary)
+    return report, Matched(_guide_frame(ref_idx, att_idx, attempt.seq.num_frames), ref_a, att_a, mirrored)
+
+
+def _findings(ref_a: np.ndarray, att_a: np.ndarray, ri: np.ndarray, ai: np.ndarray, phases: Phases,
+              weights: np.ndarray, rep: int | None) -> list[Finding]:
+    out = []
+    for p, name in enumerate(PHASES):
+        sel = phases.labels[ri] == p
+        if sel.sum() < 2:
+            continue
+        s = score_pairs(ref_a, att_a, ri[sel], ai[sel], weights)
+        out += [Finding(n, rep, name, phases.words(name), float(s.diff[j]), float(weights[j]))
+                for j, n in enumerate(SCORED_ANGLES) if np.isfinite(s.diff[j]) and weights[j] > 0]
+    return out
+
+
+def _pace(ref_t: np.ndarray, att_t: np.ndarray, moving: np.ndarray) -> float:
+    """Attempt seconds per guide second along the path (least-squares slope over the frames that move)."""
+    sel = moving if moving.sum() >= 5 else np.ones(len(ref_t), bool)
+    x, y = ref_t[sel], att_t[sel]
+    if len(x) < 2 or np.ptp(x) <= 0:
+        return float("nan")
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def _tempo(reference: Prepared, attempt: Prepared, reps: list[RepScore], per_rep: bool) -> Tempo:
+    if per_rep and reps:
+        att_s = float(np.mean([r.duration_s for r in reps]))
+        guide_s = att_s / float(np.mean([r.tempo_ratio for r in reps]))
+    else:
+        guide_s, att_s = reference.seq.duration, attempt.seq.duration
+    return Tempo(guide_s=round(guide_s, 3), attempt_s=round(att_s, 3), ratio=round(att_s / guide_s, 3),
+                 text=tempo_words(guide_s, att_s, per_rep))
+
+
+def compare_sequences(reference: PoseSequence, attempt: PoseSequence, *, guide: Guide | None = None,
+                      mirror: bool | None = None, band: float = DEFAULT_BAND, reps: bool = True) -> ComparisonReport:
+    """Compare an attempt with a guide; see `match_sequences` (which also returns the alignment)."""
+    return match_sequences(reference, attempt, guide=guide, mirror=mirror, band=band, reps=reps)[0]
+
+
+def match_sequences(reference: PoseSequence, attempt: PoseSequence, *, guide: Guide | None = None,
+                    mirror: bool | None = None, band: float = DEFAULT_BAND, reps: bool = True,
+                    ) -> tuple[ComparisonReport, Matched]:
+    """Compare an attempt with a guide (reference) movement.
+
+    ``guide`` gives the joints that matter and the guide's repetitions (else counted); ``mirror`` None (default)
+    also tries the attempt mirrored and keeps it when it aligns clearly better; ``band`` is the DTW band as a
+    share of the longer sequence; ``reps=False`` skips repetition counting (one alignment of the whole).
+    """
+    ref = prepare(reference, role="guide", mirror=False, reps=reps and not (guide and guide.reps))
+    att = prepare(attempt, role="attempt", mirror=mirror is not False, reps=reps)
+    return match_prepared(ref, att, guide=guide, mirror=mirror, band=band)

@@ -1,0 +1,113 @@
+"""`ComparisonReport`: how closely a movement followed a guide (pydantic; JSON schema in ``schemas/``).
+
+Schema changes bump `SCHEMA_VERSION` (major for breaking changes) and regenerate the schema file with
+``python -m posecoach.reports.comparison_report > schemas/comparison_report.schema.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from posecoach.reports.analysis_report import ModelInfo
+
+SCHEMA_VERSION = "1.0"
+Score = float
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SequenceInfo(_Model):
+    name: str | None = Field(None, description="library name of the guide, when it came from the library")
+    description: str | None = None
+    path: str | None = Field(None, description="the file the poses came from, when known")
+    frames: int
+    fps: float
+    duration_s: float
+    detection_rate: float = Field(description="share of frames in which the subject was found")
+    reps: int | None = Field(None, description="repetitions: the guide's (as stored, or counted) / the attempt's")
+
+
+class AlignmentInfo(_Model):
+    method: Literal["whole", "per_rep"] = Field(description="one alignment, or the guide's one repetition "
+                                                "aligned with each of the attempt's")
+    band_frames: int = Field(description="Sakoe-Chiba band of the DTW (frames from the diagonal)")
+    mean_cost: float = Field(description="feature distance per matched frame (lower is closer)")
+    mirrored: bool = Field(description="the attempt was compared mirrored (the movement done on the other side)")
+
+
+class JointScore(_Model):
+    name: str
+    score: Score | None = Field(description="0-100; null when the joint was not seen")
+    mean_abs_diff_deg: float | None
+    mean_diff_deg: float | None = Field(description="attempt minus guide: + more open / raised / leaning")
+    weight: float = Field(description="share of the overall score")
+    key: bool = Field(description="one of the guide's joints that matter")
+
+
+class RepScore(_Model):
+    index: int = Field(description="1-based")
+    start_frame: int
+    end_frame: int
+    start_s: float
+    end_s: float
+    duration_s: float
+    guide_duration_s: float = Field(description="duration of the part of the guide it was matched with")
+    tempo_ratio: float = Field(description="duration / guide duration (> 1: slower)")
+    score: Score | None
+    joints: dict[str, Score | None] = Field(default_factory=dict)
+
+
+class PhaseScore(_Model):
+    name: Literal["rest", "going", "turn", "returning"]
+    label: str = Field(description="plain words, e.g. 'at the bottom'")
+    score: Score | None
+    share: float = Field(description="share of the guide's frames in this phase")
+
+
+class Deviation(_Model):
+    joint: str
+    rep: int | None = Field(description="1-based repetition, null for the whole attempt")
+    phase: str
+    difference_deg: float = Field(description="attempt minus guide, degrees")
+    text: str
+
+
+class Tempo(_Model):
+    guide_s: float = Field(description="duration of the guide (of its one repetition in per-rep mode)")
+    attempt_s: float = Field(description="mean duration per repetition (or of the whole attempt)")
+    ratio: float = Field(description="attempt / guide (> 1: slower)")
+    text: str
+
+
+class ComparisonReport(_Model):
+    """How closely an attempt followed a guide movement."""
+
+    schema_version: str = SCHEMA_VERSION
+    posecoach_version: str
+    reference: SequenceInfo
+    attempt: SequenceInfo
+    model: ModelInfo = Field(description="pose model of the attempt, when known")
+    score: Score | None = Field(description="0-100 overall; null when nothing could be compared")
+    alignment: AlignmentInfo
+    joints: list[JointScore] = []
+    reps: list[RepScore] = []
+    phases: list[PhaseScore] = []
+    deviations: list[Deviation] = Field(default_factory=list, description="largest first")
+    tempo: Tempo | None = None
+    summary: list[str] = Field(default_factory=list, description="plain-language findings, most important first")
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent)
+
+
+def json_schema() -> dict:
+    return ComparisonReport.model_json_schema()
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates the documented schema
+    print(json.dumps(json_schema(), indent=2))
