@@ -162,6 +162,7 @@ BROKEN = {
     "bad_view": ('title = "X"\n[[count]]\nsignal = "knee"\nrest = "high"\n[[rules]]\nid = "a"\ntitle = "A"\n'
                  'cue = "c"\nsignal = "knee"\nbroken_when = "above"\nlimit = 1\nviews = ["top"]\n'),
     "bad_rest": 'title = "X"\n[[count]]\nsignal = "knee"\nrest = "up"\n',
+    "unknown_free_signal": 'title = "X"\n[[count]]\nsignal = "knee"\nrest = "high"\n[profile]\nfree = ["arms"]\n',
     "not_toml": 'title = "X\n',
     "no_title": '[[count]]\nsignal = "knee"\nrest = "high"\n',
 }
@@ -205,3 +206,17 @@ def test_broken_file_in_extra_directory_is_reported(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("POSECOACH_EXERCISES", str(tmp_path))
     with pytest.raises(InputError, match=r"mystery\.toml"):
         catalogue()
+
+
+def test_free_signals_neither_fit_nor_contradict_the_motion_pattern() -> None:
+    """A squat with the arms swinging forward matches the squat's pattern as well as one with still arms."""
+    from posecoach.analysis.recognition import MOTION_AXES, motion_match
+
+    squat = get_exercise("squat")
+    assert set(squat.profile.free) == {"shoulder", "wrist_height"}
+    still_arms = {a: (0.0, 0.0) for a in MOTION_AXES} | {"knee": (0.0, 100.0), "hip": (0.0, 90.0),
+                                                          "hip_height": (0.0, 0.8)}
+    swinging = still_arms | {"shoulder": (0.0, 140.0), "wrist_height": (0.0, 1.2)}
+    bent_elbows = still_arms | {"elbow": (0.0, 140.0)}  # not free: the elbows bending is another movement
+    assert motion_match(squat, swinging, MOTION_AXES) == pytest.approx(motion_match(squat, still_arms, MOTION_AXES))
+    assert motion_match(squat, bent_elbows, MOTION_AXES) < 0.8 * motion_match(squat, still_arms, MOTION_AXES)

@@ -98,6 +98,7 @@ def motion_match(exercise: Exercise, stats: Mapping[str, tuple[float, float]], a
     Ranges are in comparable units (90 degrees ~ 1 torso length), so the match asks "do the exercise's signals
     carry most of the movement?" rather than "do they move at all?".
     """
+    axes = tuple(a for a in axes if a not in exercise.profile.free)
     obs = np.array([stats[a][1] / _SCALE[SIGNAL_UNITS.get(a, "deg")] for a in axes], dtype=np.float64)
     if not exercise.profile.moving:  # a hold: the stiller, the better
         return math.exp(-float(np.linalg.norm(np.nan_to_num(obs))) / HOLD_MOTION)

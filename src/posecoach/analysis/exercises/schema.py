@@ -55,15 +55,25 @@ class Range(_Strict):
 
 
 class Profile(_Strict):
-    """How to recognise the exercise: posture ranges, signals that move (min range), signals that stay still."""
+    """How to recognise the exercise: posture ranges, signals that move (min range), signals that stay still,
+    and ``free`` signals the exercise leaves to the person (the arms in a squat): their movement neither fits
+    nor contradicts its motion pattern."""
 
     posture: list[Range] = []
     moving: dict[str, float] = {}
     still: dict[str, float] = {}
+    free: list[str] = []
 
     @field_validator("moving", "still")
     @classmethod
     def _signals(cls, v: dict[str, float]) -> dict[str, float]:
+        for name in v:
+            _known_signal(name)
+        return v
+
+    @field_validator("free")
+    @classmethod
+    def _free_signals(cls, v: list[str]) -> list[str]:
         for name in v:
             _known_signal(name)
         return v
