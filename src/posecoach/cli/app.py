@@ -29,6 +29,7 @@ def _register() -> None:
     analyze.register(app)
     app.add_typer(models.app, name="models")
     bench.register(app)
+    __import__("posecoach.cli.posture", fromlist=["register"]).register(app)  # the posture commands
 
 
 def _fail(message: str, code: int = 1) -> int:

@@ -1,0 +1,16 @@
+"""Custom posture classifiers: normalised-keypoint embeddings, a small model, smoothing and transitions.
+
+* `embedding`: the pose normalised for translation, scale and torso rotation -> joint-pair vectors and angles;
+* `models`: logistic regression and k-NN, chosen by grouped cross-validation, with calibrated probabilities;
+* `classifier`: `PostureClassifier` (``fit`` / ``predict`` / ``predict_proba`` / ``save`` / ``load``);
+* `smoothing`: exponential moving average and hysteresis, live and offline;
+* `transitions`: repetitions counted as ``first -> second -> first`` postures.
+"""
+
+from posecoach.analysis.posture.classifier import UNKNOWN, PostureClassifier
+from posecoach.analysis.posture.embedding import FeatureSpec
+from posecoach.analysis.posture.smoothing import PostureSmoother, SmoothingParams, smooth_postures
+from posecoach.analysis.posture.transitions import PostureRep, TransitionCounter, count_transitions
+
+__all__ = ["UNKNOWN", "FeatureSpec", "PostureClassifier", "PostureRep", "PostureSmoother", "SmoothingParams",
+           "TransitionCounter", "count_transitions", "smooth_postures"]
