@@ -152,7 +152,7 @@ def normalise(points: np.ndarray, spec: FeatureSpec) -> np.ndarray:
         angle = np.arctan2(torso[:, 0], -torso[:, 1])
         c, s = np.cos(angle), np.sin(angle)
         x, y = rel[..., 0], rel[..., 1]
-        rot = np.stack([c[:, None] * x - s[:, None] * y, s[:, None] * x + c[:, None] * y, rel[..., 2]], axis=-1)
+        rot = np.stack([c[:, None] * x + s[:, None] * y, c[:, None] * y - s[:, None] * x, rel[..., 2]], axis=-1)
     else:  # the torso's frame: x to the person's left, y down the torso (image-like), z out of the chest
         up = _unit(torso)
         lateral = pts[:, _LH] - pts[:, _RH] + pts[:, _LS] - pts[:, _RS]

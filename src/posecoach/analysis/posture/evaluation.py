@@ -9,6 +9,7 @@ and a confusion matrix.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,21 +20,33 @@ from posecoach.analysis.posture.models import grouped_folds
 from posecoach.reports.posture_report import CandidateScore, ClassScore, PostureEvaluation
 
 
+@dataclass(frozen=True)
+class CrossValidation:
+    """Out-of-fold predictions: each frame's label and probabilities from a model that never saw its group."""
+
+    predicted: np.ndarray  #: (N,) labels
+    proba: np.ndarray      #: (N, K) calibrated probabilities, columns in the order of ``classes``
+    classes: list[str]
+    folds: int
+
+
 def cross_validate(points: np.ndarray, labels: np.ndarray, groups: np.ndarray, folds: int = 5,
                    make: Callable[[], PostureClassifier] = PostureClassifier,
-                   test_groups: np.ndarray | None = None) -> tuple[np.ndarray, int]:
-    """``(predicted labels (N,), number of folds)`` for ``(N, 33, 3)`` points, each predicted by a model that
-    never saw its group. ``folds`` >= the number of groups is leave-one-group-out. ``test_groups`` (default
-    ``groups``) are what the folds hold out, when the model's inner cross-validation should group differently."""
+                   test_groups: np.ndarray | None = None) -> CrossValidation:
+    """Out-of-fold predictions for ``(N, 33, 3)`` points: a fresh classifier per fold, trained without the fold's
+    groups. ``folds`` >= the number of groups is leave-one-group-out. ``test_groups`` (default ``groups``) are
+    what the folds hold out, when the classifiers' inner cross-validation should group differently."""
     outer = groups if test_groups is None else test_groups
     splits = grouped_folds(labels, outer, folds)
     if not splits:
         raise ValueError("cross-validation needs labelled frames from at least 2 groups (people or videos)")
-    pred = np.full(len(labels), "", dtype=object)
+    classes = sorted(set(np.asarray(labels, dtype=str).tolist()))
+    proba = np.zeros((len(labels), len(classes)))
     for train, test in splits:
         clf = make().fit(points[train], labels[train], groups[train])
-        pred[test] = clf.predict(points[test])
-    return pred.astype(str), len(splits)
+        proba[np.ix_(test, [classes.index(c) for c in clf.classes_])] = clf.predict_proba(points[test])
+    predicted = np.asarray(classes, dtype=object)[proba.argmax(axis=1)].astype(str)
+    return CrossValidation(predicted, proba, classes, len(splits))
 
 
 def scores(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str] | None = None) -> dict[str, Any]:
@@ -69,7 +82,8 @@ def evaluate_dataset(items: Sequence[Item], labels: Sequence[Any], groups: Seque
     if clf is not None:
         pred, n_folds, method = clf.predict(points), None, "model"
     else:
-        pred, n_folds = cross_validate(points, y, g, folds, lambda: PostureClassifier(model=model, folds=folds))
+        cv = cross_validate(points, y, g, folds, lambda: PostureClassifier(model=model, folds=folds))
+        pred, n_folds = cv.predicted, cv.folds
         method = "grouped-cv"
     s = scores(y, pred, clf.classes_ if clf is not None else None)
     info = classifier_info(clf, model_path) if clf is not None else None
