@@ -13,7 +13,7 @@ import pytest
 from posecoach.analysis.posture.embedding import FeatureSpec, embed, frame_points, mirror_points, normalise
 from posecoach.analysis.posture.evaluation import cross_validate, scores
 from posecoach.analysis.posture.models import calibrate, expected_calibration_error, fit_temperature
-from posecoach.analysis.posture.pipeline import classify_postures
+from posecoach.analysis.posture.pipeline import LivePostures, classify_postures
 from posecoach.core.sequence import PoseSequence
 from posecoach.errors import InputError
 from posecoach.posture import (
@@ -99,6 +99,9 @@ def test_a_squat_classifier_trained_on_two_people_reads_a_third_from_another_vie
         assert rep.start_frame < bottom and abs(rep.turn_frame - bottom) < 20 and rep.end_frame > bottom
     assert report.per_frame[bottoms[0]].posture == "down" and report.per_frame[0].posture == "up"
     assert sum(report.time_per_posture_s.values()) == pytest.approx(seq.duration, abs=1e-6)
+    live = LivePostures(trained, count=("up", "down"), width=1280, height=720)
+    states = [live.update(lm, float(t)) for lm, t in zip(seq.subject_landmarks(), seq.timestamps, strict=True)]
+    assert states == [f.posture for f in report.per_frame] and live.count == 3
 
 
 def test_fit_takes_sequences_frames_and_mixtures(squats: list[tuple[PoseSequence, np.ndarray]]) -> None:
@@ -242,3 +245,12 @@ def test_yoga_recordings_of_unseen_participants() -> None:
         assert clf.classes_[int(np.argmax(proba.mean(axis=0)))] == asana
         held = clf.predict(pts[len(pts) // 2:])
         assert np.mean(held == asana) >= 0.8
+
+
+def test_schema_files_match_the_report_models() -> None:
+    from posecoach.reports.posture_report import json_schemas
+
+    root = Path(__file__).resolve().parents[1] / "schemas"
+    for name, schema in json_schemas().items():
+        on_disk = json.loads((root / f"{name}.schema.json").read_text())
+        assert on_disk == schema, "regenerate with: python -m posecoach.reports.posture_report schemas"

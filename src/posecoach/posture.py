@@ -3,14 +3,16 @@
 from posecoach.analysis.posture import (
     UNKNOWN,
     FeatureSpec,
+    LivePostures,
     PostureClassifier,
     PostureRep,
     PostureSmoother,
     SmoothingParams,
     TransitionCounter,
+    classify_postures,
     count_transitions,
     smooth_postures,
 )
 
-__all__ = ["UNKNOWN", "FeatureSpec", "PostureClassifier", "PostureRep", "PostureSmoother", "SmoothingParams",
-           "TransitionCounter", "count_transitions", "smooth_postures"]
+__all__ = ["UNKNOWN", "FeatureSpec", "LivePostures", "PostureClassifier", "PostureRep", "PostureSmoother",
+           "SmoothingParams", "TransitionCounter", "classify_postures", "count_transitions", "smooth_postures"]

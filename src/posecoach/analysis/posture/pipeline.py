@@ -3,7 +3,7 @@
 `classify_postures(seq, clf)` is a pure function of the sequence and the classifier and returns a
 `PostureReport`: the classifier's calibrated probabilities per frame, smoothed (EMA + hysteresis, unless
 ``smoothing=None``), cut into segments of one steady posture, with the time spent in each and, when two postures
-are named, the repetitions between them.
+are named, the repetitions between them. `LivePostures` does the same one frame at a time.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from posecoach.analysis.posture.classifier import UNKNOWN, PostureClassifier
-from posecoach.analysis.posture.smoothing import SmoothingParams, smooth_postures
-from posecoach.analysis.posture.transitions import count_transitions
+from posecoach.analysis.posture.embedding import frame_points
+from posecoach.analysis.posture.smoothing import PostureSmoother, SmoothingParams, smooth_postures
+from posecoach.analysis.posture.transitions import TransitionCounter, count_transitions
 from posecoach.core.sequence import PoseSequence
 from posecoach.reports.posture_report import (
     ClassifierInfo,
@@ -87,3 +88,31 @@ def classify_postures(seq: PoseSequence, clf: PostureClassifier, *, smoothing: S
         classifier=classifier_info(clf, model_path),
         smoothing={} if smoothing is None else {k: float(v) for k, v in vars(smoothing).items()},
         time_per_posture_s=time_in, segments=segs, repetitions=reps, per_frame=frames)
+
+
+class LivePostures:
+    """The live form of `classify_postures`: one frame at a time (e.g. from a camera), same postures and reps.
+
+    ``update(landmarks, t)`` takes one frame's ``(33, 3|4|5)`` normalised landmarks (NaN or zeros: nobody) at
+    ``t`` seconds, with the frame's ``width`` / ``height`` for its proportions, and returns the steady posture.
+    """
+
+    def __init__(self, clf: PostureClassifier, *, smoothing: SmoothingParams | None = None,
+                 count: tuple[str, str] | None = None, width: float = 1.0, height: float = 1.0) -> None:
+        self.clf = clf
+        self.smoother = PostureSmoother(clf.classes_, smoothing or SmoothingParams())
+        self.counter = TransitionCounter(*count) if count is not None else None
+        self.scale = np.array([width, height, width], dtype=np.float64)
+        self.frame = 0
+
+    def update(self, landmarks: np.ndarray, t: float) -> str:
+        points = frame_points(np.asarray(landmarks, dtype=np.float64)[None, :, :3] * self.scale)
+        state = self.smoother.update(self.clf.predict_points(points)[0], t)
+        if self.counter is not None:
+            self.counter.update(self.frame, state)
+        self.frame += 1
+        return state
+
+    @property
+    def count(self) -> int:
+        return self.counter.count if self.counter is not None else 0
