@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from clips import data_dir, header, save_rows, table
-from posecoach.analysis.posture import PostureClassifier
+from posecoach.analysis.posture import FeatureSpec, PostureClassifier
 from posecoach.analysis.posture.embedding import frame_points
 from posecoach.analysis.posture.evaluation import CrossValidation, cross_validate
 from posecoach.analysis.posture.models import expected_calibration_error
@@ -92,27 +92,27 @@ def load_yoga(data: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def maker(model: str) -> Callable[[], PostureClassifier]:
-    return lambda: PostureClassifier(model=model)
+def maker(model: str, use_z: bool = False) -> Callable[[], PostureClassifier]:
+    return lambda: PostureClassifier(model=model, spec=FeatureSpec(use_z=use_z))
 
 
 def _ece(cv: CrossValidation, labels: np.ndarray) -> float:
     return expected_calibration_error(cv.proba, np.searchsorted(cv.classes, labels))
 
 
-def bench_mlkit(data: Path, models: list[str]) -> list[dict[str, Any]]:
+def bench_mlkit(data: Path, models: list[str], use_z: bool) -> list[dict[str, Any]]:
     points, labels, groups = load_mlkit(data)
     rows = []
     for model in models:
         t0 = time.perf_counter()
-        cv = cross_validate(points, labels, groups, 5, maker(model))
+        cv = cross_validate(points, labels, groups, 5, maker(model, use_z))
         rows.append({"dataset": "mlkit_fitness", "split": "grouped 5-fold", "model": model, "frames": len(labels),
                      "groups": len(np.unique(groups)), "accuracy": float(np.mean(cv.predicted == labels)),
                      "ece": _ece(cv, labels), "seconds": time.perf_counter() - t0})
     return rows
 
 
-def bench_yoga(data: Path, models: list[str]) -> list[dict[str, Any]]:
+def bench_yoga(data: Path, models: list[str], use_z: bool) -> list[dict[str, Any]]:
     d = load_yoga(data)
     labels, rec = d["label"], d["recording"]
     held = d["position"] >= 0.5
@@ -120,7 +120,7 @@ def bench_yoga(data: Path, models: list[str]) -> list[dict[str, Any]]:
     for split, key in (("participants held out", "person"), ("views held out", "view")):
         for model in models:
             t0 = time.perf_counter()
-            cv = cross_validate(d["points"], labels, d[key], 99, maker(model))
+            cv = cross_validate(d["points"], labels, d[key], 99, maker(model, use_z))
             recordings = np.unique(rec)
             right = [cv.classes[int(np.argmax(cv.proba[rec == r].mean(axis=0)))] == labels[rec == r][0]
                      for r in recordings]
@@ -135,13 +135,15 @@ def bench_yoga(data: Path, models: list[str]) -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="auto,logreg,knn", help="comma-separated: auto, logreg, knn")
+    parser.add_argument("--z", action="store_true", help="embed with MediaPipe's z too (off by default)")
     parser.add_argument("--json", help="write the rows as JSON")
     args = parser.parse_args()
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     data = data_dir()
-    mlkit = bench_mlkit(data, models)
-    yoga = bench_yoga(data, models)
+    mlkit = bench_mlkit(data, models, args.z)
+    yoga = bench_yoga(data, models, args.z)
     print(header())
+    print(f"\nEmbedding: {'x, y, z' if args.z else 'x, y (no z)'}, image frame, mirror augmentation.")
     print("\nML Kit fitness samples (pushups/squats up/down), grouped 5-fold cross-validation:\n")
     print(table(["model", "frames", "groups", "accuracy", "ECE", "seconds"],
                 [[r["model"], r["frames"], r["groups"], f"{r['accuracy']:.3f}", f"{r['ece']:.3f}",

@@ -68,7 +68,10 @@ def test_the_embedding_ignores_position_scale_and_rotation_in_the_image() -> Non
     assert np.allclose(torso[:, 0], 0, atol=1e-9) and np.all(torso[:, 1] < 0)  # the torso points up (-y)
     with_orientation = FeatureSpec()
     assert not np.allclose(embed(pts, with_orientation)[:, -2:], embed(moved, with_orientation)[:, -2:])
-    assert np.allclose(embed(pts * 3.0, FeatureSpec(frame="torso3d")), embed(pts, FeatureSpec(frame="torso3d")))
+    torso3d = FeatureSpec(frame="torso3d", use_z=True)
+    assert np.allclose(embed(pts * 3.0, torso3d), embed(pts, torso3d))
+    with pytest.raises(ValueError, match="needs z"):
+        FeatureSpec(frame="torso3d")
 
 
 def test_mirroring_swaps_the_sides() -> None:
@@ -129,7 +132,7 @@ def test_fit_takes_sequences_frames_and_mixtures(squats: list[tuple[PoseSequence
 @pytest.mark.parametrize("model", ["logreg", "knn"])
 def test_save_and_load_give_identical_predictions(model: str, tmp_path: Path,
                                                   squats: list[tuple[PoseSequence, np.ndarray]]) -> None:
-    clf = PostureClassifier(model=model, spec=FeatureSpec(frame="torso3d")).fit(
+    clf = PostureClassifier(model=model, spec=FeatureSpec(frame="torso3d", use_z=True)).fit(
         [s for s, _ in squats[:2]], [lab for _, lab in squats[:2]], groups=["a", "b"])
     path = clf.save(tmp_path / "squat.posture")
     back = PostureClassifier.load(path)
@@ -224,7 +227,7 @@ def test_ml_kit_samples_held_out_by_video() -> None:
     pts = frame_points(np.stack([r.points for r in rows]))
     labels = np.array([r.label for r in rows])
     groups = np.array([r.name.split("__")[1] if r.name.startswith("frame__") else "screenshots" for r in rows])
-    cv = cross_validate(pts, labels, groups, folds=3, make=lambda: PostureClassifier(model="knn", folds=3))
+    cv = cross_validate(pts, labels, groups, folds=3, make=lambda: PostureClassifier(model="logreg", folds=3))
     assert cv.folds == 3 and cv.classes == ["pushups_down", "pushups_up", "squats_down", "squats_up"]
     assert np.mean(cv.predicted == labels) >= 0.95
 

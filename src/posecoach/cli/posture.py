@@ -138,14 +138,15 @@ def train(
     model: Annotated[str, typer.Option(help="auto (cross-validation chooses), logreg or knn.")] = "auto",
     folds: Annotated[int, typer.Option(min=2, help="Grouped cross-validation folds.")] = 5,
     mirror: Annotated[bool, typer.Option(help="Also train on every pose mirrored left/right.")] = True,
-    frame: Annotated[str, typer.Option(help="Embedding frame: image (rotate in the image plane) or torso3d.")]
-    = "image",
+    frame: Annotated[str, typer.Option(help="Embedding frame: image (rotate in the image plane) or torso3d "
+                                       "(the torso's 3D frame; uses z).")] = "image",
+    z: Annotated[bool, typer.Option("--z/--no-z", help="Use MediaPipe's relative depth z as well.")] = False,
 ) -> None:
     """Train a posture classifier on a dataset and save it as one file."""
     from posecoach.analysis.posture import FeatureSpec, PostureClassifier
 
     try:
-        spec = FeatureSpec(frame=frame, mirror=mirror)  # type: ignore[arg-type]
+        spec = FeatureSpec(frame=frame, use_z=z or frame == "torso3d", mirror=mirror)  # type: ignore[arg-type]
         clf = PostureClassifier(model=model, spec=spec, folds=folds)
     except ValueError as exc:
         raise InputError(str(exc)) from None
