@@ -119,6 +119,11 @@ def test_fit_takes_sequences_frames_and_mixtures(squats: list[tuple[PoseSequence
     gap = frames.copy()
     gap[5] = 0.0  # no detection in frame 5
     assert single.predict(gap)[5] == UNKNOWN and np.all(np.isnan(single.predict_proba(gap)[5]))
+    ids = np.where(labels2[keep] == "down", 10, 2)  # integer class ids: predict answers in kind
+    by_id = PostureClassifier(model="logreg").fit([frames[keep]], [list(ids)], groups=["b"])
+    assert by_id.classes_ == ["2", "10"] and by_id.integer_labels
+    assert by_id.predict(frames[keep]).dtype == np.int64 and set(by_id.predict(gap).tolist()) <= {2, 10, -1}
+    assert by_id.predict(gap)[5] == -1 and np.mean(by_id.predict(frames[keep]) == ids) > 0.95
     with pytest.raises(ValueError, match="2 postures"):
         PostureClassifier().fit(seq, "up")
     with pytest.raises(ValueError, match="frame"):
@@ -140,6 +145,7 @@ def test_save_and_load_give_identical_predictions(model: str, tmp_path: Path,
     assert np.array_equal(back.predict_proba(test), clf.predict_proba(test))
     assert np.array_equal(back.predict(test), clf.predict(test))
     assert back.spec == clf.spec and back.classes_ == clf.classes_ and back.selection == clf.selection
+    assert back.integer_labels is False
     with zipfile.ZipFile(path) as zf:
         meta = json.loads(zf.read("posture_model.json"))
         assert all(not n.endswith(".pkl") for n in zf.namelist())

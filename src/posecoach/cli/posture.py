@@ -239,12 +239,11 @@ def evaluate(
     """Accuracy on labelled frames, per posture and as a confusion matrix."""
     from posecoach.analysis.posture.evaluation import evaluate_dataset
 
-    if model_file is not None:
-        clf = _load_model(model_file)
+    clf = _load_model(model_file) if model_file is not None else None
     seqs, labels, groups = _dataset_arrays(dataset)
     try:
-        report = evaluate_dataset(seqs, labels, groups, str(dataset), clf if model_file else None,
-                                  model=model, folds=folds, model_path=str(model_file) if model_file else None)
+        report = evaluate_dataset(seqs, labels, groups, str(dataset), clf, model=model, folds=folds,
+                                  model_path=str(model_file) if model_file else None)
     except ValueError as exc:
         raise InputError(f"{dataset}: {exc}") from None
     if json_out is not None:

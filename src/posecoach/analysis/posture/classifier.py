@@ -18,7 +18,13 @@ from typing import Any
 import numpy as np
 
 from posecoach.analysis.posture.embedding import FeatureSpec, detected, embed, mirror_points
-from posecoach.analysis.posture.inputs import Item, item_points, training_arrays
+from posecoach.analysis.posture.inputs import (
+    Item,
+    is_integer_labels,
+    item_points,
+    label_order,
+    training_arrays,
+)
 from posecoach.analysis.posture.models import (
     MODEL_KINDS,
     Estimator,
@@ -33,6 +39,14 @@ from posecoach.analysis.posture.models import (
 from posecoach.core.skeleton import BLAZEPOSE_33
 
 UNKNOWN = ""  #: the label of a frame without a pose
+
+
+def _integer_input(labels: Any) -> bool:
+    """Whether the labels given to ``fit`` (flat, per item, or per frame) are all integers."""
+    flat: list[Any] = []
+    for v in labels if isinstance(labels, list | tuple | np.ndarray) else [labels]:
+        flat.extend(v if isinstance(v, list | tuple | np.ndarray) else [v])
+    return is_integer_labels([v for v in flat if v is not None])
 
 
 class PostureClassifier:
@@ -50,6 +64,7 @@ class PostureClassifier:
         self.classes_: list[str] = []
         self.selection: Selection | None = None
         self.training: dict[str, Any] = {}
+        self.integer_labels = False  #: trained on integer class ids: `predict` answers with ints (-1: no pose)
         self._std: Standardiser | None = None
         self._est: Estimator | None = None
 
@@ -57,11 +72,12 @@ class PostureClassifier:
     def fit(self, frames_or_sequences: Item | Sequence[Item], labels: Any, groups: Any = None) -> PostureClassifier:
         """Train on labelled frames; ``groups`` (person or video per frame or item) keep cross-validation honest."""
         points, y_names, g = training_arrays(frames_or_sequences, labels, groups)
-        classes = sorted(set(y_names.tolist()))
+        integers = _integer_input(labels)
+        classes = label_order(y_names.tolist(), integers)
         if len(classes) < 2:
             found = f"only {classes[0]!r}" if classes else "none"
             raise ValueError(f"a posture classifier needs labelled frames of at least 2 postures; found {found}")
-        y = np.searchsorted(classes, y_names)
+        y = np.array([classes.index(v) for v in y_names], dtype=np.int64)
         X = embed(points, self.spec)
         X_mirror = embed(mirror_points(points), self.spec) if self.spec.mirror else None
         kinds = MODEL_KINDS if self.model == "auto" else (self.model,)
@@ -70,7 +86,7 @@ class PostureClassifier:
         with one_thread():
             selection = select_model(X, X_mirror, y, g, len(classes), kinds, self.folds)
             self._est = fit_estimator(selection.kind, selection.params, std(X_train), y_train)
-        self._std, self.selection, self.classes_ = std, selection, classes
+        self._std, self.selection, self.classes_, self.integer_labels = std, selection, classes, integers
         self.training = {"frames": len(y), "groups": len(np.unique(g)),
                          "frames_per_class": {c: int(np.sum(y == i)) for i, c in enumerate(classes)}}
         return self
@@ -102,8 +118,12 @@ class PostureClassifier:
         return self.predict_points(item_points(seq))
 
     def predict(self, seq: Item) -> np.ndarray:
-        """``(T,)`` the most likely posture per frame (`UNKNOWN`, "", where there is no pose)."""
-        return self.labels_of(self.predict_proba(seq))
+        """``(T,)`` the most likely posture per frame (`UNKNOWN`, "", where there is no pose; with integer
+        labels, integers and -1)."""
+        labels = self.labels_of(self.predict_proba(seq))
+        if self.integer_labels:
+            return np.array([int(v) if v != UNKNOWN else -1 for v in labels], dtype=np.int64)
+        return labels
 
     def labels_of(self, proba: np.ndarray) -> np.ndarray:
         """The label of each row's highest probability (`UNKNOWN` for NaN rows)."""

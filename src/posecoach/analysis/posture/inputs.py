@@ -43,7 +43,8 @@ def _per_frame(value: Any, n: int, what: str, where: str) -> np.ndarray:
 
 def training_arrays(frames_or_sequences: Item | Sequence[Item], labels: Any,
                     groups: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(points (N, 33, 3), labels (N,) str, groups (N,) str)`` of the labelled frames that have a pose."""
+    """``(points (N, 33, 3), labels (N,) str, groups (N,) str)`` of the labelled frames that have a pose
+    (labels as an object array of strings; see `is_integer_labels` for integer class ids)."""
     if isinstance(frames_or_sequences, PoseSequence | np.ndarray):
         items: list[Item] = [frames_or_sequences]
         item_labels, item_groups = [labels], [groups]
@@ -69,7 +70,23 @@ def training_arrays(frames_or_sequences: Item | Sequence[Item], labels: Any,
             g = np.array([str(v) for v in _per_frame(grp, len(pts), "groups", where)], dtype=object)
         keep = np.array([v is not None and str(v) != "" for v in y], dtype=bool) & detected(pts)
         pts_all.append(pts[keep])
-        y_all.append(np.array([str(v) for v in y[keep]], dtype=object))
+        y_all.append(y[keep])
         g_all.append(g[keep])
     points = np.concatenate(pts_all) if pts_all else np.zeros((0, 33, 3))
-    return points, np.concatenate(y_all).astype(str), np.concatenate(g_all).astype(str)
+    y_out = np.concatenate(y_all) if y_all else np.zeros(0, dtype=object)
+    return points, as_label_strings(y_out), np.concatenate(g_all).astype(str)
+
+
+def is_integer_labels(values: Sequence[Any]) -> bool:
+    """All labels are integers (class ids rather than names): `predict` then answers with integers too."""
+    return len(values) > 0 and all(isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_)
+                                   for v in values)
+
+
+def as_label_strings(values: np.ndarray) -> np.ndarray:
+    """Labels as strings; integer labels keep an order by value (``"2"`` before ``"10"``) via `label_order`."""
+    return np.array([str(int(v)) if isinstance(v, int | np.integer) else str(v) for v in values], dtype=object)
+
+
+def label_order(names: Sequence[str], integers: bool) -> list[str]:
+    return sorted(set(names), key=int) if integers else sorted(set(names))

@@ -45,7 +45,7 @@ def save(clf: PostureClassifier, std: Standardiser, est: Estimator, path: str | 
     assert sel is not None
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION, **_versions(),
-        "classes": list(clf.classes_),
+        "classes": list(clf.classes_), "integer_labels": clf.integer_labels,
         "model": {"kind": sel.kind, "params": sel.params, "temperature": sel.temperature, "folds": sel.folds,
                   "cv_scores": sel.scores, "requested": clf.model},
         "features": clf.spec.to_dict(), "feature_names": clf.spec.names,
@@ -119,5 +119,6 @@ def load(cls: type[PostureClassifier], path: str | Path) -> PostureClassifier:
         raise InputError(f"{path}: damaged posture model ({type(exc).__name__}: {exc})") from None
     clf.skeleton, clf.classes_, clf.selection = skeleton, list(meta["classes"]), selection
     clf.training = dict(meta.get("training", {}))
+    clf.integer_labels = bool(meta.get("integer_labels", False))
     clf._std, clf._est = std, est
     return clf

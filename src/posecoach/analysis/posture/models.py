@@ -11,6 +11,7 @@ plain arrays (`model_arrays` / `model_from_arrays`): files hold no pickled code.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +47,8 @@ class Standardiser:
 
     @classmethod
     def fit(cls, X: np.ndarray) -> Standardiser:
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():  # a feature missing in every frame: mean 0, scale 1
+            warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nan_to_num(np.nanmean(X, axis=0)) if len(X) else np.zeros(X.shape[1])
             std = np.nan_to_num(np.nanstd(X, axis=0)) if len(X) else np.ones(X.shape[1])
         return cls(mean.astype(np.float64), np.where(std > 1e-9, std, 1.0).astype(np.float64))
