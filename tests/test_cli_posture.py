@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,7 @@ def test_predict_counts_the_squats_of_an_unseen_person(trained: tuple[Path, Path
     assert [abs(r["turn_s"] - b) < 0.5 for r, b in zip(data["repetitions"]["items"], (1, 3, 5), strict=True)]
     assert len(data["per_frame"]) == data["frames"] == 181
     assert data["per_frame"][30]["posture"] == "down" and data["per_frame"][0]["posture"] == "up"
-    assert "3 repetitions up -> down -> up" in run.stdout
+    assert "3 repetitions up -> down -> up" in run.stdout and f"overall {data['overall']}" in run.stdout
     raw = cli("posture", "predict", model, squats[2], "--no-smooth", "--json", tmp_path / "raw.json")
     assert raw.code == 0 and json.loads((tmp_path / "raw.json").read_text())["smoothing"] == {}
 
@@ -154,6 +155,11 @@ def test_train_predict_and_evaluate_refuse_bad_inputs(trained: tuple[Path, Path]
     assert_one_line_error(cli("posture", "predict", model, squats[1], "--count", "up,sideways"), "sideways")
     assert_one_line_error(cli("posture", "predict", model, squats[1], "--count", "up"), "two different")
     assert_one_line_error(cli("posture", "train", data, "-o", tmp_path / "x.posture", "--model", "svm"), "svm")
+    broken = tmp_path / "broken"
+    shutil.copytree(data, broken)
+    labels = broken / "labels" / "person1.csv"
+    labels.write_text(labels.read_text().replace("\n30,", "\n3000,", 1))
+    assert_one_line_error(cli("posture", "evaluate", broken), str(labels), "frame 3000 is outside")
 
 
 def test_times_and_ranges_parse() -> None:

@@ -213,7 +213,8 @@ def predict(
     report.input = str(input)
     if json_out is not None:
         _write_text(json_out, report.to_json())
-    out.print(f"[bold]{escape(str(input))}[/]: {report.frames} frames, {report.duration_s:.1f} s")
+    overall = f"; overall {escape(report.overall)}" if report.overall else "; nobody found"
+    out.print(f"[bold]{escape(str(input))}[/]: {report.frames} frames, {report.duration_s:.1f} s{overall}")
     table = Table("posture", "time", "segments")
     for c in clf.classes_:
         n = sum(s.posture == c for s in report.segments)

@@ -82,6 +82,9 @@ class PostureReport(_Model):
     pose_model_sha256: str | None = None
     classifier: ClassifierInfo
     smoothing: dict[str, float] = Field(description="tau_s, enter, exit, reset_s; empty when not smoothed")
+    overall: str = Field("", description="the posture of the whole sequence: highest mean probability over the "
+                         "frames with a pose ('' when there are none)")
+    overall_probabilities: dict[str, float] = {}
     time_per_posture_s: dict[str, float] = {}
     segments: list[Segment] = []
     repetitions: Repetitions | None = None

@@ -65,6 +65,9 @@ def classify_postures(seq: PoseSequence, clf: PostureClassifier, *, smoothing: S
     else:
         smoothed, states = proba, raw
     segs = segments(states, times)
+    found_pose = np.all(np.isfinite(proba), axis=1)
+    mean_p = proba[found_pose].mean(axis=0) if np.any(found_pose) else np.full(len(clf.classes_), np.nan)
+    overall = clf.classes_[int(np.argmax(mean_p))] if np.any(found_pose) else UNKNOWN
     frame_s = np.diff(np.append(times, times[-1] + 1.0 / seq.fps)) if seq.num_frames else np.zeros(0)
     time_in = {c: float(np.sum(frame_s[states == c])) for c in clf.classes_}
     reps = None
@@ -87,6 +90,8 @@ def classify_postures(seq: PoseSequence, clf: PostureClassifier, *, smoothing: S
         fps=seq.fps, duration_s=seq.duration, pose_model=src.get("model"), pose_model_sha256=src.get("model_sha256"),
         classifier=classifier_info(clf, model_path),
         smoothing={} if smoothing is None else {k: float(v) for k, v in vars(smoothing).items()},
+        overall=overall, overall_probabilities={c: float(v) for c, v in zip(clf.classes_, mean_p, strict=True)
+                                                if np.isfinite(v)},
         time_per_posture_s=time_in, segments=segs, repetitions=reps, per_frame=frames)
 
 
