@@ -71,13 +71,15 @@ def test_predict_counts_the_squats_of_an_unseen_person(trained: tuple[Path, Path
                                                        tmp_path: Path) -> None:
     _, model = trained
     report = tmp_path / "postures.json"
-    run = cli("posture", "predict", model, squats[2], "--count", "up,down", "--json", report)
+    chart = tmp_path / "charts" / "postures.png"
+    run = cli("posture", "predict", model, squats[2], "--count", "up,down", "--json", report, "--plot", chart)
     assert run.code == 0, run
     data = json.loads(report.read_text())
     assert data["repetitions"]["count"] == 3 and data["classifier"]["classes"] == ["down", "up"]
     assert [abs(r["turn_s"] - b) < 0.5 for r, b in zip(data["repetitions"]["items"], (1, 3, 5), strict=True)]
     assert len(data["per_frame"]) == data["frames"] == 181
     assert data["per_frame"][30]["posture"] == "down" and data["per_frame"][0]["posture"] == "up"
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"wrote {chart}" in run.stdout
     assert "3 repetitions up -> down -> up" in run.stdout and f"overall {data['overall']}" in run.stdout
     raw = cli("posture", "predict", model, squats[2], "--no-smooth", "--json", tmp_path / "raw.json")
     assert raw.code == 0 and json.loads((tmp_path / "raw.json").read_text())["smoothing"] == {}

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from posecoach.cli.analyze import _sequence, _write_text
+from posecoach.cli.analyze import _mkdir, _sequence, _write_text
 from posecoach.cli.pose import MODEL_HELP
 from posecoach.errors import InputError
 
@@ -185,6 +185,8 @@ def predict(
     input: Annotated[Path, typer.Argument(help="A video, an image or a saved pose sequence (.npz).",
                                           show_default=False)],
     json_out: Annotated[Path | None, typer.Option("--json", help="The report as JSON (per frame too).")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Chart of the probabilities, postures and "
+                                              "repetitions over time (.png, .svg or .pdf).")] = None,
     count: Annotated[str | None, typer.Option(help="Count repetitions FIRST,SECOND (first -> second -> first), "
                                               "e.g. up,down.")] = None,
     smooth: Annotated[bool, typer.Option(help="Smooth (moving average + hysteresis) the per-frame postures.")]
@@ -206,13 +208,20 @@ def predict(
     clf = _load_model(model_file)
     if pair is not None and any(p not in clf.classes_ for p in pair):
         raise InputError(f"--count {count}: {model_file} knows the postures {', '.join(clf.classes_)}")
-    if json_out is not None and json_out.resolve() == input.resolve():
-        raise InputError(f"{json_out} is the input: give the report another name")
+    for target in (json_out, plot):
+        if target is not None and target.resolve() in (input.resolve(), model_file.resolve()):
+            raise InputError(f"{target} is an input: give the output another name")
     seq = _sequence(input, model)
     report = classify_postures(seq, clf, smoothing=params, count=pair, model_path=str(model_file))
     report.input = str(input)
+    written = []
     if json_out is not None:
-        _write_text(json_out, report.to_json())
+        written.append(_write_text(json_out, report.to_json()))
+    if plot is not None:
+        from posecoach.reports.posture_plot import plot_postures
+
+        _mkdir(plot.parent)
+        written.append(plot_postures(report, plot))
     overall = f"; overall {escape(report.overall)}" if report.overall else "; nobody found"
     out.print(f"[bold]{escape(str(input))}[/]: {report.frames} frames, {report.duration_s:.1f} s{overall}")
     table = Table("posture", "time", "segments")
@@ -224,8 +233,8 @@ def predict(
         r = report.repetitions
         out.print(f"{r.count} repetition{'' if r.count == 1 else 's'} {escape(r.first)} -> {escape(r.second)} "
                   f"-> {escape(r.first)}")
-    if json_out is not None:
-        out.print(f"  wrote {escape(str(json_out))}")
+    for path in written:
+        out.print(f"  wrote {escape(str(path))}")
 
 
 @app.command()
