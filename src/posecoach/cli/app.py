@@ -23,13 +23,14 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def _register() -> None:
-    from posecoach.cli import analyze, bench, compare, models, pose
+    from posecoach.cli import analyze, bench, compare, models, pose, posture
 
     pose.register(app)
     analyze.register(app)
     app.add_typer(models.app, name="models")
     bench.register(app)
     compare.register(app)
+    posture.register(app)
 
 
 def _fail(message: str, code: int = 1) -> int:

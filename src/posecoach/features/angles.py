@@ -180,3 +180,8 @@ def frame_angles(landmarks_k5: np.ndarray, *, width: int, height: int, names: Se
         raise ValueError(f"expected (33, 5) landmarks, got {lm.shape}")
     angles = _angles_from_points(_image_points(lm, width, height, min_visibility), _resolve(names))
     return {k: float(v) for k, v in angles.items()}
+
+
+def angles_from_points(points: np.ndarray, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """``{name: (...,) degrees}`` from ``(..., 33, 2|3)`` points (up = -y), e.g. already-normalised poses."""
+    return _angles_from_points(np.asarray(points, dtype=np.float64), _resolve(names))

@@ -1,0 +1,139 @@
+"""Posture reports (pydantic, versioned; JSON schemas in ``schemas/``).
+
+* `PostureReport`: a trained classifier run over one video or sequence (``posecoach posture predict``): per-frame
+  postures and probabilities, the steady postures as segments, and repetitions counted as transitions;
+* `PostureEvaluation`: accuracy of a classifier on labelled frames (``posecoach posture evaluate`` and
+  ``train``): overall, per class, confusion matrix, and the cross-validated model choice.
+
+Schema changes bump `SCHEMA_VERSION` and regenerate the files with ``python -m posecoach.reports.posture_report``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent)
+
+
+class ClassifierInfo(_Model):
+    path: str | None = Field(None, description="the model file, when there was one")
+    model: str = Field(description="logreg or knn")
+    params: dict[str, Any]
+    classes: list[str]
+    cv_accuracy: float | None = Field(None, description="grouped cross-validated accuracy of the chosen model")
+    temperature: float = Field(description="probability calibration (temperature scaling); 1 = none")
+
+
+class PostureFrame(_Model):
+    frame: int
+    time_s: float
+    posture: str = Field(description="steady (smoothed) posture; '' before the first or without a pose")
+    raw: str = Field(description="the per-frame most likely posture; '' without a pose")
+    probabilities: dict[str, float] = Field(description="calibrated, smoothed probabilities; empty without a pose")
+
+
+class Segment(_Model):
+    posture: str
+    start_frame: int
+    end_frame: int = Field(description="inclusive")
+    start_s: float
+    end_s: float
+
+
+class TransitionRep(_Model):
+    index: int = Field(description="1-based")
+    start_frame: int
+    turn_frame: int
+    end_frame: int
+    start_s: float
+    turn_s: float
+    end_s: float
+
+
+class Repetitions(_Model):
+    first: str
+    second: str
+    count: int
+    items: list[TransitionRep] = []
+
+
+class PostureReport(_Model):
+    """Postures found in one video or pose sequence."""
+
+    schema_version: str = SCHEMA_VERSION
+    posecoach_version: str
+    input: str | None = None
+    frames: int
+    fps: float
+    duration_s: float
+    pose_model: str | None = Field(None, description="pose model (lite / full / heavy) and its sha256, when known")
+    pose_model_sha256: str | None = None
+    classifier: ClassifierInfo
+    smoothing: dict[str, float] = Field(description="tau_s, enter, exit, reset_s; empty when not smoothed")
+    overall: str = Field("", description="the posture of the whole sequence: highest mean probability over the "
+                         "frames with a pose ('' when there are none)")
+    overall_probabilities: dict[str, float] = {}
+    time_per_posture_s: dict[str, float] = {}
+    segments: list[Segment] = []
+    repetitions: Repetitions | None = None
+    per_frame: list[PostureFrame] = []
+
+
+class ClassScore(_Model):
+    label: str
+    frames: int
+    correct: int
+    recall: float
+    precision: float | None
+
+
+class CandidateScore(_Model):
+    model: str
+    params: dict[str, Any]
+    accuracy: float
+    log_loss: float
+    chosen: bool = False
+    ece: float | None = Field(None, description="expected calibration error before temperature scaling")
+    calibrated_ece: float | None = None
+    calibrated_log_loss: float | None = None
+
+
+class PostureEvaluation(_Model):
+    """Accuracy on labelled frames: of a saved model on a dataset, or grouped cross-validation of training."""
+
+    schema_version: str = SCHEMA_VERSION
+    posecoach_version: str
+    dataset: str
+    method: str = Field(description="'model' (a saved model tested) or 'grouped-cv' (trained and tested per fold)")
+    folds: int | None = None
+    frames: int
+    groups: int
+    accuracy: float
+    per_class: list[ClassScore]
+    labels: list[str]
+    confusion: list[list[int]] = Field(description="rows: true label, columns: predicted, in the order of labels")
+    classifier: ClassifierInfo | None = None
+    candidates: list[CandidateScore] = []
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    return {"posture_report": PostureReport.model_json_schema(),
+            "posture_evaluation": PostureEvaluation.model_json_schema()}
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates the documented schemas
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("schemas")
+    for name, schema in json_schemas().items():
+        (out / f"{name}.schema.json").write_text(json.dumps(schema, indent=2) + "\n")
