@@ -168,53 +168,71 @@ class ChannelCounter:
         ref = self._recent[-max(self.settings.rom_window, 1):]
         return bool(ref) and rom < self.settings.min_rel_rom * _median(ref)
 
-    def _reset(self) -> None:
-        self._hi = self._lo = math.nan
-        self._state = 0
-        self._open = False
-
     def update(self, frame: int, t: float, v: float) -> bool:
         """Feed one frame; True when a repetition was completed on this frame."""
-        self.frames_seen += 1
-        if v != v:  # NaN: missing
-            if self._last_t == self._last_t and t - self._last_t > self.settings.max_gap_s:
-                self._reset()
-                self._last_t = math.nan
-            return False
-        self._last, self._last_v = (frame, t), v
-        if self._hi != self._hi:
-            self._hi = self._lo = v
-            self._last_t = t
-            self._ext = self._top = self._bottom = (v, frame, t)
-            return False
-        dt = t - self._last_t
-        k = 1.0 if dt >= self._tau else (dt / self._tau if dt > 0.0 else 0.0)
-        self._last_t = t
-        hi = self._hi = v if v > self._hi else self._hi + (v - self._hi) * k
-        lo = self._lo = v if v < self._lo else self._lo + (v - self._lo) * k
-        amp = hi - lo
-        state = self._state
-        if amp >= self._minimum:
-            if v >= hi - self._band * amp:
-                state = 1
-            elif v <= lo + self._band * amp:
-                state = -1
-        # Track the extreme on the current side (max on the high side, min on the low side); on the rest side
-        # the latest frame at the extreme, i.e. the moment the movement leaves it.
-        if state == self._state and state != 0:
-            d = (v - self._ext[0]) * state
-            at_rest = state == self._rest or self._alternating
-            if d > 0 or (d == 0 and at_rest):
-                self._ext = (v, frame, t)
-                if d > 0 and at_rest and self._open:  # the rep ends on first reaching the extreme
-                    self._extend_last(frame, t)
-            return False
-        if state == self._state:  # side still unknown: remember both extremes
-            if v >= self._top[0]:
-                self._top = (v, frame, t)
-            if v <= self._bottom[0]:
-                self._bottom = (v, frame, t)
-            return False
+        return self.feed((frame,), (t,), (v,)) > 0
+
+    def feed(self, frames: Iterable[int], times: Iterable[float], values: Iterable[float]) -> int:
+        """Feed frames in order (exactly `update` frame by frame); returns how many repetitions they completed.
+
+        The loop keeps the per-frame state in local variables (it runs once per channel per frame); a change of
+        side, the rare event, goes through `_change_side`.
+        """
+        done = 0
+        hi, lo, last_t, side, ext = self._hi, self._lo, self._last_t, self._state, self._ext
+        tau, band, minimum, rest = self._tau, self._band, self._minimum, self._rest
+        alternating, max_gap = self._alternating, self.settings.max_gap_s
+        (last_frame, last_time), last_v, seen = self._last, self._last_v, 0
+        for frame, t, v in zip(frames, times, values, strict=True):
+            seen += 1
+            if v != v:  # NaN: missing
+                if last_t == last_t and t - last_t > max_gap:  # a long gap abandons the repetition in progress
+                    hi = lo = last_t = math.nan
+                    side, self._open = 0, False
+                continue
+            last_frame, last_time, last_v = frame, t, v
+            if hi != hi:
+                hi = lo = v
+                last_t = t
+                ext = self._top = self._bottom = (v, frame, t)
+                continue
+            dt = t - last_t
+            k = 1.0 if dt >= tau else (dt / tau if dt > 0.0 else 0.0)
+            last_t = t
+            hi = v if v > hi else hi + (v - hi) * k
+            lo = v if v < lo else lo + (v - lo) * k
+            amp = hi - lo
+            state = side
+            if amp >= minimum:
+                if v >= hi - band * amp:
+                    state = 1
+                elif v <= lo + band * amp:
+                    state = -1
+            if state == side and state != 0:
+                # Track the extreme on the current side (max on the high side, min on the low side); on the rest
+                # side the latest frame at the extreme, i.e. the moment the movement leaves it.
+                d = (v - ext[0]) * state
+                at_rest = state == rest or alternating
+                if d > 0 or (d == 0 and at_rest):
+                    ext = (v, frame, t)
+                    if d > 0 and at_rest and self._open:  # the rep ends on first reaching the extreme
+                        self._extend_last(frame, t)
+            elif state == side:  # side still unknown: remember both extremes
+                if v >= self._top[0]:
+                    self._top = (v, frame, t)
+                if v <= self._bottom[0]:
+                    self._bottom = (v, frame, t)
+            else:
+                self._state, self._ext = side, ext
+                done += self._change_side(state, frame, t, v)
+                side, ext, rest = self._state, self._ext, self._rest
+        self._hi, self._lo, self._last_t, self._state, self._ext = hi, lo, last_t, side, ext
+        self._last, self._last_v = (last_frame, last_time), last_v
+        self.frames_seen += seen
+        return done
+
+    def _change_side(self, state: int, frame: int, t: float, v: float) -> bool:
+        """The signal crossed to the other side of the band (or first left the unknown middle)."""
         done = False
         if self._state == 0:
             if self._rest == 0:
@@ -345,8 +363,7 @@ class RepCounter:
             arr = np.asarray(values, dtype=np.float64)
             if np.isfinite(arr).any() and np.nanmax(arr) - np.nanmin(arr) < ch.spec.minimum and ch.frames_seen == 0:
                 continue  # the range never reaches the band: no frame could change this channel's count
-            for i, (v, t) in enumerate(zip(arr.tolist(), times, strict=True)):
-                ch.update(first + i, t, v)
+            ch.feed(range(first, first + len(times)), times, arr.tolist())
         self.frames += len(times)
 
     def result(self) -> RepResult:
