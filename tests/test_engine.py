@@ -9,7 +9,7 @@ import pytest
 
 from posecoach.features.angles import joint_angles
 from posecoach.io import VideoReader, VideoWriter
-from posecoach.pose.engine import PoseEngine, SegmentResult, stitch
+from posecoach.pose.engine import ZOOM, PoseEngine, SegmentResult, crop_box, stitch, uncrop
 from tests.conftest import data_file
 
 pytestmark = pytest.mark.video
@@ -64,6 +64,33 @@ def test_video_without_a_person_gives_an_empty_result(tmp_path: Path) -> None:
     with PoseEngine("lite") as engine:
         seq = engine.process(path)
     assert seq.num_frames == 20 and seq.num_people == 0 and seq.subject is None
+
+
+def test_uncrop_maps_a_crop_back_to_the_whole_frame() -> None:
+    box = crop_box(ZOOM, 1280, 720)
+    assert box == (213, 120, 1067, 600)
+    lm = np.zeros((1, 33, 5), np.float32)
+    lm[0, :, :2] = [0.5, 0.5]  # the crop's centre ...
+    lm[0, 1, :3] = [0.0, 1.0, 0.3]  # ... and its bottom-left corner, with a depth
+    out = uncrop(lm, box, 1280, 720)
+    assert out[0, 0, :2] == pytest.approx([640 / 1280, 360 / 720])
+    assert out[0, 1, :3] == pytest.approx([213 / 1280, 600 / 720, 0.3 * (1067 - 213) / 1280])
+    assert np.array_equal(out[..., 3:], lm[..., 3:])  # visibility and presence unchanged
+
+
+def test_someone_small_and_far_away_is_found_by_zooming_in(tmp_path: Path) -> None:
+    """QUVA's backlit barbell clip: nobody in the whole 720p frame, the lifter in its centre."""
+    clip = tmp_path / "far.mp4"
+    with VideoReader(data_file("reps/quva/videos/029_bar_lift.mp4")) as reader, VideoWriter(clip, 30.0) as writer:
+        for frame in reader.frames(0, 45):
+            writer.write(frame.image)
+    with PoseEngine("full", zoom=False) as engine:
+        assert engine.process(clip).num_people == 0
+    with PoseEngine("full") as engine:
+        seq = engine.process(clip)
+    assert seq.detection_rate() >= 0.9 and seq.source["zoom"] == pytest.approx(list(ZOOM), abs=1e-3)
+    x, y = seq.subject_landmarks()[..., 0], seq.subject_landmarks()[..., 1]
+    assert 0.3 < np.nanmedian(x) < 0.7 and 0.2 < np.nanmedian(y) < 0.8  # back in whole-frame units
 
 
 def test_parallel_segments_match_a_single_pass() -> None:
