@@ -117,22 +117,23 @@ class LocalRunner:
         with self._lock:
             if self._closed or job_id in self._pending:
                 return
-            future = self._executor().submit(execute, self.settings, job_id)
+            pool = self._executor()
+            future = pool.submit(execute, self.settings, job_id)
             self._pending[job_id] = future
-        future.add_done_callback(lambda f, j=job_id: self._done(j, f))
+        future.add_done_callback(lambda f, j=job_id, p=pool: self._done(j, f, p))
 
-    def _done(self, job_id: str, future: Future[str]) -> None:
+    def _done(self, job_id: str, future: Future[str], pool: Executor) -> None:
         with self._lock:
             self._pending.pop(job_id, None)
         try:
             state = future.result()
-        except BrokenProcessPool:
+        except BrokenProcessPool:  # a child died: every job it held is retried, in a new pool
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False)
             state = self.db.fail(job_id, "the worker process died (out of memory, or a crash in the pose model)",
                                  retry=True, max_attempts=self.settings.job_max_attempts)
-            with self._lock:
-                if self._pool is not None:
-                    self._pool.shutdown(wait=False, cancel_futures=False)
-                    self._pool = None
         except Exception as exc:  # e.g. the pool shut down under it
             log.warning("job %s did not run: %s", job_id, exc)
             return

@@ -134,17 +134,19 @@ async def upload_video(request: Request, user: Caller,
     settings, storage = _settings(request), _storage(request)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
                             f"the upload is larger than the limit of {settings.max_upload_mb:g} MiB")
     try:
         incoming, size = await storage.receive(request.stream(), settings.max_upload_bytes)
     except TooLarge:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
                             f"the upload is larger than the limit of {settings.max_upload_mb:g} MiB") from None
     try:
         if size == 0:
             raise InputError("the upload is empty: send the video as the request body")
         suffix, info = await run_in_threadpool(_probe, incoming)
+        if info.num_frames < 2 or info.container.endswith("_pipe"):  # type: ignore[attr-defined]
+            raise InputError("the upload is a still image, not a video")
         if info.duration > settings.max_duration_s:  # type: ignore[attr-defined]
             raise InputError(f"the video lasts {info.duration:.0f} s, longer than the limit of "  # type: ignore[attr-defined]
                              f"{settings.max_duration_s:g} s")
