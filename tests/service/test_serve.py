@@ -47,11 +47,16 @@ def test_serve_alone_analyses_a_real_clip_end_to_end(tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "POSECOACH_DATA_DIR": str(tmp_path / "data")}
     env.pop("POSECOACH_DATABASE_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "posecoach", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp_path / "server.log"  # a file, not a pipe that could fill up and block the server
+    with log.open("w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "posecoach", "serve", "--port", str(port)], env=env,
+                                  stdout=out, stderr=subprocess.STDOUT, text=True)
     try:
-        assert server.stdout is not None
-        lines = [server.stdout.readline() for _ in range(2)]
+        for _ in range(100):
+            if len(log.read_text().splitlines()) >= 2:
+                break
+            time.sleep(0.1)
+        lines = log.read_text().splitlines()
         assert "created admin admin" in lines[0], lines
         key = lines[1].strip()
         base = f"http://127.0.0.1:{port}"
