@@ -87,3 +87,12 @@ def test_serve_alone_analyses_a_real_clip_end_to_end(tmp_path: Path) -> None:
     assert not report["exercise"]["given"] and report["reps"]["count"] >= 1
     assert report["input"] == {**report["input"], "frames": 49, "path": clip.name}
     assert "queued" in seen or "running" in seen
+
+
+def test_the_readme_documents_every_setting() -> None:
+    from posecoach.service.settings import Settings
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for name in Settings.model_fields:
+        assert f"`POSECOACH_{name.upper()}`" in readme, name

@@ -61,6 +61,14 @@ def _missing(what: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no such {what}")
 
 
+def _stored(request: Request, key: str, what: str) -> Path:
+    """The stored file of ``key``; 404 when it is gone (removed from storage by hand)."""
+    path = _storage(request).path(key)
+    if not path.is_file():
+        raise _missing(what)
+    return path
+
+
 @router.get("/health", response_model=schemas.Health, tags=["service"])
 def health() -> schemas.Health:
     """Liveness: the process answers."""
@@ -181,7 +189,7 @@ def video_file(video_id: str, user: Caller, request: Request) -> FileResponse:
     video = _db(request).video(user, video_id)
     if video is None:
         raise _missing("video")
-    return FileResponse(_storage(request).path(video.storage_key), media_type="video/mp4" if
+    return FileResponse(_stored(request, video.storage_key, "video file"), media_type="video/mp4" if
                         video.storage_key.endswith(".mp4") else "application/octet-stream")
 
 
@@ -242,7 +250,7 @@ def job_report(job_id: str, user: Caller, request: Request) -> FileResponse:
     if result is None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the job is {job.state}: no report"
                             + (f" ({job.error})" if job.error else ""))
-    return FileResponse(_storage(request).path(result.storage_key), media_type="application/json")
+    return FileResponse(_stored(request, result.storage_key, "report file"), media_type="application/json")
 
 
 @router.get("/v1/history", response_model=list[schemas.HistoryItem], tags=["results"])
