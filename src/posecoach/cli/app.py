@@ -23,7 +23,7 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def _register() -> None:
-    from posecoach.cli import analyze, bench, compare, models, pose, posture
+    from posecoach.cli import analyze, bench, compare, models, pose, posture, serve
 
     pose.register(app)
     analyze.register(app)
@@ -31,6 +31,7 @@ def _register() -> None:
     bench.register(app)
     compare.register(app)
     posture.register(app)
+    serve.register(app)
 
 
 def _fail(message: str, code: int = 1) -> int:

@@ -1,0 +1,83 @@
+"""`posecoach serve` (the REST API with its database, storage and job pool) and `posecoach users add`.
+
+Zero configuration: SQLite and local storage under ``POSECOACH_DATA_DIR``, jobs in processes of the server.
+The first start with no user creates an ``admin`` account and prints its API key once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from posecoach.errors import InputError
+
+users = typer.Typer(help="Service accounts and their API keys.", no_args_is_help=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def _database():  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from posecoach.service.db import Database
+    from posecoach.service.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(f"bad setting POSECOACH_{str(first['loc'][0]).upper()}: {first['msg']}") from None
+    try:
+        db = Database(settings.resolved_database_url())
+        db.migrate()
+    except Exception as exc:
+        raise InputError(f"cannot open the database {settings.resolved_database_url()}: "
+                         f"{' '.join(str(exc).split())[:300]}") from None
+    return settings, db
+
+
+def _print_key(name: str, role: str, key: str) -> None:
+    out.print(f"created {role} [bold]{name}[/]; API key (shown once, send it as the X-API-Key header):")
+    out.print(key)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the PoseCoach service: REST API (docs at /docs), database, storage and background jobs."""
+    import uvicorn
+
+    from posecoach.service.app import create_app
+
+    settings, db = _database()
+    try:
+        if db.count_users() == 0:
+            user, key = db.create_user("admin", "admin")
+            _print_key(user.name, user.role, key)
+    finally:
+        db.close()
+    out.print(f"PoseCoach service on http://{host}:{port} (API docs at /docs); data in {settings.data_dir}")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@users.command("add")
+def add_user(
+    name: Annotated[str, typer.Argument(help="The account name.")],
+    role: Annotated[str, typer.Option(help="user, clinician or admin.")] = "user",
+) -> None:
+    """Create an account with an API key (printed once)."""
+    _, db = _database()
+    try:
+        user, key = db.create_user(name, role)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    finally:
+        db.close()
+    _print_key(user.name, user.role, key)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(users, name="users")

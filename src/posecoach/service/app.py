@@ -1,0 +1,40 @@
+"""The FastAPI application factory: settings -> database (migrated), storage, job runner, routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from posecoach import __version__
+from posecoach.service.db import Database
+from posecoach.service.jobs import LocalRunner
+from posecoach.service.routes import router
+from posecoach.service.settings import Settings
+from posecoach.service.storage import LocalStorage
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A ready-to-serve app; start-up migrates the database and re-queues unfinished jobs."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.resolved_database_url())
+        db.migrate()
+        storage = LocalStorage(settings.resolved_storage_dir())
+        storage.ensure()
+        runner = LocalRunner(settings, db)
+        app.state.settings, app.state.db, app.state.storage, app.state.runner = settings, db, storage, runner
+        runner.start()
+        try:
+            yield
+        finally:
+            runner.close()
+            db.close()
+
+    app = FastAPI(title="PoseCoach", version=__version__, lifespan=lifespan,
+                  description="Upload movement videos, run analyses as background jobs, fetch the reports.")
+    app.include_router(router)
+    return app

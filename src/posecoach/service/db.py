@@ -1,0 +1,325 @@
+"""The service's database: SQLAlchemy 2 models and every query the service makes, each scoped to the caller.
+
+Works the same on SQLite (default), PostgreSQL and MariaDB/MySQL; the schema is made by the Alembic migrations
+in ``migrations/`` (applied by `Database.migrate`), never by ``create_all``. Ids are random 32-hex strings, and
+a row another user owns is simply not found: guessing an id gives a 404, never someone else's data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+ROLES = ("user", "clinician", "admin")
+JOB_KINDS = ("analyze",)
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+
+def new_id() -> str:
+    return secrets.token_hex(16)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)  # stored naive UTC: MySQL keeps no zone
+
+
+def hash_key(key: str) -> str:
+    """API keys are 256-bit random tokens, so one SHA-256 is a safe hash (no password stretching needed)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default="user")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CareLink(Base):
+    """A clinician sees the videos and results of each patient linked here."""
+
+    __tablename__ = "care_links"
+    clinician_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Video(Base):
+    __tablename__ = "videos"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    fps: Mapped[float] = mapped_column(Float)
+    num_frames: Mapped[int] = mapped_column(Integer)
+    duration_s: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    state: Mapped[str] = mapped_column(String(16), default=QUEUED, index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    def parameters(self) -> dict[str, Any]:
+        return dict(json.loads(self.params or "{}"))
+
+
+class Result(Base):
+    """One stored output of a job (the report JSON); unique per job and kind, so it is stored once."""
+
+    __tablename__ = "results"
+    __table_args__ = (UniqueConstraint("job_id", "kind", name="uq_results_job_kind"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    exercise: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    rep_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the job writing its progress
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_recycle=1800)
+
+
+class Database:
+    """An engine and the service's queries. Methods return detached ORM objects (expire_on_commit=False)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def migrate(self) -> None:
+        from posecoach.service.migrations import upgrade
+
+        upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as s:
+            yield s
+
+    def ping(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT 1")).scalar() == 1
+
+    # users and keys ---------------------------------------------------------------------------------
+    def count_users(self) -> int:
+        with self.session() as s:
+            return len(s.scalars(select(User.id)).all())
+
+    def create_user(self, name: str, role: str = "user") -> tuple[User, str]:
+        """A new user and their first API key (returned in clear once; only its hash is stored)."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
+        key = "pc_" + secrets.token_urlsafe(32)
+        try:
+            with self.session() as s:
+                user = User(id=new_id(), name=name, role=role, created_at=utcnow())
+                s.add(user)
+                s.flush()
+                s.add(ApiKey(id=new_id(), user_id=user.id, key_hash=hash_key(key), created_at=utcnow()))
+        except IntegrityError:
+            raise ValueError(f"a user named {name!r} exists already") from None
+        return user, key
+
+    def user_for_key(self, key: str) -> User | None:
+        with self.session() as s:
+            return s.scalars(select(User).join(ApiKey).where(ApiKey.key_hash == hash_key(key))).first()
+
+    def link_patient(self, clinician: User, patient_id: str) -> bool:
+        with self.session() as s:
+            patient = s.get(User, patient_id)
+            if patient is None or clinician.role != "clinician":
+                return False
+            if s.get(CareLink, (clinician.id, patient_id)) is None:
+                s.add(CareLink(clinician_id=clinician.id, patient_id=patient_id))
+            return True
+
+    def visible_owners(self, s: Session, user: User) -> list[str] | None:
+        """Whose rows ``user`` may read: None for an admin (all), else self plus linked patients."""
+        if user.role == "admin":
+            return None
+        owners = [user.id]
+        if user.role == "clinician":
+            owners += s.scalars(select(CareLink.patient_id).where(CareLink.clinician_id == user.id)).all()
+        return owners
+
+    def _scoped(self, s: Session, model: type[Video] | type[Job], user: User) -> Any:
+        owners = self.visible_owners(s, user)
+        query = select(model)
+        return query if owners is None else query.where(model.owner_id.in_(owners))
+
+    # videos ---------------------------------------------------------------------------------------------
+    def add_video(self, video: Video) -> Video:
+        with self.session() as s:
+            s.add(video)
+        return video
+
+    def video(self, user: User, video_id: str) -> Video | None:
+        with self.session() as s:
+            return s.scalars(self._scoped(s, Video, user).where(Video.id == video_id)).first()
+
+    def videos(self, user: User) -> list[Video]:
+        with self.session() as s:
+            return list(s.scalars(self._scoped(s, Video, user).order_by(Video.created_at.desc())).all())
+
+    def delete_video(self, user: User, video_id: str) -> list[str] | None:
+        """Delete a video the caller owns, with its jobs and results; the storage keys to remove, or None."""
+        with self.session() as s:
+            video = s.scalars(select(Video).where(Video.id == video_id, Video.owner_id == user.id)).first()
+            if video is None:
+                return None
+            jobs = s.scalars(select(Job.id).where(Job.video_id == video_id)).all()
+            results = s.scalars(select(Result).where(Result.job_id.in_(jobs))).all()
+            keys = [video.storage_key, *(r.storage_key for r in results)]
+            for row in [*results, *s.scalars(select(Job).where(Job.video_id == video_id)).all(), video]:
+                s.delete(row)
+                s.flush()
+            return keys
+
+    # jobs -----------------------------------------------------------------------------------------------
+    def add_job(self, user: User, video: Video, kind: str, params: dict[str, Any]) -> Job:
+        job = Job(id=new_id(), owner_id=user.id, video_id=video.id, kind=kind, params=json.dumps(params),
+                  state=QUEUED, progress=0.0, attempts=0, created_at=utcnow())
+        with self.session() as s:
+            s.add(job)
+        return job
+
+    def job(self, user: User, job_id: str) -> Job | None:
+        with self.session() as s:
+            return s.scalars(self._scoped(s, Job, user).where(Job.id == job_id)).first()
+
+    def jobs(self, user: User, state: str | None = None) -> list[Job]:
+        with self.session() as s:
+            query = self._scoped(s, Job, user)
+            if state:
+                query = query.where(Job.state == state)
+            return list(s.scalars(query.order_by(Job.created_at.desc())).all())
+
+    def result(self, job: Job, kind: str = "report") -> Result | None:
+        with self.session() as s:
+            return s.scalars(select(Result).where(Result.job_id == job.id, Result.kind == kind)).first()
+
+    def history(self, user: User) -> list[tuple[Job, Result]]:
+        """The caller's finished analyses with their results, newest first."""
+        with self.session() as s:
+            query = (select(Job, Result).join(Result, Result.job_id == Job.id)
+                     .where(Job.owner_id == user.id, Job.state == DONE).order_by(Job.finished_at.desc()))
+            return [(j, r) for j, r in s.execute(query).all()]
+
+    # the job life cycle (used by workers; unscoped by design, keyed by the job id the queue holds) -------
+    def load_job(self, job_id: str) -> tuple[Job, Video] | None:
+        with self.session() as s:
+            row = s.execute(select(Job, Video).join(Video, Video.id == Job.video_id).where(Job.id == job_id)).first()
+            return (row[0], row[1]) if row else None
+
+    def unfinished_jobs(self) -> list[str]:
+        with self.session() as s:
+            return list(s.scalars(select(Job.id).where(Job.state.in_((QUEUED, RUNNING)))
+                                  .order_by(Job.created_at)).all())
+
+    def claim(self, job_id: str, *, from_states: tuple[str, ...] = (QUEUED,)) -> bool:
+        """Atomically move a job to running (one worker wins); counts the attempt."""
+        with self.session() as s:
+            done = s.execute(update(Job).where(Job.id == job_id, Job.state.in_(from_states))
+                             .values(state=RUNNING, attempts=Job.attempts + 1, started_at=utcnow(), error=None))
+            return done.rowcount == 1
+
+    def set_progress(self, job_id: str, progress: float) -> None:
+        with self.session() as s:
+            s.execute(update(Job).where(Job.id == job_id, Job.state == RUNNING)
+                      .values(progress=max(0.0, min(1.0, progress))))
+
+    def finish(self, job_id: str, result: Result) -> bool:
+        """Store the result and mark the job done, in one transaction; False if it was stored already."""
+        try:
+            with self.session() as s:
+                s.add(result)
+                s.flush()
+                s.execute(update(Job).where(Job.id == job_id)
+                          .values(state=DONE, progress=1.0, finished_at=utcnow(), error=None))
+        except IntegrityError:
+            return False
+        return True
+
+    def fail(self, job_id: str, reason: str, *, retry: bool, max_attempts: int) -> str:
+        """Record a failure: back to queued while attempts remain and ``retry``, else failed. The new state."""
+        with self.session() as s:
+            job = s.get(Job, job_id)
+            if job is None or job.state == DONE:
+                return job.state if job else FAILED
+            again = retry and job.attempts < max_attempts
+            job.state, job.error = (QUEUED, reason) if again else (FAILED, reason[:4000])
+            job.finished_at = None if again else utcnow()
+            return job.state

@@ -1,0 +1,260 @@
+"""The HTTP routes: thin, each one authenticates, calls the database / storage / job runner, and answers.
+
+Every read goes through a query scoped to the caller (`Database` methods taking the user), so another
+user's id answers 404 exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from fastapi.security import APIKeyHeader
+
+from posecoach import __version__
+from posecoach.errors import InputError
+from posecoach.service import schemas
+from posecoach.service.db import Database, User, Video, new_id, utcnow
+from posecoach.service.jobs import LocalRunner
+from posecoach.service.settings import Settings
+from posecoach.service.storage import LocalStorage, TooLarge
+
+router = APIRouter()
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Your API key (pc_...).")
+NOT_FOUND = {404: {"model": schemas.Problem}}
+# FFmpeg container names -> a suffix the video readers accept
+_SUFFIX = {"mov,mp4,m4a,3gp,3g2,mj2": ".mp4", "matroska,webm": ".mkv", "avi": ".avi"}
+
+
+def _db(request: Request) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+def _storage(request: Request) -> LocalStorage:
+    return request.app.state.storage  # type: ignore[no-any-return]
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _runner(request: Request) -> LocalRunner:
+    return request.app.state.runner  # type: ignore[no-any-return]
+
+
+def caller(request: Request, key: Annotated[str | None, Depends(_api_key)]) -> User:
+    """The user of the request's API key; 401 without a valid one."""
+    user = _db(request).user_for_key(key) if key else None
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid API key is required (header X-API-Key)",
+                            headers={"WWW-Authenticate": "X-API-Key"})
+    return user
+
+
+Caller = Annotated[User, Depends(caller)]
+
+
+def _missing(what: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"no such {what}")
+
+
+def _stored(request: Request, key: str, what: str) -> Path:
+    """The stored file of ``key``; 404 when it is gone (removed from storage by hand)."""
+    path = _storage(request).path(key)
+    if not path.is_file():
+        raise _missing(what)
+    return path
+
+
+@router.get("/health", response_model=schemas.Health, tags=["service"])
+def health() -> schemas.Health:
+    """Liveness: the process answers."""
+    return schemas.Health(status="ok", version=__version__)
+
+
+@router.get("/ready", response_model=schemas.Readiness, tags=["service"],
+            responses={503: {"model": schemas.Readiness}})
+def ready(request: Request, response: Response) -> schemas.Readiness:
+    """Readiness: the database answers, storage is writable and the job runner takes jobs."""
+    try:
+        database = _db(request).ping()
+    except Exception:
+        database = False
+    runner = _runner(request)
+    out = schemas.Readiness(ready=False, database=database, storage=_storage(request).writable(),
+                            jobs=runner.alive(), jobs_in_progress=runner.busy())
+    out.ready = out.database and out.storage and out.jobs
+    if not out.ready:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return out
+
+
+@router.get("/v1/me", response_model=schemas.UserOut, tags=["users"])
+def me(user: Caller) -> User:
+    return user
+
+
+@router.post("/v1/users", response_model=schemas.NewUser, status_code=201, tags=["users"],
+             responses={403: {"model": schemas.Problem}, 409: {"model": schemas.Problem}})
+def create_user(body: schemas.UserCreate, user: Caller, request: Request) -> schemas.NewUser:
+    """Create an account and its API key (admins only); the key is shown in this answer only."""
+    if user.role != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only an admin can create users")
+    try:
+        new, key = _db(request).create_user(body.name, body.role)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    return schemas.NewUser(user=schemas.UserOut.model_validate(new), api_key=key)
+
+
+@router.post("/v1/patients", status_code=204, tags=["users"], responses={403: {"model": schemas.Problem}, **NOT_FOUND})
+def link_patient(body: schemas.PatientLink, user: Caller, request: Request) -> Response:
+    """A clinician links a patient, whose videos and results they may then read."""
+    if user.role != "clinician":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only a clinician has patients")
+    if not _db(request).link_patient(user, body.patient_id):
+        raise _missing("user")
+    return Response(status_code=204)
+
+
+def _probe(path: Path) -> tuple[str, object]:
+    """Decode the start of the upload: its info, or an InputError (not a video, damaged, no frames)."""
+    from posecoach.io import VideoReader
+
+    with VideoReader(path) as reader:
+        info = reader.info
+    return _SUFFIX.get(info.container, ".mp4"), info
+
+
+@router.post("/v1/videos", response_model=schemas.VideoOut, status_code=201, tags=["videos"],
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                 "video/mp4": {"schema": {"type": "string", "format": "binary"}}}}},
+             responses={413: {"model": schemas.Problem}, 422: {"model": schemas.Problem}})
+async def upload_video(request: Request, user: Caller,
+                       filename: Annotated[str, Query(max_length=255)] = "video") -> Video:
+    """Upload a video as the raw request body (e.g. ``curl --data-binary @clip.mp4``). It is streamed to
+    storage; too large (``POSECOACH_MAX_UPLOAD_MB``) is 413; content that does not decode as a video, or one
+    longer than ``POSECOACH_MAX_DURATION_S``, is 422 with the reason."""
+    settings, storage = _settings(request), _storage(request)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
+                            f"the upload is larger than the limit of {settings.max_upload_mb:g} MiB")
+    try:
+        incoming, size = await storage.receive(request.stream(), settings.max_upload_bytes)
+    except TooLarge:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
+                            f"the upload is larger than the limit of {settings.max_upload_mb:g} MiB") from None
+    try:
+        if size == 0:
+            raise InputError("the upload is empty: send the video as the request body")
+        suffix, info = await run_in_threadpool(_probe, incoming)
+        if info.num_frames < 2 or info.container.endswith("_pipe"):  # type: ignore[attr-defined]
+            raise InputError("the upload is a still image, not a video")
+        if info.duration > settings.max_duration_s:  # type: ignore[attr-defined]
+            raise InputError(f"the video lasts {info.duration:.0f} s, longer than the limit of "  # type: ignore[attr-defined]
+                             f"{settings.max_duration_s:g} s")
+    except InputError as exc:
+        incoming.unlink(missing_ok=True)
+        reason = str(exc).replace(str(incoming), filename)  # never show storage paths
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, reason) from None
+    key = storage.new_key("videos", suffix)
+    storage.adopt(incoming, key)
+    video = Video(id=new_id(), owner_id=user.id, filename=Path(filename).name[:255] or "video", storage_key=key,
+                  size_bytes=size, width=info.width, height=info.height, fps=info.fps,  # type: ignore[attr-defined]
+                  num_frames=info.num_frames, duration_s=info.duration, created_at=utcnow())  # type: ignore[attr-defined]
+    return _db(request).add_video(video)
+
+
+@router.get("/v1/videos", response_model=list[schemas.VideoOut], tags=["videos"])
+def list_videos(user: Caller, request: Request) -> list[Video]:
+    return _db(request).videos(user)
+
+
+@router.get("/v1/videos/{video_id}", response_model=schemas.VideoOut, tags=["videos"], responses=NOT_FOUND)
+def get_video(video_id: str, user: Caller, request: Request) -> Video:
+    video = _db(request).video(user, video_id)
+    if video is None:
+        raise _missing("video")
+    return video
+
+
+@router.get("/v1/videos/{video_id}/file", tags=["videos"], response_class=FileResponse, responses=NOT_FOUND)
+def video_file(video_id: str, user: Caller, request: Request) -> FileResponse:
+    """The uploaded video (range requests supported, so it plays and seeks in a browser)."""
+    video = _db(request).video(user, video_id)
+    if video is None:
+        raise _missing("video")
+    return FileResponse(_stored(request, video.storage_key, "video file"), media_type="video/mp4" if
+                        video.storage_key.endswith(".mp4") else "application/octet-stream")
+
+
+@router.delete("/v1/videos/{video_id}", status_code=204, tags=["videos"], responses=NOT_FOUND)
+def delete_video(video_id: str, user: Caller, request: Request) -> Response:
+    """Delete one of your videos with its jobs and results."""
+    keys = _db(request).delete_video(user, video_id)
+    if keys is None:
+        raise _missing("video")
+    for key in keys:
+        _storage(request).delete(key)
+    return Response(status_code=204)
+
+
+@router.post("/v1/jobs", response_model=schemas.JobOut, status_code=202, tags=["jobs"],
+             responses={**NOT_FOUND, 422: {"model": schemas.Problem}})
+def create_job(body: schemas.JobCreate, user: Caller, request: Request) -> object:
+    """Queue an analysis of one of your videos; poll ``GET /v1/jobs/{id}`` for its state and progress."""
+    db = _db(request)
+    video = db.video(user, body.video_id)
+    if video is None or video.owner_id != user.id:
+        raise _missing("video")
+    params: dict[str, str] = {}
+    if body.exercise and body.exercise.strip().lower() != "auto":
+        from posecoach.analysis.exercises import get_exercise
+
+        try:
+            params["exercise"] = get_exercise(body.exercise).name
+        except InputError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    job = db.add_job(user, video, body.kind, params)
+    _runner(request).submit(job.id)
+    return job
+
+
+@router.get("/v1/jobs", response_model=list[schemas.JobOut], tags=["jobs"])
+def list_jobs(user: Caller, request: Request, state: schemas.JobState | None = None) -> object:
+    return _db(request).jobs(user, state)
+
+
+@router.get("/v1/jobs/{job_id}", response_model=schemas.JobOut, tags=["jobs"], responses=NOT_FOUND)
+def get_job(job_id: str, user: Caller, request: Request) -> object:
+    job = _db(request).job(user, job_id)
+    if job is None:
+        raise _missing("job")
+    return job
+
+
+@router.get("/v1/jobs/{job_id}/report", tags=["results"], response_class=FileResponse,
+            responses={**NOT_FOUND, 409: {"model": schemas.Problem}})
+def job_report(job_id: str, user: Caller, request: Request) -> FileResponse:
+    """The finished job's report (JSON, the same as ``posecoach analyze --json``); 409 until it is done."""
+    db = _db(request)
+    job = db.job(user, job_id)
+    if job is None:
+        raise _missing("job")
+    result = db.result(job)
+    if result is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the job is {job.state}: no report"
+                            + (f" ({job.error})" if job.error else ""))
+    return FileResponse(_stored(request, result.storage_key, "report file"), media_type="application/json")
+
+
+@router.get("/v1/history", response_model=list[schemas.HistoryItem], tags=["results"])
+def history(user: Caller, request: Request) -> list[schemas.HistoryItem]:
+    """Your finished analyses, newest first: exercise and repetitions of each."""
+    return [schemas.HistoryItem(job_id=j.id, video_id=j.video_id, finished_at=j.finished_at, exercise=r.exercise,
+                                rep_count=r.rep_count) for j, r in _db(request).history(user)]
