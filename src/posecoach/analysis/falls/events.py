@@ -3,7 +3,11 @@
 `ProbabilitySmoother` averages the last `SMOOTH_S` seconds of probabilities. `FallStateMachine` watches the
 smoothed probability and the body's posture frame by frame:
 
-* **watching** -> **fallen** when the smoothed probability reaches `on` (the alert). The fall's start is where
+* **watching** -> **fallen** when the smoothed probability reaches `on` while the body is low (head less than
+  `LOW_ABOVE` torso lengths above the hips, or the trunk tilted past `LOW_TRUNK` but not upside down: a
+  squat's bottom or a pose-estimation flip never alerts), and only if the body was upright (head
+  `UPRIGHT_BEFORE` torso lengths over the hips, trunk within `UPRIGHT_TRUNK` of vertical) in the last 3 s:
+  who was already down (plank, push-ups, lying in bed) does not fall. This is the alert. The fall's start is where
   the run of probability above `onset` began (at most `MAX_FALL_S` before), the impact the frame of the
   fastest drop of the hips within the run;
 * **fallen** -> **watching** once the person has been upright for `RECOVER_S` (recovered) or after
@@ -26,7 +30,10 @@ SMOOTH_S = 0.3
 MAX_FALL_S = 2.0
 RECOVER_S = 1.0
 RELEASE_S = 2.0
+LOW_ABOVE, LOW_TRUNK, INVERTED = 0.7, 45.0, 135.0  # head less than 0.7 torso above the hips, or trunk tilted
 _ABOVE, _TRUNK, _HIP_V = FEATURES.index("head_above_hip"), FEATURES.index("trunk_deg"), FEATURES.index("hip_v")
+_UP_BEFORE, _TRUNK_MIN = FEATURES.index("upright_before"), FEATURES.index("trunk_min_3s")
+UPRIGHT_BEFORE, UPRIGHT_TRUNK = 1.1, 15.0  # an alert needs the body upright (head over hips) in the last 3 s
 
 
 @dataclass
@@ -70,7 +77,7 @@ def smooth(times: np.ndarray, proba: np.ndarray, window_s: float = SMOOTH_S) -> 
 
 @dataclass
 class FallStateMachine:
-    on: float = 0.5
+    on: float = 0.7
     onset: float = 0.2
     off: float = 0.2
     events: list[FallEvent] = field(default_factory=list)
@@ -86,9 +93,12 @@ class FallStateMachine:
         self._hist.append((frame, t, p, hip_v))
         while self._hist and self._hist[0][1] < t - MAX_FALL_S - 1.0:
             self._hist.popleft()
+        above, trunk = features[_ABOVE], features[_TRUNK]
+        low = bool(np.isfinite(above) and (above < LOW_ABOVE or trunk > LOW_TRUNK) and trunk < INVERTED)
         ev = self._active
         if ev is None:
-            if p >= self.on:
+            was_up = features[_UP_BEFORE] >= UPRIGHT_BEFORE and features[_TRUNK_MIN] < UPRIGHT_TRUNK
+            if p >= self.on and low and was_up:
                 return self._alert(frame, t, p)
             return None
         ev.confidence = max(ev.confidence, p)
@@ -96,10 +106,9 @@ class FallStateMachine:
         if ev.impact_frame == ev.alert_frame and frame <= ev.alert_frame + 15 and hip_v > self._impact_v:
             self._impact_v = hip_v
             ev.impact_frame, ev.impact_s = frame, t
-        above, trunk = features[_ABOVE], features[_TRUNK]
         upright = bool(np.isfinite(above) and above > 0.9 and trunk < 35)
         self._upright_since = (self._upright_since if self._upright_since is not None else t) if upright else None
-        lying = bool(np.isfinite(above) and (above < 0.6 or trunk > 50))
+        lying = low
         self._calm_since = ((self._calm_since if self._calm_since is not None else t)
                             if p < self.off and not lying else None)
         if self._upright_since is not None and t - self._upright_since >= RECOVER_S:
@@ -129,7 +138,7 @@ class FallStateMachine:
         self._upright_since = self._calm_since = None
 
 
-def fall_events(times: np.ndarray, smoothed: np.ndarray, features: np.ndarray, on: float = 0.5) -> list[FallEvent]:
+def fall_events(times: np.ndarray, smoothed: np.ndarray, features: np.ndarray, on: float = 0.7) -> list[FallEvent]:
     """Events of a whole sequence: the state machine fed every frame."""
     sm = FallStateMachine(on=on)
     for i, (t, p) in enumerate(zip(times, smoothed, strict=True)):

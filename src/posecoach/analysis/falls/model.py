@@ -29,11 +29,11 @@ from posecoach.core.sequence import PoseSequence
 
 @dataclass(frozen=True)
 class TrainConfig:
-    clips: int = 1200
+    clips: int = 900
     seed: int = 7
     fall_share: float = 0.4
-    every: int = 2  # keep every n-th frame (neighbours are near duplicates)
-    max_iter: int = 300
+    every: int = 3  # keep every n-th frame (neighbours are near duplicates)
+    max_iter: int = 200
     learning_rate: float = 0.08
     max_leaf_nodes: int = 31
     l2_regularization: float = 1.0

@@ -5,11 +5,12 @@ A 3D stick body (adult proportions, metres) is posed per frame by a few paramete
 and roll (absolute, from straight down), knee flexion, arm flexion and heading ``yaw``. A scenario is a list of
 keyframes ``(time, params)`` interpolated with a cosine profile. The body is filmed by a pinhole camera at a
 random distance, height, tilt, heading and frame shape, with landmark noise and dropped frames, and returned as
-a `PoseSequence` with per-frame labels: 1 from the middle of a fall's drop until 3 s after impact, else 0.
+a `PoseSequence` with per-frame labels: 1 from halfway through a fall's drop until 3 s after impact, else 0.
 
 Positives: forward, backward and sideways falls from standing or walking, from a chair, slips and collapses
 (knees first), with and without getting up. Negatives: standing, walking, squats, sitting down, bending to pick
-something up, kneeling, lunges, jumping, lying down slowly on a bed or the floor, sit-ups, push-ups, planks.
+something up, kneeling, lunges, jumping, lying down slowly on a bed or the floor, getting down into a plank,
+sit-ups, push-ups, planks, pull-ups, dips.
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ def _reps(rng: np.random.Generator, a: dict[str, float], b: dict[str, float], n:
 
 def _negative(rng: np.random.Generator) -> tuple[Keyframes, str]:
     kind = str(rng.choice(["stand", "squat", "sit", "pick_up", "kneel", "lunge", "jump", "bed", "lie_floor",
-                           "sit_up", "push_up", "plank"]))
+                           "sit_up", "push_up", "plank", "pull_up", "dip", "get_down", "squat"]))
     yaw = _j(rng, -180, 180)
     s = _with(STAND, yaw=yaw)
     n, period = int(rng.integers(3, 8)), _j(rng, 0.9, 3.0)
@@ -206,9 +207,9 @@ def _negative(rng: np.random.Generator) -> tuple[Keyframes, str]:
         keys = _stand_phase(rng, _j(rng, 4, 10), bool(rng.random() < 0.6), s)
         keys.append((keys[-1][0] + 1.0, _with(keys[-1][1], yaw=yaw + _j(rng, -120, 120))))
     elif kind == "squat":
-        deep = _j(rng, 60, 110)
-        keys = _reps(rng, s, _with(s, h=0.92 - 0.0045 * deep, thigh=deep, knee=deep * _j(rng, 1.6, 2.0),
-                                   pitch=_j(rng, 15, 50), arm=_j(rng, 0, 90)), n, period)
+        deep = _j(rng, 60, 125)
+        keys = _reps(rng, s, _with(s, h=0.92 - 0.0048 * deep, thigh=deep, knee=deep * _j(rng, 1.6, 2.0),
+                                   pitch=_j(rng, 10, 55), arm=_j(rng, 0, 100)), n, _j(rng, 0.8, 2.5))
     elif kind == "sit":
         sit = _with(s, h=_j(rng, 0.4, 0.55), thigh=90.0, knee=90.0, pitch=_j(rng, -10, 25))
         keys = [(0.0, s), (1.0, s), (1.0 + _j(rng, 0.6, 2.0), sit)]
@@ -249,6 +250,18 @@ def _negative(rng: np.random.Generator) -> tuple[Keyframes, str]:
     elif kind == "push_up":
         top = _with(s, h=_j(rng, 0.4, 0.5), pitch=_j(rng, 65, 75), thigh=-70.0, knee=0.0, arm=70.0)
         keys = _reps(rng, top, _with(top, h=0.18, pitch=86.0, thigh=-86.0, arm=20.0), n, period)
+    elif kind == "pull_up":
+        hang = _with(s, h=_j(rng, 1.0, 1.3), arm=175.0, knee=_j(rng, 0, 90))
+        keys = _reps(rng, hang, _with(hang, h=hang["h"] + _j(rng, 0.3, 0.55), arm=_j(rng, 120, 160)), n, period)
+    elif kind == "dip":
+        top = _with(s, h=_j(rng, 0.9, 1.1), arm=-10.0, knee=_j(rng, 30, 100), pitch=_j(rng, 0, 20))
+        keys = _reps(rng, top, _with(top, h=top["h"] - _j(rng, 0.2, 0.35), pitch=_j(rng, 20, 45), arm=-40), n, period)
+    elif kind == "get_down":  # standing -> kneeling -> plank or lying prone, at exercise pace
+        kneel = _with(s, h=0.5, thigh=0.0, knee=90.0, pitch=_j(rng, 10, 40))
+        plank = _with(s, h=_j(rng, 0.15, 0.4), pitch=_j(rng, 75, 88), thigh=-80.0, knee=0.0, arm=_j(rng, 20, 80))
+        t1 = _j(rng, 0.8, 2.0)
+        keys = [(0.0, s), (1.0, s), (1.0 + t1, kneel), (1.0 + t1 + _j(rng, 0.8, 2.0), plank)]
+        keys.append((keys[-1][0] + _j(rng, 2, 8), plank))
     else:
         plank = _with(s, h=_j(rng, 0.2, 0.35), pitch=_j(rng, 75, 85), thigh=-80.0, knee=0.0, arm=80.0)
         keys = [(0.0, plank), (_j(rng, 5, 12), _with(plank, h=plank["h"] - 0.03))]
@@ -267,7 +280,7 @@ def make_clip(rng: np.random.Generator, fall: bool, fps: float | None = None) ->
     seq = film(body_points(_interpolate(keys, t)), rng, fps)
     labels = np.zeros(len(t), dtype=np.int8)
     if fall:
-        labels[(t >= (t_start + t_impact) / 2) & (t <= t_impact + AFTER_IMPACT_S)] = 1
+        labels[(t >= t_start + 0.5 * (t_impact - t_start)) & (t <= t_impact + AFTER_IMPACT_S)] = 1
     return Clip(seq, labels, kind, fall)
 
 
