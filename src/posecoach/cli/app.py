@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from importlib import import_module
 
 import typer
 from rich.console import Console
@@ -31,6 +32,7 @@ def _register() -> None:
     bench.register(app)
     compare.register(app)
     posture.register(app)
+    import_module("posecoach.cli.falls").register(app)
 
 
 def _fail(message: str, code: int = 1) -> int:

@@ -8,6 +8,7 @@ its alert hook is a Python callback, and `webhook_hook(url)` makes one that POST
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import urllib.request
@@ -106,10 +107,8 @@ def webhook_hook(url: str, timeout_s: float = 5.0, extra: dict[str, Any] | None 
         req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
 
         def post() -> None:
-            try:
-                urllib.request.urlopen(req, timeout=timeout_s).close()  # noqa: S310 - the user's own URL
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(req, timeout=timeout_s).close()
 
         threading.Thread(target=post, daemon=True).start()
 

@@ -111,10 +111,9 @@ class FallStateMachine:
         lying = low
         self._calm_since = ((self._calm_since if self._calm_since is not None else t)
                             if p < self.off and not lying else None)
-        if self._upright_since is not None and t - self._upright_since >= RECOVER_S:
-            ev.recovered = True
-            self._close()
-        elif self._calm_since is not None and t - self._calm_since >= RELEASE_S:
+        got_up = self._upright_since is not None and t - self._upright_since >= RECOVER_S
+        released = self._calm_since is not None and t - self._calm_since >= RELEASE_S
+        if got_up or released:
             ev.recovered = True
             self._close()
         return None

@@ -77,7 +77,7 @@ class FallModel:
     @classmethod
     def load(cls, path: str | Path) -> FallModel:
         """A model this PoseCoach wrote (a local cache file: unpickling runs code, so never load foreign files)."""
-        model = pickle.loads(Path(path).read_bytes())  # noqa: S301 - only our own cache files
+        model = pickle.loads(Path(path).read_bytes())
         if not isinstance(model, cls):
             raise TypeError(f"{path} is not a PoseCoach fall model")
         return model
