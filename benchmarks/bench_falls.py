@@ -16,8 +16,6 @@
 from __future__ import annotations
 
 import csv
-import json
-import lzma
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +25,9 @@ from sklearn.metrics import roc_auc_score
 from clips import PoseCache, bench_parser, data_dir, header, progress, run_clips, save_rows, short_name, table
 from posecoach.analysis.falls import default_model, detect_sequence
 from posecoach.analysis.falls.model import FallModel
-from posecoach.core.sequence import PoseSequence
+from posecoach.falls_datasets import read_md4fd, read_upfall, read_urfd_alphapose
 
 VIDEO = (".mp4", ".mov", ".avi", ".webm", ".mkv")
-ALPHAPOSE_TO_33 = [0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
-MD4FD_TO_33 = [0, 11, 12, 23, 24, 25, 26, 28, 27, 15, 16]
 
 
 def _fall_videos(data: Path) -> list[tuple[Path, str, bool, float | None]]:
@@ -90,49 +86,29 @@ def _scores(name: str, seq_pred: list[bool], seq_true: list[bool], p: list[np.nd
 def _upfall(root: Path, model: FallModel) -> list[Any]:
     preds, trues, ps, ys, delays = [], [], [], [], []
     for f in sorted((root / "upfall_3dskel" / "csv").rglob("*.csv")):
-        arr = np.loadtxt(f, delimiter=",", skiprows=1)
-        lm, label = arr[:, :99].reshape(-1, 33, 3), arr[:, 99].astype(int)
-        seq = PoseSequence.from_landmarks(lm, fps=18.0, source={"width": 640, "height": 480})
+        seq, label = read_upfall(f)
         rep = detect_sequence(seq, model)
         preds.append(bool(rep.events))
         trues.append(True)
         ps.append(np.array(rep.smoothed))
         ys.append(label)
         if rep.events and label.any():
-            delays.append(rep.events[0].alert_s - float(np.argmax(label)) / 18.0)
+            delays.append(rep.events[0].alert_s - float(seq.timestamps[int(np.argmax(label))]))
     return _scores("UP-Fall (82 falls, MediaPipe 33)", preds, trues, ps, ys, delays)
 
 
 def _urfd(root: Path, model: FallModel) -> list[Any]:
-    official: dict[tuple[str, int], int] = {}
-    with open(root / "urfd_labels" / "urfall-cam0-falls.csv", newline="") as f:
-        for row in csv.reader(f):
-            official[(row[0], int(row[1]))] = int(row[2])
-    by_video: dict[str, list[list[str]]] = {}
-    with open(root / "urfd_pose_alphapose_mynameisphp" / "pose_urfd_3classes.csv", newline="") as f:
-        reader = csv.reader(f)
-        next(reader)
-        for row in reader:
-            by_video.setdefault(row[0], []).append(row)
     preds, trues, ps, ys, delays = [], [], [], [], []
-    for video, rows in sorted(by_video.items()):
-        frames = np.array([int(r[1]) for r in rows])
-        T = frames.max() - frames.min() + 1
-        lm = np.zeros((T, 33, 4))
-        for r, fr in zip(rows, frames, strict=True):
-            j = np.array(r[2:41], dtype=float).reshape(13, 3)
-            lm[fr - frames.min(), ALPHAPOSE_TO_33, :2] = j[:, :2]
-            lm[fr - frames.min(), ALPHAPOSE_TO_33, 3] = j[:, 2]
-        lm[:, ALPHAPOSE_TO_33, 2] = np.where(lm[:, ALPHAPOSE_TO_33, 0] != 0, 1e-3, 0.0)
-        seq = PoseSequence.from_landmarks(lm, fps=30.0, source={"width": 640, "height": 480})
+    videos = read_urfd_alphapose(root / "urfd_pose_alphapose_mynameisphp" / "pose_urfd_3classes.csv",
+                                 root / "urfd_labels" / "urfall-cam0-falls.csv")
+    for seq, y in videos.values():
         rep = detect_sequence(seq, model)
-        y = np.array([official.get((video, int(fr)), -1) >= 0 for fr in range(frames.min(), frames.max() + 1)])
         preds.append(bool(rep.events))
         trues.append(True)
         ps.append(np.array(rep.smoothed))
-        ys.append(y.astype(int))
+        ys.append(y)
         if rep.events and y.any():
-            delays.append(rep.events[0].alert_s - float(np.argmax(y)) / 30.0)
+            delays.append(rep.events[0].alert_s - float(seq.timestamps[int(np.argmax(y))]))
     return _scores("URFD AlphaPose (30 falls, 13 joints)", preds, trues, ps, ys, delays)
 
 
@@ -141,14 +117,8 @@ def _md4fd(root: Path, model: FallModel) -> list[list[Any]]:
     for f in sorted((root / "md4fd").glob("*.json.xz")):
         if f.name.startswith("ur_fall_FALL"):
             continue  # the same fall windows as URFD_normalized
-        windows = json.loads(lzma.decompress(f.read_bytes()))
         preds, trues, ps, ys = [], [], [], []
-        for w in windows:
-            frames, label = np.array(w[:-1], dtype=float), bool(w[-1])
-            lm = np.zeros((len(frames), 33, 3))
-            lm[:, MD4FD_TO_33, :2] = frames[:, :22].reshape(-1, 11, 2)
-            lm[:, MD4FD_TO_33, 2] = 1e-3
-            seq = PoseSequence.from_landmarks(lm, fps=30.0, source={"width": 640, "height": 480})
+        for seq, label in read_md4fd(f):
             rep = detect_sequence(seq, model)
             preds.append(bool(rep.events))
             trues.append(label)

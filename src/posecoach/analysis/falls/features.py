@@ -13,6 +13,8 @@ frame, give NaN features, which the model (histogram gradient boosting) treats a
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.ndimage import maximum_filter1d, median_filter, minimum_filter1d, uniform_filter1d
 
@@ -39,8 +41,8 @@ def frame_measures(landmarks: np.ndarray, width: float, height: float) -> dict[s
     if landmarks.shape[-1] >= 4:
         vis = np.asarray(landmarks[..., 3], dtype=np.float64)
         xy = np.where((vis < 0.2)[..., None], np.nan, xy)
-    with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
-        sup.filter(RuntimeWarning)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames (nobody) give NaN, as they should
         sh = np.nanmean(xy[:, SHOULDERS], axis=1)
         hip = np.nanmean(xy[:, HIPS], axis=1)
         head = np.nanmean(xy[:, HEAD], axis=1)
