@@ -6,8 +6,9 @@ smoothed probability and the body's posture frame by frame:
 * **watching** -> **fallen** when the smoothed probability reaches `on` while the body is low (head less than
   `LOW_ABOVE` torso lengths above the hips, or the trunk tilted past `LOW_TRUNK` but not upside down: a
   squat's bottom or a pose-estimation flip never alerts), and only if the body was upright (head
-  `UPRIGHT_BEFORE` torso lengths over the hips, trunk within `UPRIGHT_TRUNK` of vertical) in the last 3 s:
-  who was already down (plank, push-ups, lying in bed) does not fall. This is the alert. The fall's start is where
+  `UPRIGHT_BEFORE` torso lengths over the hips, trunk within `UPRIGHT_TRUNK` of vertical) in the last 3 s
+  and low for less than `LOW_BEFORE` of the last 2 s: who was already down (plank, push-ups, lying in bed)
+  does not fall. This is the alert. The fall's start is where
   the run of probability above `onset` began (at most `MAX_FALL_S` before), the impact the frame of the
   fastest drop of the hips within the run;
 * **fallen** -> **watching** once the person has been upright for `RECOVER_S` (recovered) or after
@@ -33,6 +34,8 @@ RELEASE_S = 2.0
 LOW_ABOVE, LOW_TRUNK, INVERTED = 0.7, 45.0, 135.0  # head less than 0.7 torso above the hips, or trunk tilted
 _ABOVE, _TRUNK, _HIP_V = FEATURES.index("head_above_hip"), FEATURES.index("trunk_deg"), FEATURES.index("hip_v")
 _UP_BEFORE, _TRUNK_MIN = FEATURES.index("upright_before"), FEATURES.index("trunk_min_3s")
+_LOW_SHARE = FEATURES.index("low_share")
+LOW_BEFORE = 0.6  # ...and not low for most of the last 2 s (a fall is a change, not a posture)
 UPRIGHT_BEFORE, UPRIGHT_TRUNK = 1.1, 15.0  # an alert needs the body upright (head over hips) in the last 3 s
 
 
@@ -97,7 +100,8 @@ class FallStateMachine:
         low = bool(np.isfinite(above) and (above < LOW_ABOVE or trunk > LOW_TRUNK) and trunk < INVERTED)
         ev = self._active
         if ev is None:
-            was_up = features[_UP_BEFORE] >= UPRIGHT_BEFORE and features[_TRUNK_MIN] < UPRIGHT_TRUNK
+            was_up = (features[_UP_BEFORE] >= UPRIGHT_BEFORE and features[_TRUNK_MIN] < UPRIGHT_TRUNK
+                      and features[_LOW_SHARE] < LOW_BEFORE)
             if p >= self.on and low and was_up:
                 return self._alert(frame, t, p)
             return None
