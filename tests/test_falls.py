@@ -281,3 +281,20 @@ def test_cli_falls_on_a_real_fall_video(tmp_path: Path) -> None:
     rep = FallReport.model_validate_json((tmp_path / "f.json").read_text())
     assert rep.fall_detected and rep.events[0].alert_s - 0.4 <= 1.5  # labelled start 0.4 s (labels.csv)
     assert (tmp_path / "f.mp4").stat().st_size > 10_000
+
+
+def test_training_is_deterministic_and_the_train_command_saves_a_loadable_model(tmp_path: Path) -> None:
+    from posecoach.analysis.falls.model import TrainConfig, train_model
+    from posecoach.analysis.falls.train import main as train_main
+
+    config = TrainConfig(clips=40, max_iter=15)
+    a, b = train_model(config), train_model(config)
+    X = sequence_features(_clip(True, 4)[0])
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert a.training_frames == b.training_frames > 0
+    train_main(["--out", str(tmp_path / "m.pkl"), "--clips", "30", "--max-iter", "10"])
+    loaded = FallModel.load(tmp_path / "m.pkl")
+    assert loaded.config.clips == 30 and loaded.predict_proba(X).shape == (len(X),)
+    (tmp_path / "bad.pkl").write_bytes(b"\x80\x04N.")  # a pickled None: not a fall model
+    with pytest.raises(TypeError):
+        FallModel.load(tmp_path / "bad.pkl")
