@@ -11,11 +11,13 @@
 3. Keypoint sets (no video): UP-Fall (MediaPipe 33, per-frame onset), URFD AlphaPose 13 joints (official
    per-frame labels: falling or lying = fall) and MD4FD (90-frame windows, fall / no fall). Sequence or window
    level: an alert inside it = fall; frame level: ROC AUC of the smoothed probability.
+4. Live detector: time per `LiveFallDetector.update` over a synthetic 30 fps stream.
 """
 
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +25,9 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from clips import PoseCache, bench_parser, data_dir, header, progress, run_clips, save_rows, short_name, table
-from posecoach.analysis.falls import default_model, detect_sequence
+from posecoach.analysis.falls import LiveFallDetector, default_model, detect_sequence
 from posecoach.analysis.falls.model import FallModel
+from posecoach.analysis.falls.synthetic import make_clip
 from posecoach.falls_datasets import read_md4fd, read_upfall, read_urfd_alphapose
 
 VIDEO = (".mp4", ".mov", ".avi", ".webm", ".mkv")
@@ -128,6 +131,25 @@ def _md4fd(root: Path, model: FallModel) -> list[list[Any]]:
     return out
 
 
+def live_latency(model: FallModel, frames: int = 900) -> list[Any]:
+    """Per-frame time of `LiveFallDetector.update` over a 30 s synthetic stream (falls and activities)."""
+    rng = np.random.default_rng(5)
+    clips = []
+    while sum(c.sequence.num_frames for c in clips) < frames:
+        clips.append(make_clip(rng, bool(rng.random() < 0.5), fps=30.0))
+    live = LiveFallDetector(model, fps=30.0, width=1280, height=720)
+    times, offset = [], 0.0
+    for c in clips:
+        lm = c.sequence.subject_landmarks()
+        for i in range(c.sequence.num_frames):
+            t0 = time.perf_counter()
+            live.update(lm[i], offset + float(c.sequence.timestamps[i]))
+            times.append(time.perf_counter() - t0)
+        offset += c.sequence.duration + 1.0
+    ms = np.array(times) * 1000
+    return [len(ms), f"{np.median(ms):.1f}", f"{np.percentile(ms, 95):.1f}", f"{ms.max():.1f}"]
+
+
 def main() -> None:
     parser = bench_parser(__doc__)
     args = parser.parse_args()
@@ -160,6 +182,8 @@ def main() -> None:
     print("\n### Keypoint sets\n")
     kp = [_upfall(root, model), _urfd(root, model), *_md4fd(root, model)]
     print(table(["set", "sequences", "sensitivity", "specificity", "frame ROC AUC", "delay median / max (s)"], kp))
+    print("\n### Live detector latency (per frame, 30 fps stream, pose estimation not included)\n")
+    print(table(["frames", "median ms", "p95 ms", "max ms"], [live_latency(model)]))
     save_rows(args.json, [*rows, *neg])
 
 

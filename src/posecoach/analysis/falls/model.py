@@ -16,15 +16,24 @@ import json
 import os
 import pickle
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import ThreadpoolController
 
 from posecoach.analysis.falls.features import FEATURES, sequence_features
 from posecoach.analysis.falls.synthetic import make_clips
 from posecoach.core.atomic import atomic_path
 from posecoach.core.sequence import PoseSequence
+
+SMALL_BATCH = 32
+
+
+@cache
+def _threads() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,12 @@ class FallModel:
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
             return np.zeros(0)
-        p = self.estimator.predict_proba(np.asarray(X, dtype=np.float64))[:, 1]
+        X = np.asarray(X, dtype=np.float64)
+        if len(X) <= SMALL_BATCH:  # one live frame: OpenMP threads only add latency spikes on a busy machine
+            with _threads().limit(limits=1, user_api="openmp"):
+                p = self.estimator.predict_proba(X)[:, 1]
+        else:
+            p = self.estimator.predict_proba(X)[:, 1]
         return np.where(np.isnan(X).all(axis=1), 0.0, p)  # nobody seen: no evidence of a fall
 
     def sequence_proba(self, seq: PoseSequence) -> np.ndarray:
