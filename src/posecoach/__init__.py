@@ -9,7 +9,8 @@ from posecoach.core.skeleton import BLAZEPOSE_33, COCO_17, Skeleton
 
 __version__ = "0.1.0"
 
-__all__ = ["BLAZEPOSE_33", "COCO_17", "PoseSequence", "Skeleton", "__version__", "analyze", "compare"]
+__all__ = ["BLAZEPOSE_33", "COCO_17", "PoseSequence", "Skeleton", "__version__", "analyze", "compare",
+           "detect_falls"]
 
 
 def analyze(path_or_sequence, exercise=None, **options):  # type: ignore[no-untyped-def]
@@ -24,3 +25,10 @@ def compare(reference, attempt, **options):  # type: ignore[no-untyped-def]
     from posecoach.comparison import compare as _compare
 
     return _compare(reference, attempt, **options)
+
+
+def detect_falls(path_or_sequence, **options):  # type: ignore[no-untyped-def]
+    """Falls in a video or pose sequence; see `posecoach.analysis.falls.detect_falls` (returns a `FallReport`)."""
+    from posecoach.analysis.falls import detect_falls as _detect_falls
+
+    return _detect_falls(path_or_sequence, **options)

@@ -211,7 +211,7 @@ class VideoReader(_Source):
         self._seekable = bool(pts) and not missing_pts
         if self._seekable:
             self._pts = np.array(sorted(pts), dtype=np.int64)
-            self._times = (self._pts - self._pts[0]) * float(self._tb)
+            self._times = _increasing((self._pts - self._pts[0]) * float(self._tb))
         else:  # no packet timestamps (raw streams): decode once to count the frames and time them
             self._pts = np.zeros(0, dtype=np.int64)
             self._times, tail = self._decoded_times(float(rate) if rate else 0.0), 0
@@ -400,3 +400,12 @@ def list_inputs(path: str | Path) -> list[Path]:
         kinds = ", ".join(sorted(VIDEO_SUFFIXES | IMAGE_SUFFIXES))
         raise InputError(f"folder '{path}' has no video or image files (looked for {kinds})")
     return found
+
+
+def _increasing(times: np.ndarray, step: float = 1e-3) -> np.ndarray:
+    """Times made strictly increasing: a frame sharing its predecessor's timestamp (duplicate packet pts, seen in
+    some phone and variable-frame-rate files) is placed ``step`` seconds after it."""
+    out = np.asarray(times, dtype=np.float64).copy()
+    for i in np.flatnonzero(np.diff(out) <= 0) + 1:
+        out[i] = max(out[i], out[i - 1] + step)
+    return out

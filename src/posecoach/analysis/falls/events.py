@@ -1,0 +1,149 @@
+"""From per-frame fall probability to fall events: a causal sliding average and a small state machine.
+
+`ProbabilitySmoother` averages the last `SMOOTH_S` seconds of probabilities. `FallStateMachine` watches the
+smoothed probability and the body's posture frame by frame:
+
+* **watching** -> **fallen** when the smoothed probability reaches `on` while the body is low (head less than
+  `LOW_ABOVE` torso lengths above the hips, or the trunk tilted past `LOW_TRUNK` but not upside down: a
+  squat's bottom or a pose-estimation flip never alerts), and only if the body was upright (head
+  `UPRIGHT_BEFORE` torso lengths over the hips, trunk within `UPRIGHT_TRUNK` of vertical) in the last 3 s
+  and low for less than `LOW_BEFORE` of the last 2 s: who was already down (plank, push-ups, lying in bed)
+  does not fall. This is the alert. The fall's start is where
+  the run of probability above `onset` began (at most `MAX_FALL_S` before), the impact the frame of the
+  fastest drop of the hips within the run;
+* **fallen** -> **watching** once the person has been upright for `RECOVER_S` (recovered) or after
+  the probability stayed below `off` for `RELEASE_S` while not lying (a false start); the event ends there,
+  or at the last frame (not recovered). Lying duration runs from impact to getting up (or the end).
+
+The same object serves offline analysis (`fall_events` feeds it a whole sequence) and the live detector.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from posecoach.analysis.falls.features import FEATURES
+
+SMOOTH_S = 0.3
+MAX_FALL_S = 2.0
+RECOVER_S = 1.0
+RELEASE_S = 2.0
+LOW_ABOVE, LOW_TRUNK, INVERTED = 0.7, 45.0, 135.0  # head less than 0.7 torso above the hips, or trunk tilted
+_ABOVE, _TRUNK, _HIP_V = FEATURES.index("head_above_hip"), FEATURES.index("trunk_deg"), FEATURES.index("hip_v")
+_UP_BEFORE, _TRUNK_MIN = FEATURES.index("upright_before"), FEATURES.index("trunk_min_3s")
+_LOW_SHARE = FEATURES.index("low_share")
+LOW_BEFORE = 0.6  # ...and not low for most of the last 2 s (a fall is a change, not a posture)
+UPRIGHT_BEFORE, UPRIGHT_TRUNK = 1.1, 15.0  # an alert needs the body upright (head over hips) in the last 3 s
+
+
+@dataclass
+class FallEvent:
+    start_frame: int
+    alert_frame: int
+    impact_frame: int
+    end_frame: int
+    start_s: float
+    alert_s: float
+    impact_s: float
+    end_s: float
+    confidence: float
+    recovered: bool
+
+    @property
+    def lying_s(self) -> float:
+        return max(0.0, self.end_s - self.impact_s)
+
+
+class ProbabilitySmoother:
+    """Causal mean of the probabilities of the last ``window_s`` seconds."""
+
+    def __init__(self, window_s: float = SMOOTH_S) -> None:
+        self.window_s = window_s
+        self._buf: deque[tuple[float, float]] = deque()
+        self._sum = 0.0
+
+    def update(self, t: float, p: float) -> float:
+        self._buf.append((t, p))
+        self._sum += p
+        while self._buf and self._buf[0][0] <= t - self.window_s:
+            self._sum -= self._buf.popleft()[1]
+        return self._sum / len(self._buf)
+
+
+def smooth(times: np.ndarray, proba: np.ndarray, window_s: float = SMOOTH_S) -> np.ndarray:
+    s = ProbabilitySmoother(window_s)
+    return np.array([s.update(float(t), float(p)) for t, p in zip(times, proba, strict=True)])
+
+
+@dataclass
+class FallStateMachine:
+    on: float = 0.7
+    onset: float = 0.2
+    off: float = 0.2
+    events: list[FallEvent] = field(default_factory=list)
+    _hist: deque[tuple[int, float, float, float]] = field(default_factory=deque)  # frame, t, p, hip_v
+    _active: FallEvent | None = None
+    _upright_since: float | None = None
+    _calm_since: float | None = None
+    _impact_v: float = 0.0
+
+    def update(self, frame: int, t: float, p: float, features: np.ndarray) -> FallEvent | None:
+        """Feed one frame; returns the new event on the frame its alert fires, else None."""
+        hip_v = float(features[_HIP_V]) if np.isfinite(features[_HIP_V]) else 0.0
+        self._hist.append((frame, t, p, hip_v))
+        while self._hist and self._hist[0][1] < t - MAX_FALL_S - 1.0:
+            self._hist.popleft()
+        above, trunk = features[_ABOVE], features[_TRUNK]
+        low = bool(np.isfinite(above) and (above < LOW_ABOVE or trunk > LOW_TRUNK) and trunk < INVERTED)
+        ev = self._active
+        if ev is None:
+            was_up = (features[_UP_BEFORE] >= UPRIGHT_BEFORE and features[_TRUNK_MIN] < UPRIGHT_TRUNK
+                      and features[_LOW_SHARE] < LOW_BEFORE)
+            if p >= self.on and low and was_up:
+                return self._alert(frame, t, p)
+            return None
+        ev.confidence = max(ev.confidence, p)
+        ev.end_frame, ev.end_s = frame, t
+        if ev.impact_frame == ev.alert_frame and frame <= ev.alert_frame + 15 and hip_v > self._impact_v:
+            self._impact_v = hip_v
+            ev.impact_frame, ev.impact_s = frame, t
+        upright = bool(np.isfinite(above) and above > 0.9 and trunk < 35)
+        self._upright_since = (self._upright_since if self._upright_since is not None else t) if upright else None
+        lying = low
+        self._calm_since = ((self._calm_since if self._calm_since is not None else t)
+                            if p < self.off and not lying else None)
+        got_up = self._upright_since is not None and t - self._upright_since >= RECOVER_S
+        released = self._calm_since is not None and t - self._calm_since >= RELEASE_S
+        if got_up or released:
+            ev.recovered = True
+            self._close()
+        return None
+
+    def _alert(self, frame: int, t: float, p: float) -> FallEvent:
+        hist = list(self._hist)
+        i = len(hist) - 1
+        while i > 0 and hist[i - 1][2] >= self.onset and hist[i - 1][1] >= t - MAX_FALL_S:
+            i -= 1
+        run = hist[i:]
+        k = max(range(len(run)), key=lambda j: run[j][3])
+        ev = FallEvent(start_frame=run[0][0], alert_frame=frame, impact_frame=run[k][0], end_frame=frame,
+                       start_s=run[0][1], alert_s=t, impact_s=run[k][1], end_s=t, confidence=p, recovered=False)
+        self._impact_v = run[k][3]
+        self._active = ev
+        self.events.append(ev)
+        return ev
+
+    def _close(self) -> None:
+        self._active = None
+        self._upright_since = self._calm_since = None
+
+
+def fall_events(times: np.ndarray, smoothed: np.ndarray, features: np.ndarray, on: float = 0.7) -> list[FallEvent]:
+    """Events of a whole sequence: the state machine fed every frame."""
+    sm = FallStateMachine(on=on)
+    for i, (t, p) in enumerate(zip(times, smoothed, strict=True)):
+        sm.update(i, float(t), float(p), features[i])
+    return sm.events

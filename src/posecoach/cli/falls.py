@@ -1,0 +1,78 @@
+"""`posecoach falls VIDEO [--json out.json] [-o overlay.mp4] [--plot p.png]`: fall events and probabilities.
+
+    posecoach falls hallway.mp4 --json falls.json --plot falls.png -o falls.mp4
+    posecoach falls poses.npz --threshold 0.8
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from posecoach.cli.analyze import _mkdir, _sequence, _write_text
+from posecoach.cli.pose import MODEL_HELP
+from posecoach.errors import InputError
+
+out = Console(highlight=False, soft_wrap=True)
+
+
+def falls(
+    input: Annotated[Path, typer.Argument(help="A video or a saved pose sequence (.npz).", show_default=False)],
+    json_out: Annotated[Path | None, typer.Option("--json", help="The report as JSON (events and per-frame "
+                                                  "probabilities).")] = None,
+    overlay: Annotated[Path | None, typer.Option("--output", "-o", help="Overlay video (.mp4): skeleton, fall "
+                                                 "probability bar, a banner while a fall is active.")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Chart of the fall probability over time with the "
+                                              "events marked (.png, .svg or .pdf).")] = None,
+    threshold: Annotated[float, typer.Option(min=0.05, max=0.99, help="Smoothed probability that raises an "
+                                             "alert.")] = 0.7,
+    model: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "full",
+) -> None:
+    """Detect falls: events (start, alert, impact, time lying, recovered) and the per-frame fall probability."""
+    from posecoach.analysis.falls import default_model, detect_sequence
+
+    for target in (json_out, overlay, plot):
+        if target is not None and input.exists() and target.resolve() == input.resolve():
+            raise InputError(f"{target} is the input: give the output another name")
+    if overlay is not None and input.suffix.lower() == ".npz":
+        raise InputError("-o/--output draws on the video: give the video, not a saved pose sequence")
+    if overlay is not None and overlay.suffix.lower() != ".mp4":
+        raise InputError(f"-o/--output {overlay}: the overlay is an .mp4 video")
+    seq = _sequence(input, model)
+    report = detect_sequence(seq, default_model(), threshold=threshold)
+    report.input = str(input)
+    written = []
+    if json_out is not None:
+        written.append(_write_text(json_out, report.to_json()))
+    if plot is not None:
+        from posecoach.reports.fall_plot import plot_falls
+
+        _mkdir(plot.parent)
+        written.append(plot_falls(report, plot))
+    if overlay is not None:
+        from posecoach.reports.fall_overlay import FallDecorator
+        from posecoach.reports.overlay_video import render_overlay
+
+        _mkdir(overlay.parent)
+        written.append(render_overlay(input, seq, overlay, show_angles=False, decorator=FallDecorator(report)))
+    n = len(report.events)
+    found = f"[bold red]{n} fall{'' if n == 1 else 's'}[/]" if n else "no fall"
+    out.print(f"[bold]{escape(str(input))}[/]: {report.frames} frames, {report.duration_s:.1f} s; {found}")
+    if n:
+        table = Table("#", "start", "alert", "impact", "end", "lying", "recovered", "confidence")
+        for e in report.events:
+            table.add_row(str(e.index), f"{e.start_s:.2f} s", f"{e.alert_s:.2f} s", f"{e.impact_s:.2f} s",
+                          f"{e.end_s:.2f} s", f"{e.lying_s:.1f} s", "yes" if e.recovered else "no",
+                          f"{e.confidence:.2f}")
+        out.print(table, soft_wrap=False)
+    for path in written:
+        out.print(f"  wrote {escape(str(path))}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("falls")(falls)

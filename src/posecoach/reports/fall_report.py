@@ -1,0 +1,73 @@
+"""The fall report (pydantic, versioned; JSON schema in ``schemas/fall_report.schema.json``).
+
+Schema changes bump `SCHEMA_VERSION` and regenerate the file with ``python -m posecoach.reports.fall_report``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent)
+
+
+class FallEventItem(_Model):
+    index: int = Field(description="1-based")
+    start_s: float = Field(description="the fall's start: where the fall probability began to rise")
+    end_s: float = Field(description="when the person was up again, or the last frame when they were not")
+    confidence: float = Field(description="highest smoothed fall probability during the event, 0-1")
+    alert_s: float = Field(description="when the alert fired (the live detector raises it on this frame)")
+    impact_s: float = Field(description="the fastest drop of the hips: the body hitting the ground")
+    lying_s: float = Field(description="time on the ground, impact to getting up (or to the end)")
+    recovered: bool = Field(description="the person got up (or the event was released) before the end")
+    start_frame: int
+    alert_frame: int
+    impact_frame: int
+    end_frame: int
+
+
+class DetectorInfo(_Model):
+    model: str = Field(description="fall model name: estimator, training data, settings hash")
+    features: list[str]
+    threshold: float = Field(description="smoothed probability that raises an alert (with the body low)")
+    smoothing_s: float = Field(description="sliding-average window of the per-frame probability")
+
+
+class FallReport(_Model):
+    """Falls found in one video or pose sequence."""
+
+    schema_version: str = SCHEMA_VERSION
+    posecoach_version: str
+    input: str | None = None
+    frames: int
+    fps: float
+    duration_s: float
+    pose_model: str | None = Field(None, description="pose model (lite / full / heavy), when known")
+    pose_model_sha256: str | None = None
+    detector: DetectorInfo
+    fall_detected: bool
+    events: list[FallEventItem] = []
+    times_s: list[float] = Field([], description="time of every frame, seconds from the first")
+    probabilities: list[float] = Field([], description="per-frame fall probability of the model, 0-1")
+    smoothed: list[float] = Field([], description="per-frame probability after the sliding average")
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    return {"fall_report": FallReport.model_json_schema()}
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates the documented schema
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("schemas")
+    for name, schema in json_schemas().items():
+        (out / f"{name}.schema.json").write_text(json.dumps(schema, indent=2) + "\n")
