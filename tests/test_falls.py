@@ -20,7 +20,6 @@ from posecoach.analysis.falls.synthetic import make_clip, make_clips
 from posecoach.cli.app import main
 from posecoach.core.sequence import PoseSequence
 from posecoach.falls_datasets import read_md4fd, read_upfall, read_urfd_alphapose
-from posecoach.io.video import _increasing
 from posecoach.reports.fall_report import FallReport
 from tests.conftest import data_file
 
@@ -197,11 +196,6 @@ def test_detect_falls_public_api_report(model: FallModel) -> None:
     e = data["events"][0]
     assert e["start_s"] <= e["alert_s"] <= e["end_s"] and 0.0 <= e["confidence"] <= 1.0
     assert FallReport.model_validate_json(rep.to_json()) == rep
-
-
-def test_video_timestamps_made_strictly_increasing() -> None:
-    t = _increasing(np.array([0.0, 0.033, 0.066, 0.1, 0.1, 0.133]))
-    assert np.all(np.diff(t) > 0) and t[4] == pytest.approx(0.101)
 
 
 # --- real keypoint data -----------------------------------------------------------------------------------------

@@ -467,3 +467,14 @@ def test_codec_without_decoder(tmp_path: Path) -> None:
         data = data.replace(tag, b"QQQQ")
     path.write_bytes(data)
     one_line_error(VideoReader, path, match="odd.avi': unsupported video codec")
+
+
+def test_repeated_timestamps_are_made_strictly_increasing() -> None:
+    """Some phone clips repeat a packet's timestamp (gmdcsa24); each repeat moves 1 ms after its predecessor."""
+    from posecoach.io.video import _increasing
+
+    t = np.array([0.0, 0.033, 0.066, 0.1, 0.1, 0.1, 0.1005, 0.133])
+    out = _increasing(t)
+    assert np.all(np.diff(out) > 0)
+    assert out[4:7] == pytest.approx([0.101, 0.102, 0.103])
+    assert np.array_equal(out[[0, 1, 2, 3, 7]], t[[0, 1, 2, 3, 7]])  # the others keep their exact values

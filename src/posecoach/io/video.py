@@ -405,7 +405,7 @@ def list_inputs(path: str | Path) -> list[Path]:
 def _increasing(times: np.ndarray, step: float = 1e-3) -> np.ndarray:
     """Times made strictly increasing: a frame sharing its predecessor's timestamp (duplicate packet pts, seen in
     some phone and variable-frame-rate files) is placed ``step`` seconds after it."""
-    out = np.asarray(times, dtype=np.float64).copy()
-    for i in np.flatnonzero(np.diff(out) <= 0) + 1:
-        out[i] = max(out[i], out[i - 1] + step)
-    return out
+    t = np.asarray(times, dtype=np.float64)
+    ramp = np.arange(len(t)) * step
+    moved = np.maximum.accumulate(t - ramp) + ramp  # r[i] = max(t[i], r[i-1] + step), runs of repeats included
+    return np.where(moved - t > step / 2, moved, t)  # the others keep their exact value
