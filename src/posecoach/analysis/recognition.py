@@ -5,7 +5,11 @@ signal over the active frames), which signals must move (range p95 - p5 at least
 The signals are 3D joint angles and world-landmark positions in torso lengths, and bilateral signals are
 left/right means, so a profile holds from the front, the side or at 45 degrees and for either side. Each
 condition gives a soft match in [0, 1] (1 inside, decaying with the distance outside); an exercise's score is
-the geometric mean, so one clear mismatch rules it out. Below `MIN_SCORE` nothing matches: "other".
+the geometric mean times the worst, so one clear mismatch rules it out. The motion pattern (which signals carry
+the movement) leaves out the signals a profile calls ``free`` (the arms in a squat), and what must stay still is
+not judged on joints the camera does not see. Each exercise is matched over the span of its own repetitions
+(or hold), weighed by how much of the sequence that covers and by agreement with the dominant periodic motion.
+Below `MIN_SCORE` nothing matches: "other".
 """
 
 from __future__ import annotations
@@ -96,7 +100,7 @@ def motion_match(exercise: Exercise, stats: Mapping[str, tuple[float, float]], a
     """Cosine between the observed ranges of motion and the exercise's pattern (its moving signals), 0-1.
 
     Ranges are in comparable units (90 degrees ~ 1 torso length), so the match asks "do the exercise's signals
-    carry most of the movement?" rather than "do they move at all?".
+    carry most of the movement?" rather than "do they move at all?". The profile's ``free`` signals are left out.
     """
     axes = tuple(a for a in axes if a not in exercise.profile.free)
     obs = np.array([stats[a][1] / _SCALE[SIGNAL_UNITS.get(a, "deg")] for a in axes], dtype=np.float64)
