@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from posecoach.reports.model import ReportModel
 
 SCHEMA_VERSION = "1.0"
 
@@ -17,11 +19,7 @@ Severity = Literal["info", "warning", "error"]
 FrameRange = tuple[int, int]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class InputInfo(_Model):
+class InputInfo(ReportModel):
     path: str | None = Field(None, description="the analysed file, when there was one")
     frames: int
     fps: float
@@ -31,17 +29,17 @@ class InputInfo(_Model):
     detection_rate: float = Field(description="share of frames in which the subject was found")
 
 
-class ModelInfo(_Model):
+class ModelInfo(ReportModel):
     name: str | None = Field(None, description="pose model (lite / full / heavy), when known")
     sha256: str | None = None
 
 
-class Candidate(_Model):
+class Candidate(ReportModel):
     name: str
     score: float = Field(description="0-1 match of the sequence to the exercise's profile")
 
 
-class ExerciseInfo(_Model):
+class ExerciseInfo(ReportModel):
     name: str = Field(description="catalogue name, or 'other' when no catalogue exercise matches")
     title: str
     kind: Literal["reps", "hold", "unknown"]
@@ -51,7 +49,7 @@ class ExerciseInfo(_Model):
     view: Literal["front", "diagonal", "side", "unknown"] = Field(description="camera view of the subject")
 
 
-class FormError(_Model):
+class FormError(ReportModel):
     rule: str
     title: str
     severity: Severity
@@ -62,7 +60,7 @@ class FormError(_Model):
     joints: list[str] = []
 
 
-class RepItem(_Model):
+class RepItem(ReportModel):
     index: int = Field(description="1-based")
     start_frame: int
     turn_frame: int
@@ -79,14 +77,14 @@ class RepItem(_Model):
     errors: list[FormError] = []
 
 
-class Reps(_Model):
+class Reps(ReportModel):
     count: int
     signal: str | None = Field(description="the signal the repetitions were counted on")
     items: list[RepItem] = []
     partial: int = Field(0, description="movements that started a repetition but did not reach full range")
 
 
-class Hold(_Model):
+class Hold(ReportModel):
     seconds: float = Field(description="longest time the hold position was kept")
     start_s: float | None = None
     end_s: float | None = None
@@ -95,7 +93,7 @@ class Hold(_Model):
     errors: list[FormError] = []
 
 
-class RuleSummary(_Model):
+class RuleSummary(ReportModel):
     id: str
     title: str
     severity: Severity
@@ -104,7 +102,7 @@ class RuleSummary(_Model):
     reps_broken: list[int] = []
 
 
-class AnalysisReport(_Model):
+class AnalysisReport(ReportModel):
     """Everything PoseCoach found in one exercise video."""
 
     schema_version: str = SCHEMA_VERSION
@@ -116,9 +114,6 @@ class AnalysisReport(_Model):
     hold: Hold | None = None
     rules: list[RuleSummary] = []
     summary: list[str] = Field(default_factory=list, description="plain-language findings, most important first")
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return self.model_dump_json(indent=indent)
 
 
 def json_schema() -> dict:

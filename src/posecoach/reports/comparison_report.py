@@ -9,19 +9,16 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from posecoach.reports.analysis_report import ModelInfo
+from posecoach.reports.model import ReportModel
 
 SCHEMA_VERSION = "1.0"
 Score = float
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SequenceInfo(_Model):
+class SequenceInfo(ReportModel):
     name: str | None = Field(None, description="library name of the guide, when it came from the library")
     description: str | None = None
     path: str | None = Field(None, description="the file the poses came from, when known")
@@ -32,7 +29,7 @@ class SequenceInfo(_Model):
     reps: int | None = Field(None, description="repetitions: the guide's (as stored, or counted) / the attempt's")
 
 
-class AlignmentInfo(_Model):
+class AlignmentInfo(ReportModel):
     method: Literal["whole", "per_rep"] = Field(description="one alignment, or the guide's one repetition "
                                                 "aligned with each of the attempt's")
     band_frames: int = Field(description="Sakoe-Chiba band of the DTW (frames from the diagonal)")
@@ -40,7 +37,7 @@ class AlignmentInfo(_Model):
     mirrored: bool = Field(description="the attempt was compared mirrored (the movement done on the other side)")
 
 
-class JointScore(_Model):
+class JointScore(ReportModel):
     name: str
     score: Score | None = Field(description="0-100; null when the joint was not seen")
     mean_abs_diff_deg: float | None
@@ -49,7 +46,7 @@ class JointScore(_Model):
     key: bool = Field(description="one of the guide's joints that matter")
 
 
-class RepScore(_Model):
+class RepScore(ReportModel):
     index: int = Field(description="1-based")
     start_frame: int
     end_frame: int
@@ -62,14 +59,14 @@ class RepScore(_Model):
     joints: dict[str, Score | None] = Field(default_factory=dict)
 
 
-class PhaseScore(_Model):
+class PhaseScore(ReportModel):
     name: Literal["rest", "going", "turn", "returning"]
     label: str = Field(description="plain words, e.g. 'at the bottom'")
     score: Score | None
     share: float = Field(description="share of the guide's frames in this phase")
 
 
-class Deviation(_Model):
+class Deviation(ReportModel):
     joint: str
     rep: int | None = Field(description="1-based repetition, null for the whole attempt")
     phase: str
@@ -77,14 +74,14 @@ class Deviation(_Model):
     text: str
 
 
-class Tempo(_Model):
+class Tempo(ReportModel):
     guide_s: float = Field(description="duration of the guide (of its one repetition in per-rep mode)")
     attempt_s: float = Field(description="mean duration per repetition (or of the whole attempt)")
     ratio: float = Field(description="attempt / guide (> 1: slower)")
     text: str
 
 
-class ComparisonReport(_Model):
+class ComparisonReport(ReportModel):
     """How closely an attempt followed a guide movement."""
 
     schema_version: str = SCHEMA_VERSION
@@ -100,9 +97,6 @@ class ComparisonReport(_Model):
     deviations: list[Deviation] = Field(default_factory=list, description="largest first")
     tempo: Tempo | None = None
     summary: list[str] = Field(default_factory=list, description="plain-language findings, most important first")
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return self.model_dump_json(indent=indent)
 
 
 def json_schema() -> dict:

@@ -5,24 +5,18 @@ Schema changes bump `SCHEMA_VERSION` and regenerate the file with ``python -m po
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from posecoach.reports.model import ReportModel, write_schemas
 
 SCHEMA_VERSION = "1.0"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return self.model_dump_json(indent=indent)
-
-
-class FallEventItem(_Model):
+class FallEventItem(ReportModel):
     index: int = Field(description="1-based")
     start_s: float = Field(description="the fall's start: where the fall probability began to rise")
     end_s: float = Field(description="when the person was up again, or the last frame when they were not")
@@ -37,14 +31,14 @@ class FallEventItem(_Model):
     end_frame: int
 
 
-class DetectorInfo(_Model):
+class DetectorInfo(ReportModel):
     model: str = Field(description="fall model name: estimator, training data, settings hash")
     features: list[str]
     threshold: float = Field(description="smoothed probability that raises an alert (with the body low)")
     smoothing_s: float = Field(description="sliding-average window of the per-frame probability")
 
 
-class FallReport(_Model):
+class FallReport(ReportModel):
     """Falls found in one video or pose sequence."""
 
     schema_version: str = SCHEMA_VERSION
@@ -68,6 +62,4 @@ def json_schemas() -> dict[str, dict[str, Any]]:
 
 
 if __name__ == "__main__":  # pragma: no cover - regenerates the documented schema
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("schemas")
-    for name, schema in json_schemas().items():
-        (out / f"{name}.schema.json").write_text(json.dumps(schema, indent=2) + "\n")
+    write_schemas(json_schemas(), Path(sys.argv[1]) if len(sys.argv) > 1 else Path("schemas"))

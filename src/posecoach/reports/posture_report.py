@@ -10,24 +10,18 @@ Schema changes bump `SCHEMA_VERSION` and regenerate the files with ``python -m p
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from posecoach.reports.model import ReportModel, write_schemas
 
 SCHEMA_VERSION = "1.0"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return self.model_dump_json(indent=indent)
-
-
-class ClassifierInfo(_Model):
+class ClassifierInfo(ReportModel):
     path: str | None = Field(None, description="the model file, when there was one")
     model: str = Field(description="logreg or knn")
     params: dict[str, Any]
@@ -36,7 +30,7 @@ class ClassifierInfo(_Model):
     temperature: float = Field(description="probability calibration (temperature scaling); 1 = none")
 
 
-class PostureFrame(_Model):
+class PostureFrame(ReportModel):
     frame: int
     time_s: float
     posture: str = Field(description="steady (smoothed) posture; '' before the first or without a pose")
@@ -44,7 +38,7 @@ class PostureFrame(_Model):
     probabilities: dict[str, float] = Field(description="calibrated, smoothed probabilities; empty without a pose")
 
 
-class Segment(_Model):
+class Segment(ReportModel):
     posture: str
     start_frame: int
     end_frame: int = Field(description="inclusive")
@@ -52,7 +46,7 @@ class Segment(_Model):
     end_s: float
 
 
-class TransitionRep(_Model):
+class TransitionRep(ReportModel):
     index: int = Field(description="1-based")
     start_frame: int
     turn_frame: int
@@ -62,14 +56,14 @@ class TransitionRep(_Model):
     end_s: float
 
 
-class Repetitions(_Model):
+class Repetitions(ReportModel):
     first: str
     second: str
     count: int
     items: list[TransitionRep] = []
 
 
-class PostureReport(_Model):
+class PostureReport(ReportModel):
     """Postures found in one video or pose sequence."""
 
     schema_version: str = SCHEMA_VERSION
@@ -91,7 +85,7 @@ class PostureReport(_Model):
     per_frame: list[PostureFrame] = []
 
 
-class ClassScore(_Model):
+class ClassScore(ReportModel):
     label: str
     frames: int
     correct: int
@@ -99,7 +93,7 @@ class ClassScore(_Model):
     precision: float | None
 
 
-class CandidateScore(_Model):
+class CandidateScore(ReportModel):
     model: str
     params: dict[str, Any]
     accuracy: float
@@ -110,7 +104,7 @@ class CandidateScore(_Model):
     calibrated_log_loss: float | None = None
 
 
-class PostureEvaluation(_Model):
+class PostureEvaluation(ReportModel):
     """Accuracy on labelled frames: of a saved model on a dataset, or grouped cross-validation of training."""
 
     schema_version: str = SCHEMA_VERSION
@@ -134,6 +128,4 @@ def json_schemas() -> dict[str, dict[str, Any]]:
 
 
 if __name__ == "__main__":  # pragma: no cover - regenerates the documented schemas
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("schemas")
-    for name, schema in json_schemas().items():
-        (out / f"{name}.schema.json").write_text(json.dumps(schema, indent=2) + "\n")
+    write_schemas(json_schemas(), Path(sys.argv[1]) if len(sys.argv) > 1 else Path("schemas"))
