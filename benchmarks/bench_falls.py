@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from clips import PoseCache, bench_parser, data_dir, header, progress, run_clips
 from posecoach.analysis.falls import LiveFallDetector, default_model, detect_sequence
 from posecoach.analysis.falls.model import FallModel
 from posecoach.analysis.falls.synthetic import make_clip
+from posecoach.core.sequence import PoseSequence
 from posecoach.falls_datasets import read_md4fd, read_upfall, read_urfd_alphapose
 
 VIDEO = (".mp4", ".mov", ".avi", ".webm", ".mkv")
@@ -86,10 +88,10 @@ def _scores(name: str, seq_pred: list[bool], seq_true: list[bool], p: list[np.nd
     return [name, len(seq_true), sens, spec, auc, delay]
 
 
-def _upfall(root: Path, model: FallModel) -> list[Any]:
+def _fall_sequences(name: str, labelled: Iterable[tuple[PoseSequence, np.ndarray]], model: FallModel) -> list[Any]:
+    """Scores on fall sequences with per-frame labels (1 from the fall's onset): caught, frame AUC, delay."""
     preds, trues, ps, ys, delays = [], [], [], [], []
-    for f in sorted((root / "upfall_3dskel" / "csv").rglob("*.csv")):
-        seq, label = read_upfall(f)
+    for seq, label in labelled:
         rep = detect_sequence(seq, model)
         preds.append(bool(rep.events))
         trues.append(True)
@@ -97,22 +99,18 @@ def _upfall(root: Path, model: FallModel) -> list[Any]:
         ys.append(label)
         if rep.events and label.any():
             delays.append(rep.events[0].alert_s - float(seq.timestamps[int(np.argmax(label))]))
-    return _scores("UP-Fall (82 falls, MediaPipe 33)", preds, trues, ps, ys, delays)
+    return _scores(name, preds, trues, ps, ys, delays)
+
+
+def _upfall(root: Path, model: FallModel) -> list[Any]:
+    files = sorted((root / "upfall_3dskel" / "csv").rglob("*.csv"))
+    return _fall_sequences("UP-Fall (82 falls, MediaPipe 33)", (read_upfall(f) for f in files), model)
 
 
 def _urfd(root: Path, model: FallModel) -> list[Any]:
-    preds, trues, ps, ys, delays = [], [], [], [], []
     videos = read_urfd_alphapose(root / "urfd_pose_alphapose_mynameisphp" / "pose_urfd_3classes.csv",
                                  root / "urfd_labels" / "urfall-cam0-falls.csv")
-    for seq, y in videos.values():
-        rep = detect_sequence(seq, model)
-        preds.append(bool(rep.events))
-        trues.append(True)
-        ps.append(np.array(rep.smoothed))
-        ys.append(y)
-        if rep.events and y.any():
-            delays.append(rep.events[0].alert_s - float(seq.timestamps[int(np.argmax(y))]))
-    return _scores("URFD AlphaPose (30 falls, 13 joints)", preds, trues, ps, ys, delays)
+    return _fall_sequences("URFD AlphaPose (30 falls, 13 joints)", videos.values(), model)
 
 
 def _md4fd(root: Path, model: FallModel) -> list[list[Any]]:
