@@ -17,7 +17,7 @@ from fastapi.security import APIKeyHeader
 from posecoach import __version__
 from posecoach.errors import InputError
 from posecoach.service import schemas
-from posecoach.service.db import Database, User, Video, new_id, utcnow
+from posecoach.service.db import Database, Job, User, Video, new_id, utcnow
 from posecoach.service.jobs import LocalRunner
 from posecoach.service.settings import Settings
 from posecoach.service.storage import LocalStorage, TooLarge
@@ -59,6 +59,22 @@ Caller = Annotated[User, Depends(caller)]
 
 def _missing(what: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no such {what}")
+
+
+def _video(request: Request, user: User, video_id: str) -> Video:
+    """The caller's video (a clinician's patients' too); 404 for anyone else's, as for one that does not exist."""
+    video = _db(request).video(user, video_id)
+    if video is None:
+        raise _missing("video")
+    return video
+
+
+def _job(request: Request, user: User, job_id: str) -> Job:
+    """The caller's job; 404 for anyone else's, as for one that does not exist."""
+    job = _db(request).job(user, job_id)
+    if job is None:
+        raise _missing("job")
+    return job
 
 
 def _stored(request: Request, key: str, what: str) -> Path:
@@ -177,18 +193,13 @@ def list_videos(user: Caller, request: Request) -> list[Video]:
 
 @router.get("/v1/videos/{video_id}", response_model=schemas.VideoOut, tags=["videos"], responses=NOT_FOUND)
 def get_video(video_id: str, user: Caller, request: Request) -> Video:
-    video = _db(request).video(user, video_id)
-    if video is None:
-        raise _missing("video")
-    return video
+    return _video(request, user, video_id)
 
 
 @router.get("/v1/videos/{video_id}/file", tags=["videos"], response_class=FileResponse, responses=NOT_FOUND)
 def video_file(video_id: str, user: Caller, request: Request) -> FileResponse:
     """The uploaded video (range requests supported, so it plays and seeks in a browser)."""
-    video = _db(request).video(user, video_id)
-    if video is None:
-        raise _missing("video")
+    video = _video(request, user, video_id)
     return FileResponse(_stored(request, video.storage_key, "video file"), media_type="video/mp4" if
                         video.storage_key.endswith(".mp4") else "application/octet-stream")
 
@@ -232,21 +243,15 @@ def list_jobs(user: Caller, request: Request, state: schemas.JobState | None = N
 
 @router.get("/v1/jobs/{job_id}", response_model=schemas.JobOut, tags=["jobs"], responses=NOT_FOUND)
 def get_job(job_id: str, user: Caller, request: Request) -> object:
-    job = _db(request).job(user, job_id)
-    if job is None:
-        raise _missing("job")
-    return job
+    return _job(request, user, job_id)
 
 
 @router.get("/v1/jobs/{job_id}/report", tags=["results"], response_class=FileResponse,
             responses={**NOT_FOUND, 409: {"model": schemas.Problem}})
 def job_report(job_id: str, user: Caller, request: Request) -> FileResponse:
     """The finished job's report (JSON, the same as ``posecoach analyze --json``); 409 until it is done."""
-    db = _db(request)
-    job = db.job(user, job_id)
-    if job is None:
-        raise _missing("job")
-    result = db.result(job)
+    job = _job(request, user, job_id)
+    result = _db(request).result(job)
     if result is None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the job is {job.state}: no report"
                             + (f" ({job.error})" if job.error else ""))
