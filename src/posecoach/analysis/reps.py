@@ -16,6 +16,7 @@ counter fed every frame, so both give the same count by construction.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -166,7 +167,7 @@ class ChannelCounter:
 
     def _is_partial(self, rom: float) -> bool:
         ref = self._recent[-max(self.settings.rom_window, 1):]
-        return bool(ref) and rom < self.settings.min_rel_rom * _median(ref)
+        return bool(ref) and rom < self.settings.min_rel_rom * statistics.median(ref)
 
     def update(self, frame: int, t: float, v: float) -> bool:
         """Feed one frame; True when a repetition was completed on this frame."""
@@ -289,13 +290,6 @@ class ChannelCounter:
     def _extend_last(self, frame: int, t: float) -> None:
         last = self.reps[-1]
         last.end_frame, last.end_s = frame, t
-
-
-def _median(values: list[float]) -> float:
-    """The median of a short list (numpy's costs more than the sort for a handful of values)."""
-    v = sorted(values)
-    n = len(v)
-    return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
 
 
 @dataclass

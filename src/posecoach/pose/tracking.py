@@ -108,8 +108,8 @@ def choose_subject(landmarks: np.ndarray, track_ids: np.ndarray) -> int | None:
 
 
 def link_fragments(landmarks: np.ndarray, world: np.ndarray, track_ids: np.ndarray, times: np.ndarray,
-                   aspect: float = 1.0, max_distance: float = 0.5, max_age: float = 1.0
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   aspect: float = 1.0, max_distance: float = Tracker.max_distance,
+                   max_age: float = Tracker.max_age) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Join track fragments that are one person: a track that starts after another ended, within ``max_age``
     seconds and ``max_distance`` body sizes of where it ended, continues it (the rule `Tracker` applies frame by
     frame). Parallel segments of a long video are tracked apart and matched on a few overlap frames; when the
