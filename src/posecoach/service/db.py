@@ -110,6 +110,8 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(64), nullable=True)  # who runs it now
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # its last sign of life
 
     def parameters(self) -> dict[str, Any]:
         return dict(json.loads(self.params or "{}"))

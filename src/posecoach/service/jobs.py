@@ -1,4 +1,4 @@
-"""Jobs: `execute` runs one job by id (claim, analyse, store the result, record the state); `LocalRunner`
+"""Jobs: `execute` runs one job by id (claim, do its task (`tasks.py`), record the state); `LocalRunner`
 runs jobs in a pool inside the server, so `posecoach serve` alone does everything.
 
 All job state lives in the database: a job is claimed atomically (one worker wins), its progress is written
@@ -13,13 +13,13 @@ import logging
 import multiprocessing as mp
 import os
 import threading
-import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 
 from posecoach.errors import PoseCoachError
-from posecoach.service.db import DONE, FAILED, QUEUED, RUNNING, Database, Result, new_id, utcnow
+from posecoach.service import tasks
+from posecoach.service.db import QUEUED, RUNNING, Database
 from posecoach.service.settings import Settings
 from posecoach.service.storage import LocalStorage
 
@@ -31,41 +31,6 @@ def _database(url: str) -> Database:
     return Database(url)  # one engine per process and URL (a worker runs many jobs)
 
 
-class _Progress:
-    """Writes a job's progress to the database at most every ``every`` seconds."""
-
-    def __init__(self, db: Database, job_id: str, low: float, high: float, every: float = 0.5) -> None:
-        self.db, self.job_id, self.low, self.high, self.every = db, job_id, low, high, every
-        self._last = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if total > 0 and (now - self._last >= self.every or done >= total):
-            self._last = now
-            self.db.set_progress(self.job_id, self.low + (self.high - self.low) * done / total)
-
-
-def _analyze(db: Database, storage: LocalStorage, settings: Settings, job_id: str) -> str:
-    """Run the analysis of a claimed job; returns the final state."""
-    from posecoach.analysis.pipeline import analyze
-
-    loaded = db.load_job(job_id)
-    if loaded is None:
-        return FAILED
-    job, video = loaded
-    params = job.parameters()
-    report = analyze(storage.path(video.storage_key), params.get("exercise"), model=settings.pose_model,
-                     progress=_Progress(db, job_id, 0.0, 0.95), workers=1)
-    report.input.path = video.filename  # the name the user gave, never a storage path
-    key = storage.new_key("results", ".json", job_id)
-    storage.write_text(key, report.to_json())
-    result = Result(id=new_id(), job_id=job_id, kind="report", storage_key=key, exercise=report.exercise.name,
-                    rep_count=report.reps.count, created_at=utcnow())
-    if not db.finish(job_id, result):
-        storage.delete(key)  # another worker stored it first: keep theirs, once
-    return DONE
-
-
 def execute(settings: Settings, job_id: str) -> str:
     """Claim and run one job; never raises. Returns the job's state afterwards (``running`` if not claimed)."""
     db = _database(settings.resolved_database_url())
@@ -73,7 +38,7 @@ def execute(settings: Settings, job_id: str) -> str:
         return RUNNING
     storage = LocalStorage(settings.resolved_storage_dir())
     try:
-        return _analyze(db, storage, settings, job_id)
+        return tasks.run(db, storage, settings, job_id)
     except PoseCoachError as exc:  # the input cannot be analysed: no point in trying again
         return db.fail(job_id, str(exc), retry=False, max_attempts=settings.job_max_attempts)
     except Exception as exc:

@@ -77,12 +77,12 @@ def _job(request: Request, user: User, job_id: str) -> Job:
     return job
 
 
-def _stored(request: Request, key: str, what: str) -> Path:
-    """The stored file of ``key``; 404 when it is gone (removed from storage by hand)."""
-    path = _storage(request).path(key)
-    if not path.is_file():
-        raise _missing(what)
-    return path
+def _stored(request: Request, key: str, what: str, media_type: str) -> Response:
+    """The stored file of ``key`` as a response (range requests answered); 404 when it is gone."""
+    try:
+        return _storage(request).response(key, media_type)
+    except FileNotFoundError:
+        raise _missing(what) from None
 
 
 @router.get("/health", response_model=schemas.Health, tags=["service"])
@@ -197,11 +197,11 @@ def get_video(video_id: str, user: Caller, request: Request) -> Video:
 
 
 @router.get("/v1/videos/{video_id}/file", tags=["videos"], response_class=FileResponse, responses=NOT_FOUND)
-def video_file(video_id: str, user: Caller, request: Request) -> FileResponse:
+def video_file(video_id: str, user: Caller, request: Request) -> Response:
     """The uploaded video (range requests supported, so it plays and seeks in a browser)."""
     video = _video(request, user, video_id)
-    return FileResponse(_stored(request, video.storage_key, "video file"), media_type="video/mp4" if
-                        video.storage_key.endswith(".mp4") else "application/octet-stream")
+    media = "video/mp4" if video.storage_key.endswith(".mp4") else "application/octet-stream"
+    return _stored(request, video.storage_key, "video file", media)
 
 
 @router.delete("/v1/videos/{video_id}", status_code=204, tags=["videos"], responses=NOT_FOUND)
@@ -248,14 +248,14 @@ def get_job(job_id: str, user: Caller, request: Request) -> object:
 
 @router.get("/v1/jobs/{job_id}/report", tags=["results"], response_class=FileResponse,
             responses={**NOT_FOUND, 409: {"model": schemas.Problem}})
-def job_report(job_id: str, user: Caller, request: Request) -> FileResponse:
+def job_report(job_id: str, user: Caller, request: Request) -> Response:
     """The finished job's report (JSON, the same as ``posecoach analyze --json``); 409 until it is done."""
     job = _job(request, user, job_id)
     result = _db(request).result(job)
     if result is None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the job is {job.state}: no report"
                             + (f" ({job.error})" if job.error else ""))
-    return FileResponse(_stored(request, result.storage_key, "report file"), media_type="application/json")
+    return _stored(request, result.storage_key, "report file", "application/json")
 
 
 @router.get("/v1/history", response_model=list[schemas.HistoryItem], tags=["results"])

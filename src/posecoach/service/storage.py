@@ -7,9 +7,12 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+
+from starlette.responses import FileResponse, Response
 
 from posecoach.core.atomic import atomic_path
 
@@ -75,6 +78,30 @@ class LocalStorage:
         with atomic_path(target) as tmp:
             tmp.write_text(text, encoding="utf-8")
         return target
+
+    def write_file(self, key: str, source: Path) -> None:
+        """Store a copy of the local file ``source`` under ``key`` (an overlay video, a plot)."""
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target) as tmp:
+            shutil.copyfile(source, tmp)
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        """A local file with the content of ``key`` while the block runs (here: the stored file itself; a
+        remote storage downloads it to a temporary file, removed afterwards)."""
+        yield self.path(key)
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def response(self, key: str, media_type: str, filename: str | None = None) -> Response:
+        """An HTTP response with the content of ``key``, answering range requests (a video plays and seeks in a
+        browser); `FileNotFoundError` when it is gone."""
+        path = self.path(key)
+        if not path.is_file():
+            raise FileNotFoundError(key)
+        return FileResponse(path, media_type=media_type, filename=filename)
 
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
