@@ -220,3 +220,22 @@ def test_free_signals_neither_fit_nor_contradict_the_motion_pattern() -> None:
     bent_elbows = still_arms | {"elbow": (0.0, 140.0)}  # not free: the elbows bending is another movement
     assert motion_match(squat, swinging, MOTION_AXES) == pytest.approx(motion_match(squat, still_arms, MOTION_AXES))
     assert motion_match(squat, bent_elbows, MOTION_AXES) < 0.8 * motion_match(squat, still_arms, MOTION_AXES)
+
+
+def test_unseen_joints_are_no_evidence_for_or_against_a_profile() -> None:
+    """A dip filmed with the legs out of the picture: the guessed knees 'moving' must not make it a squat."""
+    from posecoach.analysis.recognition import MOTION_AXES, UNSEEN_MOVING, motion_match, profile_score
+
+    squat, dip = get_exercise("squat"), get_exercise("dip")
+    stats = {a: (0.0, 0.0) for a in SIGNAL_UNITS} | {
+        "trunk_incline": (20.0, 10.0), "wrist_height": (-0.7, 0.6), "hip_height": (1.2, 1.2),
+        "elbow": (120.0, 70.0), "shoulder": (30.0, 45.0), "knee": (120.0, 95.0), "hip": (150.0, 20.0)}
+    legs = frozenset({"knee", "knee_diff", "hip_height", "ankle_spread"})
+    # Seen, the knees' range is evidence of a squat-like pattern; unseen, it is left out of the pattern.
+    assert motion_match(squat, stats, MOTION_AXES, legs) < motion_match(squat, stats, MOTION_AXES)
+    assert motion_match(dip, stats, MOTION_AXES, legs) > motion_match(dip, stats, MOTION_AXES)
+    assert profile_score(dip, stats, MOTION_AXES, legs) > profile_score(squat, stats, MOTION_AXES, legs)
+    # "must move" on an unseen joint is uncertain: neither the full match nor a mismatch.
+    still = stats | {"knee": (120.0, 0.0)}
+    assert profile_score(squat, still, (), legs) == pytest.approx(profile_score(squat, stats, (), legs))
+    assert 0.0 < UNSEEN_MOVING < 1.0

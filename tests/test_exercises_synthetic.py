@@ -152,6 +152,22 @@ def test_recognised_from_every_view(name: str, view: str, mirrored: bool) -> Non
     assert rec.name == name, sorted(rec.scores.items(), key=lambda kv: -kv[1])[:3]
 
 
+def test_clear_mismatches_are_not_counted_and_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recognition skips counting exercises whose profile fails on the whole sequence (a push-up's posture in a
+    standing squat), and skipping them gives the same answer as counting everything."""
+    import posecoach.analysis.recognition as recognition
+
+    seq = _sequence("squat")
+    signals = sequence_signals(seq)
+    pruned = recognise(signals, times=seq.timestamps)
+    assert pruned.name == "squat"
+    assert "push_up" not in pruned.counts and "pull_up" not in pruned.counts
+    monkeypatch.setattr(recognition, "PRUNE_SCORE", 0.0)
+    full = recognise(signals, times=seq.timestamps)
+    assert "push_up" in full.counts
+    assert (full.name, full.count.count) == (pruned.name, pruned.count.count)
+
+
 def test_standing_still_is_other() -> None:
     seq = _sequence("squat")
     signals = sequence_signals(seq)

@@ -6,10 +6,11 @@ The signals are 3D joint angles and world-landmark positions in torso lengths, a
 left/right means, so a profile holds from the front, the side or at 45 degrees and for either side. Each
 condition gives a soft match in [0, 1] (1 inside, decaying with the distance outside); an exercise's score is
 the geometric mean times the worst, so one clear mismatch rules it out. The motion pattern (which signals carry
-the movement) leaves out the signals a profile calls ``free`` (the arms in a squat), and what must stay still is
-not judged on joints the camera does not see. Each exercise is matched over the span of its own repetitions
-(or hold), weighed by how much of the sequence that covers and by agreement with the dominant periodic motion.
-Below `MIN_SCORE` nothing matches: "other".
+the movement) leaves out the signals a profile calls ``free`` (the arms in a squat); joints the camera does not
+see are left out of the motion pattern, are not judged on staying still and count as uncertain when they must
+move. Each exercise is matched over the span of its own repetitions (or hold), weighed by how much of the
+sequence that covers and by agreement with the dominant periodic motion; one whose profile clearly fails on the
+whole sequence is not counted at all (`PRUNE_SCORE`). Below `MIN_SCORE` nothing matches: "other".
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ MAX_DWELL_S = 2.0
 COVERAGE_POWER = 0.5
 #: Total range of motion (90-degree units) at which a hold's stillness match falls to 1/e.
 HOLD_MOTION = 0.6
+#: A repetition exercise whose profile matches the whole sequence below this is out of the running without counting its
+#: repetitions (its span-wise match could not come near `MIN_SCORE`); saves most of recognition's time.
+PRUNE_SCORE = 0.01
+#: Match of a "must move" condition on a joint the camera does not see: its estimated movement is a guess,
+#: so it neither confirms nor rules out the exercise.
+UNSEEN_MOVING = 0.5
 
 
 @dataclass(frozen=True)
@@ -96,13 +103,15 @@ def motion_signals(exercises: Mapping[str, Exercise]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def motion_match(exercise: Exercise, stats: Mapping[str, tuple[float, float]], axes: tuple[str, ...]) -> float:
+def motion_match(exercise: Exercise, stats: Mapping[str, tuple[float, float]], axes: tuple[str, ...],
+                 hidden: frozenset[str] = frozenset()) -> float:
     """Cosine between the observed ranges of motion and the exercise's pattern (its moving signals), 0-1.
 
     Ranges are in comparable units (90 degrees ~ 1 torso length), so the match asks "do the exercise's signals
-    carry most of the movement?" rather than "do they move at all?". The profile's ``free`` signals are left out.
+    carry most of the movement?" rather than "do they move at all?". The profile's ``free`` signals are left out,
+    and so are ``hidden`` ones (joints the camera does not see: their estimated movement is a guess).
     """
-    axes = tuple(a for a in axes if a not in exercise.profile.free)
+    axes = tuple(a for a in axes if a not in exercise.profile.free and a not in hidden)
     obs = np.array([stats[a][1] / _SCALE[SIGNAL_UNITS.get(a, "deg")] for a in axes], dtype=np.float64)
     if not exercise.profile.moving:  # a hold: the stiller, the better
         return math.exp(-float(np.linalg.norm(np.nan_to_num(obs))) / HOLD_MOTION)
@@ -117,7 +126,8 @@ def profile_score(exercise: Exercise, stats: Mapping[str, tuple[float, float]],
     """How well the described sequence matches an exercise's profile, 0-1.
 
     ``hidden``: signals whose joints the camera does not see; that they should stay still is not judged, since
-    an occluded joint's estimated position wanders with the rest of the body.
+    an occluded joint's estimated position wanders with the rest of the body, and that they must move counts
+    `UNSEEN_MOVING` either way.
     """
     terms: list[float] = []
     p = exercise.profile
@@ -125,7 +135,7 @@ def profile_score(exercise: Exercise, stats: Mapping[str, tuple[float, float]],
         med = stats[r.signal][0]
         terms.append(_soft(max(r.low - med, med - r.high, 0.0), r.signal) if math.isfinite(med) else 0.0)
     for name, minimum in p.moving.items():
-        terms.append(_soft(minimum - stats[name][1], name))
+        terms.append(UNSEEN_MOVING if name in hidden else _soft(minimum - stats[name][1], name))
     for name, maximum in p.still.items():  # a signal never seen (feet out of the picture) is no evidence
         spread = stats[name][1]
         terms.append(_soft(spread - maximum, name) if math.isfinite(spread) and name not in hidden else 1.0)
@@ -133,7 +143,7 @@ def profile_score(exercise: Exercise, stats: Mapping[str, tuple[float, float]],
         return 0.0
     # The geometric mean of the terms, times the worst one: one clear mismatch rules the exercise out.
     score = math.exp(sum(math.log(max(t, 1e-9)) for t in terms) / len(terms)) * min(terms) ** WORST_POWER
-    return float(score * motion_match(exercise, stats, axes) ** MOTION_POWER) if axes else float(score)
+    return float(score * motion_match(exercise, stats, axes, hidden) ** MOTION_POWER) if axes else float(score)
 
 
 def _span(signals: Mapping[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
@@ -180,6 +190,9 @@ def recognise(signals: Mapping[str, np.ndarray], exercises: Mapping[str, Exercis
             held = measure_hold(signals, times, ex.hold)
             span = (held.start_frame, held.end_frame) if held.start_frame is not None else None
             agreement = 1.0
+        elif (whole_match := profile_score(ex, whole, axes, hidden)) < PRUNE_SCORE:
+            scores[name] = round(whole_match, 4)
+            continue
         else:
             res = counts[name] = count_signals(signals, times, ex.counting_channels(), exercise=name)
             span = (res.reps[0].start_frame, res.reps[-1].end_frame) if res.reps else None
