@@ -145,6 +145,16 @@ def test_alternating_signal_counts_each_side() -> None:
     assert abs(res.count - 20) <= 1
 
 
+@pytest.mark.parametrize("steps_per_s", [3.0, 7.5])
+def test_fast_alternating_steps_count_each_step(steps_per_s: float) -> None:
+    """Speed stepping (a rope turn per step, 4 frames per step at 30 fps): each change of side is one step, even
+    when the far extreme is only a frame before the next crossing."""
+    t = np.arange(300) / 30.0
+    diff = 30.0 + 30.0 * np.sin(math.pi * steps_per_s * t)  # one-sided: the other knee is hidden
+    res = count_signals({"knee_diff": diff}, t, [ChannelSpec("knee_diff")])
+    assert abs(res.count - steps_per_s * 10) <= 2, res.count
+
+
 def test_a_lasting_change_of_range_is_followed_but_a_lone_half_rep_is_not() -> None:
     """Big movements while getting set (climbing onto the bars), then many small fast reps (jump rope): once the
     small ones are the norm over the last `rom_window` cycles they count; a lone half rep among full ones does not."""

@@ -137,6 +137,7 @@ class ChannelCounter:
         self._last = (-1, 0.0)  # (frame, time) of the latest known value
         self._last_v = math.nan
         self._first_checked = False
+        self._crossed_t = math.nan  # when the signal last changed side (an alternating repetition's start in time)
         # Read on every frame: plain attributes (the live loop runs once per channel per frame).
         self._minimum, self._alternating = spec.minimum, spec.alternating
         self._band, self._tau = self.settings.hysteresis, self.settings.tau_s
@@ -242,7 +243,7 @@ class ChannelCounter:
                 self._start = self._top if self._rest > 0 else self._bottom
         elif self._alternating:  # from one side to the other: one repetition, turning where it crosses
             self._start, self._turn = self._ext, (v, frame, t)
-            done = self._complete(frame, t, v)
+            done = self._complete(frame, t, v, since=self._crossed_t)
         elif state == self._rest:  # back at rest: one cycle
             self._turn = self._ext
             done = self._complete(frame, t, v)
@@ -251,14 +252,18 @@ class ChannelCounter:
             self._start = self._ext
         self._state = state
         self._ext = (v, frame, t)
+        self._crossed_t = t
         return done
 
-    def _complete(self, frame: int, t: float, v: float) -> bool:
+    def _complete(self, frame: int, t: float, v: float, since: float = math.nan) -> bool:
+        """Record the repetition that ends now; ``since``: when it began, if not at its start extreme (an
+        alternating repetition runs from one change of side to the next: a fast step's far extreme may be only a
+        frame or two before this crossing)."""
         s = self.settings
         start_v, start_f, start_t = self._start
         turn_v, turn_f, turn_t = self._turn
         rom = abs(turn_v - start_v) if start_v == start_v else abs(turn_v - v)
-        if t - start_t < s.min_rep_s or start_f < 0:
+        if t - (since if since == since else start_t) < s.min_rep_s or start_f < 0:
             return False
         partial = self._is_partial(rom)
         self._recent.append(rom)
