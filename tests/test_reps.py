@@ -175,3 +175,18 @@ def test_a_lasting_change_of_range_is_followed_but_a_lone_half_rep_is_not() -> N
     knee = np.concatenate([_cycles(8, 2.0), half, _cycles(2, 2.0)])
     res = count_signals({"knee": knee}, np.arange(len(knee)) / 30, [ChannelSpec("knee", rest=1)])
     assert res.count == 10
+
+
+def test_a_glitch_in_one_channel_is_outvoted_by_the_channels_that_agree() -> None:
+    """One squat; the knee also gets a pose glitch (a second, smaller dip). Hips and hip height, together, outweigh
+    the knee: the count is theirs, although the knee alone moves the most."""
+    t = np.arange(150) / 30.0
+    one = 0.5 + 0.5 * np.cos(2 * math.pi * np.clip(t - 0.5, 0.0, 2.0) / 2.0)  # 1 -> 0 -> 1 between 0.5 s and 2.5 s
+    glitch = np.where((t > 3.2) & (t < 3.8), np.sin(math.pi * (t - 3.2) / 0.6), 0.0)
+    columns = {"knee": 90.0 + 80.0 * one - 50.0 * glitch, "hip": 100.0 + 70.0 * one, "hip_height": 0.3 + 0.7 * one}
+    channels = [ChannelSpec("knee", rest=1), ChannelSpec("hip", rest=1), ChannelSpec("hip_height", rest=1)]
+    counter = RepCounter(channels, exercise="squat")
+    counter.feed(columns, t)
+    assert {c.spec.signal: c.count for c in counter.channels} == {"knee": 2, "hip": 1, "hip_height": 1}
+    assert max(counter.channels, key=lambda c: c.score).spec.signal == "knee"
+    assert counter.count == 1

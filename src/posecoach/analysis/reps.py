@@ -324,18 +324,22 @@ class RepCounter:
 
     @property
     def best(self) -> ChannelCounter | None:
-        """The channel whose count most of the movement agrees with (score-weighted vote over channels)."""
+        """The channel whose count most of the movement agrees with (score-weighted vote over channels).
+
+        Counts within one (10 % for long sets) support each other; between equally supported counts, the one
+        more channels give exactly wins (a pose glitch adding a cycle to one joint is outvoted by the others).
+        """
         live = [c for c in self.channels if c.score > 0]
         if not live:
             return None
         counts = [c.count for c in live]
 
-        def support(i: int) -> float:
+        def support(i: int, exact: bool = False) -> float:
             n = counts[i]
-            tol = max(1.0, 0.1 * n)
+            tol = 0.0 if exact else max(1.0, 0.1 * n)
             return sum(c.score for c, m in zip(live, counts, strict=True) if abs(m - n) <= tol)
 
-        return live[max(range(len(live)), key=lambda i: (support(i), live[i].score, -i))]
+        return live[max(range(len(live)), key=lambda i: (support(i), support(i, True), live[i].score, -i))]
 
     @property
     def count(self) -> int:
