@@ -286,3 +286,25 @@ def test_shallow_squat_depth_is_not_measurable_from_the_front() -> None:
     assert depth.status == "not_measurable"
     assert depth.reps_broken == []
     assert not any("depth" in {e.rule for e in item.errors} for item in report.reps.items)
+
+
+def test_a_collapsed_pose_estimate_has_no_heights() -> None:
+    """A frame whose 3D torso is a few centimetres long (a pose-estimation failure) would divide every height by
+    almost nothing; its heights are unknown instead."""
+    from posecoach.features.signals import MIN_TORSO_M
+
+    seq = _sequence("squat")
+    good = sequence_signals(seq)
+    world = seq.world.copy()
+    hips = [BLAZEPOSE_33.index(n) for n in ("left_hip", "right_hip")]
+    shoulders = [BLAZEPOSE_33.index(n) for n in ("left_shoulder", "right_shoulder")]
+    bad = 40
+    world[bad, :, shoulders] = world[bad, :, hips] + np.array([0.0, -0.5 * MIN_TORSO_M, 0.0])
+    broken = sequence_signals(PoseSequence(landmarks=seq.landmarks, world=world, timestamps=seq.timestamps,
+                                           fps=seq.fps, track_ids=seq.track_ids, subject=seq.subject,
+                                           skeleton=seq.skeleton))
+    for name in ("hip_height", "ankle_height", "body_height", "wrist_height"):
+        assert np.isnan(broken[name][bad]) and np.isfinite(good[name][bad])
+        assert np.isfinite(np.delete(broken[name], bad)).all()
+    for name in ("hip_height", "wrist_height"):  # relative heights: of each frame alone
+        np.testing.assert_allclose(np.delete(broken[name], bad), np.delete(good[name], bad))

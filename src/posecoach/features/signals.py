@@ -176,17 +176,24 @@ _SEGMENTS = tuple((_I[a], _I[b]) for a, b in (
 ))
 
 
+#: A torso (mid-shoulders to mid-hips) shorter than this in the 3D world landmarks (metres) is a collapsed pose
+#: estimate, not a body: an adult's is 0.4-0.6 m, a child's about 0.3 m. Its frame's heights are unknown.
+MIN_TORSO_M = 0.2
+
+
 def _body_frames(img: np.ndarray, pts3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Landmarks in torso lengths: ``(relative 3D or 2D, absolute 2D image)``, both y up.
 
     With world landmarks, the torso length is measured in 3D (stable whatever the posture and view) and the
-    image is converted with the frame's pixels per metre (least squares over the limb segments). Without, both
-    use the torso length seen in the image.
+    image is converted with the frame's pixels per metre (least squares over the limb segments); a frame whose 3D
+    torso is shorter than `MIN_TORSO_M` (a collapsed estimate) has no lengths. Without world landmarks, both use
+    the torso length seen in the image.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         if pts3.shape[-1] == 3:
             torso3 = np.linalg.norm(_mid(pts3, "left_shoulder", "right_shoulder") - _mid(pts3, "left_hip", "right_hip"),
                                     axis=-1)
+            torso3 = np.where(torso3 >= MIN_TORSO_M, torso3, np.nan)
             a, b = np.array(_SEGMENTS).T
             d2 = np.linalg.norm(img[:, a] - img[:, b], axis=-1)
             d3 = np.linalg.norm(pts3[:, a] - pts3[:, b], axis=-1)
