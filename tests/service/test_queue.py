@@ -116,9 +116,9 @@ def test_a_job_goes_through_redis_to_a_worker_process(cluster: Cluster, small_vi
     assert worker.wait(30) == 0
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def two_worker_cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]:
-    urls = _server_db("postgresql") if request.param == "postgresql" else iter([f"sqlite:///{tmp_path / 's.db'}"])
+    urls = iter([f"sqlite:///{tmp_path / 's.db'}"]) if request.param == "sqlite" else _server_db(request.param)
     url = next(urls)
     made = Cluster(tmp_path, url)
     try:
