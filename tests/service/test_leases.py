@@ -4,11 +4,14 @@ went silent is taken over (once, counting the attempt) or queued again by the sw
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 
+from posecoach.service import tasks
 from posecoach.service.db import FAILED, QUEUED, RUNNING, Database, Job, User, utcnow
-from posecoach.service.jobs import Sweeper
+from posecoach.service.jobs import Sweeper, execute
 from posecoach.service.settings import Settings
 from tests.service.test_db import _video
 
@@ -52,3 +55,27 @@ def test_the_sweep_queues_silent_jobs_again_until_attempts_run_out(db: Database)
     job = db.job(user, job_id)
     assert job is not None and (job.state, job.attempts) == (FAILED, 2) and job.finished_at is not None
     assert db.count_running() == 0
+
+
+def test_a_crash_is_recorded_only_by_the_worker_still_holding_the_job(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(data_dir=tmp_path, job_max_attempts=3)
+    db = Database(settings.resolved_database_url())
+    db.migrate()
+    user, _ = db.create_user("u")
+    lost, kept = (db.add_job(user, _video(db, user), "analyze", {}) for _ in range(2))
+
+    def crash(db_: Database, storage: object, settings_: Settings, job_id: str) -> str:
+        if job_id == lost.id:  # meanwhile its lease ran out and another worker took it over
+            with db.session() as s:
+                s.execute(update(Job).where(Job.id == job_id).values(worker="other"))
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(tasks, "run", crash)
+    assert execute(settings, lost.id) == RUNNING
+    job = db.job(user, lost.id)
+    assert job is not None and (job.state, job.worker, job.error) == (RUNNING, "other", None)
+    assert execute(settings, kept.id) == QUEUED  # its own crash: recorded, tried again later
+    job = db.job(user, kept.id)
+    assert job is not None and job.error == "unexpected RuntimeError: boom" and job.attempts == 1
+    db.close()

@@ -148,3 +148,14 @@ def test_a_worker_sigkilled_mid_job_loses_nothing(two_worker_cluster: Cluster) -
     assert cluster.results(job_id) == 1
     report = cluster.api.call("GET", f"/v1/jobs/{job_id}/report", "me").json()
     assert report["input"]["frames"] == 77
+
+
+def test_a_worker_without_a_redis_url_says_what_to_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from posecoach.cli.app import main
+
+    monkeypatch.setenv("POSECOACH_DATA_DIR", str(tmp_path))
+    for name in ("POSECOACH_REDIS_URL", "POSECOACH_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["worker"]) == 1
+    assert "POSECOACH_REDIS_URL" in capsys.readouterr().err

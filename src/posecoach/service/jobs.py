@@ -80,11 +80,13 @@ def execute(settings: Settings, job_id: str) -> str:
         try:
             return tasks.run(db, open_storage(settings), settings, job_id)
         except PoseCoachError as exc:  # the input cannot be analysed: no point in trying again
-            return db.fail(job_id, str(exc), retry=False, max_attempts=settings.job_max_attempts)
+            reason, retry = str(exc), False
         except Exception as exc:
             log.exception("job %s failed", job_id)
-            return db.fail(job_id, f"unexpected {type(exc).__name__}: {exc}", retry=True,
-                           max_attempts=settings.job_max_attempts)
+            reason, retry = f"unexpected {type(exc).__name__}: {exc}", True
+    if not db.heartbeat(job_id, worker):  # taken over meanwhile (lease ran out): its new worker decides
+        return RUNNING
+    return db.fail(job_id, reason, retry=retry, max_attempts=settings.job_max_attempts)
 
 
 class Sweeper:
