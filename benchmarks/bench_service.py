@@ -1,6 +1,8 @@
-"""Service benchmark: `posecoach serve` alone (SQLite, local storage, in-process jobs) on loopback.
+"""Service benchmark: `posecoach serve` alone (SQLite, local storage, in-process jobs) on loopback; with
+``--redis URL``, `serve` only enqueues and ``--workers`` `posecoach worker` processes run the jobs.
 
     .venv/bin/python benchmarks/bench_service.py [--clients 16] [--rounds 10] [--polls 5] [--limit-s 300]
+                                                 [--redis redis://127.0.0.1:6379/0 --workers 2]
 
 1. End to end: a real clip uploaded, analysed by a job, its report fetched (times per step).
 2. Bad uploads: non-video, empty, image, random bytes, a real clip cut at several points, one over the size
@@ -38,10 +40,37 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(folder: Path, max_upload_mb: float) -> tuple[subprocess.Popen[str], str, str]:
-    port = _free_port()
+def _env(folder: Path, max_upload_mb: float, redis: str | None) -> dict[str, str]:
     env = {**os.environ, "POSECOACH_DATA_DIR": str(folder), "POSECOACH_MAX_UPLOAD_MB": str(max_upload_mb)}
     env.pop("POSECOACH_DATABASE_URL", None)
+    env.pop("POSECOACH_REDIS_URL", None)
+    if redis:  # a namespace of its own: no other deployment's jobs
+        env.update(POSECOACH_REDIS_URL=redis, POSECOACH_REDIS_NAMESPACE=f"posecoach-bench-{os.getpid()}")
+    return env
+
+
+def start_workers(folder: Path, env: dict[str, str], n: int) -> list[subprocess.Popen[str]]:
+    """``n`` `posecoach worker` processes (one job at a time each), logging to files in ``folder``."""
+    workers = []
+    for i in range(n):
+        with (folder / f"worker{i}.log").open("w") as out:
+            workers.append(subprocess.Popen([sys.executable, "-m", "posecoach", "worker", "--threads", "1"],
+                                            env=env, stdout=out, stderr=subprocess.STDOUT, text=True))
+    return workers
+
+
+def _forget_queue(url: str, namespace: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(f"{namespace}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def start_server(folder: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str, str]:
+    port = _free_port()
     log = folder / "server.log"  # a file, not a pipe: a full pipe would block the server's access log
     with log.open("w") as out:
         server = subprocess.Popen([sys.executable, "-m", "posecoach", "serve", "--port", str(port)], env=env,
@@ -152,12 +181,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--polls", type=int, default=5)
     parser.add_argument("--limit-s", type=float, default=300.0, help="Stop the load after this many seconds.")
+    parser.add_argument("--redis", help="Redis URL: jobs go through the queue to `posecoach worker` processes.")
+    parser.add_argument("--workers", type=int, default=2, help="Worker processes with --redis.")
     args = parser.parse_args()
     clip = data_dir() / CLIP
     data = clip.read_bytes()
     limit_mb = 2.0
     with tempfile.TemporaryDirectory() as folder:
-        server, base, key = start_server(Path(folder), limit_mb)
+        env = _env(Path(folder), limit_mb, args.redis)
+        server, base, key = start_server(Path(folder), env)
+        workers = start_workers(Path(folder), env, args.workers) if args.redis else []
         try:
             with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=120) as http:
                 print("end to end", file=sys.stderr)
@@ -167,9 +200,15 @@ def main() -> None:
             per_kind, total = load(base, key, data, job_id, args.clients, args.rounds, args.polls, args.limit_s)
             alive = httpx.get(f"{base}/ready").status_code == 200
         finally:
-            server.terminate()
-            server.wait(30)
+            for proc in [server, *workers]:
+                proc.terminate()
+            for proc in [server, *workers]:
+                proc.wait(60)
+            if args.redis:
+                _forget_queue(args.redis, env["POSECOACH_REDIS_NAMESPACE"])
     print(header())
+    mode = f"serve + {args.workers} workers on Redis" if args.redis else "serve alone (in-process jobs)"
+    print(f"\nMode: {mode}")
     print("\nEnd to end (upload, analysis job, report):\n")
     print(table(["clip", "frames", "upload ms", "job s", "report ms", "state", "exercise", "reps"], e2e))
     print("\nBad uploads:\n")

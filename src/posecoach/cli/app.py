@@ -23,7 +23,7 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def _register() -> None:
-    from posecoach.cli import analyze, bench, compare, falls, models, pose, posture, serve
+    from posecoach.cli import analyze, bench, compare, falls, models, pose, posture, serve, worker
 
     pose.register(app)
     analyze.register(app)
@@ -33,6 +33,7 @@ def _register() -> None:
     posture.register(app)
     serve.register(app)
     falls.register(app)
+    worker.register(app)
 
 
 def _fail(message: str, code: int = 1) -> int:

@@ -1,9 +1,11 @@
-"""The FastAPI application factory: settings -> database (migrated), storage, job runner, routes."""
+"""The FastAPI application factory: settings -> database (migrated), storage (local or S3), job runner
+(in-process pool, or the Redis queue with ``POSECOACH_REDIS_URL``), routes."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -12,7 +14,10 @@ from posecoach.service.db import Database
 from posecoach.service.jobs import LocalRunner
 from posecoach.service.routes import router
 from posecoach.service.settings import Settings
-from posecoach.service.storage import LocalStorage
+from posecoach.service.storage import open_storage
+
+if TYPE_CHECKING:
+    from posecoach.service.queue import QueueRunner
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,9 +28,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.resolved_database_url())
         db.migrate()
-        storage = LocalStorage(settings.resolved_storage_dir())
+        storage = open_storage(settings)
         storage.ensure()
-        runner = LocalRunner(settings, db)
+        runner: LocalRunner | QueueRunner = LocalRunner(settings, db)
+        if settings.redis_url:  # serve only enqueues; `posecoach worker` processes run the jobs
+            from posecoach.service.queue import QueueRunner
+
+            runner = QueueRunner(settings, db)
         app.state.settings, app.state.db, app.state.storage, app.state.runner = settings, db, storage, runner
         runner.start()
         try:

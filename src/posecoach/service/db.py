@@ -12,7 +12,7 @@ import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     create_engine,
     event,
+    func,
+    or_,
     select,
     text,
     update,
@@ -291,11 +294,22 @@ class Database:
             return list(s.scalars(select(Job.id).where(Job.state.in_((QUEUED, RUNNING)))
                                   .order_by(Job.created_at)).all())
 
-    def claim(self, job_id: str, *, from_states: tuple[str, ...] = (QUEUED,)) -> bool:
-        """Atomically move a job to running (one worker wins); counts the attempt."""
+    def claim(self, job_id: str, *, from_states: tuple[str, ...] = (QUEUED,), worker: str | None = None,
+              lease_s: float | None = None, max_attempts: int | None = None) -> bool:
+        """Atomically move a job to running (one worker wins); counts the attempt and takes the lease for
+        ``worker``. With ``lease_s``, a running job whose lease ran out (its worker died) can be taken over too,
+        while it has attempts left (``max_attempts``)."""
+        claimable = Job.state.in_(from_states)
+        if lease_s is not None:
+            stale = self._stale(lease_s)
+            if max_attempts is not None:
+                stale = and_(stale, Job.attempts < max_attempts)
+            claimable = or_(claimable, stale)
+        now = utcnow()
         with self.session() as s:
-            done = s.execute(update(Job).where(Job.id == job_id, Job.state.in_(from_states))
-                             .values(state=RUNNING, attempts=Job.attempts + 1, started_at=utcnow(), error=None))
+            done = s.execute(update(Job).where(Job.id == job_id, claimable)
+                             .values(state=RUNNING, attempts=Job.attempts + 1, started_at=now, error=None,
+                                     worker=worker, heartbeat_at=now))
             return done.rowcount == 1
 
     def set_progress(self, job_id: str, progress: float) -> None:
@@ -325,3 +339,41 @@ class Database:
             job.state, job.error = (QUEUED, reason) if again else (FAILED, reason[:4000])
             job.finished_at = None if again else utcnow()
             return job.state
+
+    # leases: a running job's worker proves it is alive; a job whose worker went silent is run again -------
+    @staticmethod
+    def _stale(lease_s: float) -> Any:
+        """Running, and no heartbeat for ``lease_s`` seconds (or none since a start that long ago)."""
+        cutoff = utcnow() - timedelta(seconds=lease_s)
+        return and_(Job.state == RUNNING, or_(Job.heartbeat_at < cutoff,
+                                              and_(Job.heartbeat_at.is_(None), Job.started_at < cutoff)))
+
+    def heartbeat(self, job_id: str, worker: str) -> bool:
+        """``worker`` still runs the job; False when it no longer holds it (finished, or taken over)."""
+        with self.session() as s:
+            done = s.execute(update(Job).where(Job.id == job_id, Job.state == RUNNING, Job.worker == worker)
+                             .values(heartbeat_at=utcnow()))
+            return done.rowcount == 1
+
+    def requeue_stale(self, lease_s: float, max_attempts: int) -> list[str]:
+        """Running jobs whose worker went silent for ``lease_s``: back to queued while attempts remain (their
+        ids are returned, to be queued again), else failed."""
+        reason = f"its worker stopped answering for {lease_s:g} s (killed, or its machine was lost)"
+        with self.session() as s:
+            ids = list(s.scalars(select(Job.id).where(self._stale(lease_s))).all())
+        queued = []
+        for job_id in ids:
+            with self.session() as s:
+                again = s.execute(update(Job).where(Job.id == job_id, self._stale(lease_s),
+                                                    Job.attempts < max_attempts)
+                                  .values(state=QUEUED, error=reason, worker=None)).rowcount == 1
+                if not again:
+                    s.execute(update(Job).where(Job.id == job_id, self._stale(lease_s))
+                              .values(state=FAILED, error=reason, finished_at=utcnow()))
+            if again:
+                queued.append(job_id)
+        return queued
+
+    def count_running(self) -> int:
+        with self.session() as s:
+            return int(s.scalar(select(func.count()).select_from(Job).where(Job.state == RUNNING)) or 0)

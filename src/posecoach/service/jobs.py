@@ -5,6 +5,12 @@ All job state lives in the database: a job is claimed atomically (one worker win
 as it goes, its result is stored once with the final state in one transaction, a crash is retried up to
 ``job_max_attempts`` and a bad input fails at once with the reason. Jobs left queued or running by a server
 that stopped are picked up again at start-up.
+
+Leases: while a job runs, its worker writes ``jobs.worker`` and ``jobs.heartbeat_at`` every
+``job_heartbeat_s`` (`Heartbeat`); a running job silent for ``job_lease_s`` (its worker was killed, its
+machine lost) is queued again by the `Sweeper` of any runner or worker, or taken over by a worker that gets
+its message again, until its attempts run out. The same code serves the in-process pool and the Redis queue
+(`posecoach.service.queue`).
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import socket
 import threading
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
@@ -21,7 +29,7 @@ from posecoach.errors import PoseCoachError
 from posecoach.service import tasks
 from posecoach.service.db import QUEUED, RUNNING, Database
 from posecoach.service.settings import Settings
-from posecoach.service.storage import LocalStorage
+from posecoach.service.storage import open_storage
 
 log = logging.getLogger(__name__)
 
@@ -31,20 +39,86 @@ def _database(url: str) -> Database:
     return Database(url)  # one engine per process and URL (a worker runs many jobs)
 
 
+def worker_name() -> str:
+    """Who runs a job: host, process and thread (stored in ``jobs.worker``)."""
+    return f"{socket.gethostname()[:36]}:{os.getpid()}:{threading.get_ident() % 10**8}"
+
+
+class Heartbeat:
+    """While the block runs, a thread renews the job's lease every ``every`` seconds."""
+
+    def __init__(self, db: Database, job_id: str, worker: str, every: float) -> None:
+        self.db, self.job_id, self.worker, self.every = db, job_id, worker, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                if not self.db.heartbeat(self.job_id, self.worker):
+                    log.warning("job %s: lease lost (taken over or finished elsewhere)", self.job_id)
+                    return
+            except Exception as exc:  # the database is briefly away: try again at the next beat
+                log.warning("job %s: heartbeat failed: %s", self.job_id, exc)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def execute(settings: Settings, job_id: str) -> str:
     """Claim and run one job; never raises. Returns the job's state afterwards (``running`` if not claimed)."""
     db = _database(settings.resolved_database_url())
-    if not db.claim(job_id):
+    worker = worker_name()
+    if not db.claim(job_id, worker=worker, lease_s=settings.job_lease_s, max_attempts=settings.job_max_attempts):
         return RUNNING
-    storage = LocalStorage(settings.resolved_storage_dir())
-    try:
-        return tasks.run(db, storage, settings, job_id)
-    except PoseCoachError as exc:  # the input cannot be analysed: no point in trying again
-        return db.fail(job_id, str(exc), retry=False, max_attempts=settings.job_max_attempts)
-    except Exception as exc:
-        log.exception("job %s failed", job_id)
-        return db.fail(job_id, f"unexpected {type(exc).__name__}: {exc}", retry=True,
-                       max_attempts=settings.job_max_attempts)
+    with Heartbeat(db, job_id, worker, settings.job_heartbeat_s):
+        try:
+            return tasks.run(db, open_storage(settings), settings, job_id)
+        except PoseCoachError as exc:  # the input cannot be analysed: no point in trying again
+            reason, retry = str(exc), False
+        except Exception as exc:
+            log.exception("job %s failed", job_id)
+            reason, retry = f"unexpected {type(exc).__name__}: {exc}", True
+    if not db.heartbeat(job_id, worker):  # taken over meanwhile (lease ran out): its new worker decides
+        return RUNNING
+    return db.fail(job_id, reason, retry=retry, max_attempts=settings.job_max_attempts)
+
+
+class Sweeper:
+    """A thread that, every ``job_heartbeat_s``, queues again the running jobs whose lease ran out."""
+
+    def __init__(self, settings: Settings, db: Database, submit: Callable[[str], None]) -> None:
+        self.settings, self.db, self.submit = settings, db, submit
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="posecoach-sweeper", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.settings.job_heartbeat_s):
+            self.sweep()
+
+    def sweep(self) -> list[str]:
+        try:
+            stale = self.db.requeue_stale(self.settings.job_lease_s, self.settings.job_max_attempts)
+            for job_id in stale:
+                log.warning("job %s: its worker went silent; queued again", job_id)
+                self.submit(job_id)
+            return stale
+        except Exception as exc:
+            log.warning("sweeping stale jobs failed: %s", exc)
+            return []
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
 
 
 def _init_child() -> None:
@@ -60,6 +134,7 @@ class LocalRunner:
         self._pool: Executor | None = None
         self._pending: dict[str, Future[str]] = {}
         self._closed = False
+        self._sweeper = Sweeper(settings, db, self.submit)
 
     def _executor(self) -> Executor:
         if self._pool is None:
@@ -77,6 +152,7 @@ class LocalRunner:
                 self.db.fail(job_id, "the server stopped during the job", retry=True,
                              max_attempts=self.settings.job_max_attempts)
             self.submit(job_id)
+        self._sweeper.start()
 
     def submit(self, job_id: str) -> None:
         with self._lock:
@@ -113,6 +189,7 @@ class LocalRunner:
         return not self._closed
 
     def close(self) -> None:
+        self._sweeper.stop()
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None

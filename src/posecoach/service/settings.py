@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(3, ge=1, description="Tries per job before it fails (a crash is retried, "
                                   "a bad input is not).")
     pose_model: str = Field("full", description="Pose model for analyses: lite, full or heavy.")
+    redis_url: str | None = Field(None, description="Redis URL (redis://host:6379/0): jobs go through the "
+                                  "Redis task queue to `posecoach worker` processes; unset: in-process pool.")
+    redis_namespace: str = Field("posecoach", description="Prefix of the queue's Redis keys (one per deployment).")
+    job_lease_s: float = Field(30.0, gt=0, description="A running job whose worker sent no heartbeat for this "
+                               "long is taken over by another worker (its worker died).")
+    job_heartbeat_s: float = Field(5.0, gt=0, description="How often a running job's worker writes its heartbeat "
+                                   "(and how often stale jobs are swept); keep well under job_lease_s.")
+    storage_url: str | None = Field(None, description="s3://bucket/prefix: uploads and results in S3-compatible "
+                                    "object storage; unset: the local folder storage_dir.")
+    s3_endpoint_url: str | None = Field(None, description="Endpoint of the S3-compatible server (MinIO, Ceph...); "
+                                        "unset: AWS. Credentials: the usual AWS_* variables.")
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'posecoach.db'}"

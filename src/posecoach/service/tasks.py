@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from posecoach.service.db import DONE, FAILED, Database, Job, Result, Video, new_id, utcnow
 from posecoach.service.settings import Settings
-from posecoach.service.storage import LocalStorage
+from posecoach.service.storage import LocalStorage, Storage
 
 
 class Progress:
@@ -50,7 +50,7 @@ def _analyze(db: Database, storage: LocalStorage, settings: Settings, job: Job, 
 TASKS: dict[str, Callable[[Database, LocalStorage, Settings, Job, Video], str]] = {"analyze": _analyze}
 
 
-def run(db: Database, storage: LocalStorage, settings: Settings, job_id: str) -> str:
+def run(db: Database, storage: Storage, settings: Settings, job_id: str) -> str:
     """Do the work of a claimed job; returns the final state."""
     loaded = db.load_job(job_id)
     if loaded is None:
