@@ -130,6 +130,45 @@ def test_state_machine_needs_a_low_body_and_an_upright_past() -> None:
     assert not unrecovered.events[0].recovered and unrecovered.events[0].end_frame == 29
 
 
+def _dips(fps: int, n: int, bottom_s: float, above: float = 0.3) -> np.ndarray:
+    """Standing, then ``n`` dips (head ``above`` torso lengths over the hips for ``bottom_s``), upright between."""
+    up, down = _posture_rows(fps, 1.3, 3.0), _posture_rows(round(bottom_s * fps), above, 5.0)
+    return np.concatenate([up] + [np.concatenate([down, up]) for _ in range(n)])
+
+
+def _drop_at(X: np.ndarray, fps: int, hold_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """``X`` then a drop held low for ``hold_s`` and back up; probability high from the drop on."""
+    X = np.concatenate([X, _posture_rows(round(hold_s * fps), 0.1, 80.0), _posture_rows(2 * fps, 1.3, 3.0)])
+    p = np.zeros(len(X))
+    p[len(X) - round(hold_s * fps) - 2 * fps:] = 0.95
+    return X, p
+
+
+def test_after_repeated_dips_a_drop_alerts_only_if_the_body_stays_down() -> None:
+    from posecoach.analysis.falls.events import CONFIRM_S
+
+    fps = 10
+    reps = _dips(fps, 3, 0.6)
+    X, p = _drop_at(reps, fps, 0.8)  # one more squat-like bottom, back up within CONFIRM_S
+    assert fall_events(np.arange(len(p)) / fps, p, X) == []
+    X, p = _drop_at(reps, fps, CONFIRM_S + 1.0)  # stays down: a fall during exercise, confirmed
+    events = fall_events(np.arange(len(p)) / fps, p, X)
+    drop = len(reps)
+    assert len(events) == 1 and events[0].alert_frame == drop + round(CONFIRM_S * fps)
+    assert events[0].start_frame <= drop  # the start is the drop's, not the confirmation's
+    X, p = _drop_at(_dips(fps, 1, 0.6), fps, 0.8)  # one earlier dip (a stumble) is not exercise: alerts at once
+    assert [e.alert_frame for e in fall_events(np.arange(len(p)) / fps, p, X)] == [len(_dips(fps, 1, 0.6))]
+
+
+def test_a_recent_upside_down_skeleton_needs_the_drop_confirmed() -> None:
+    fps = 10
+    flipped = np.concatenate([_posture_rows(10, -0.6, 160.0), _posture_rows(10, 1.3, 3.0)])  # a pose flip
+    X, p = _drop_at(flipped, fps, 0.8)
+    assert fall_events(np.arange(len(p)) / fps, p, X) == []  # back up: a push-up's bottom after the flip
+    X, p = _drop_at(flipped, fps, 3.0)
+    assert len(fall_events(np.arange(len(p)) / fps, p, X)) == 1
+
+
 # --- detector ---------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("seed", [21, 22, 23])
