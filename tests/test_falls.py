@@ -167,6 +167,19 @@ def test_a_recent_upside_down_skeleton_needs_the_drop_confirmed() -> None:
     assert fall_events(np.arange(len(p)) / fps, p, X) == []  # back up: a push-up's bottom after the flip
     X, p = _drop_at(flipped, fps, 3.0)
     assert len(fall_events(np.arange(len(p)) / fps, p, X)) == 1
+    glitch = np.concatenate([_posture_rows(10, 1.3, 3.0), _posture_rows(1, -0.6, 160.0), _posture_rows(10, 1.3, 3.0)])
+    X, p = _drop_at(glitch, fps, 0.8)  # one upside-down frame is noise, not a flip: the drop alerts at once
+    assert [e.alert_frame for e in fall_events(np.arange(len(p)) / fps, p, X)] == [len(glitch)]
+
+
+def test_a_one_frame_upright_glitch_does_not_dismiss_a_pending_drop() -> None:
+    from posecoach.analysis.falls.events import CONFIRM_S
+
+    fps = 10
+    reps = _dips(fps, 3, 0.6)
+    X, p = _drop_at(reps, fps, CONFIRM_S + 1.0)
+    X[len(reps) + 5] = _posture_rows(1, 1.3, 3.0)[0]  # the pose estimate jumps up for one frame while lying
+    assert [e.alert_frame for e in fall_events(np.arange(len(p)) / fps, p, X)] == [len(reps) + round(CONFIRM_S * fps)]
 
 
 # --- detector ---------------------------------------------------------------------------------------------------

@@ -43,7 +43,8 @@ LOW_BEFORE = 0.6  # ...and not low for most of the last 2 s (a fall is a change,
 UPRIGHT_BEFORE, UPRIGHT_TRUNK = 1.1, 15.0  # an alert needs the body upright (head over hips) in the last 3 s
 UP_ABOVE, UP_TRUNK = 0.9, 35.0  # upright again: head 0.9 torso over the hips, trunk within 35 degrees
 FLIP_S = 10.0  # an upside-down skeleton this recently: the pose estimate of this body is not to be trusted
-REPS_S, MIN_DIP_S, REPS = 10.0, 0.2, 2  # 2 dips (>= 0.2 s out of upright, then back up) in 10 s: exercise
+STEADY_S = 0.3  # a posture counts once held this long
+REPS_S, REPS = 10.0, 2  # 2 dips (out of upright, then back up) in 10 s: exercise
 CONFIRM_S = 2.0  # ...then an alert waits until the body has stayed down (not upright again) this long
 
 
@@ -88,34 +89,40 @@ def smooth(times: np.ndarray, proba: np.ndarray, window_s: float = SMOOTH_S) -> 
 
 @dataclass
 class PostureHistory:
-    """What the body did lately: when the skeleton was last upside down, and when it came back upright from a
-    dip (upright, then not upright for at least `MIN_DIP_S`, then upright again): repeated dips are exercise
-    (squats, push-ups, bending down), and a fall does not come back up."""
+    """What the body did lately, from postures held at least `STEADY_S` (single-frame pose glitches do not
+    count): when the skeleton was last steadily upside down, whether the body is steadily upright, and when it
+    came back upright from a dip (steadily upright, then steadily not, then upright again). Repeated dips are
+    exercise (squats, push-ups, bending down); a fall does not come back up."""
 
     inverted_s: float = float("-inf")
     returns: deque[float] = field(default_factory=deque)
-    _was_up: bool = False  # upright since the last dip (a clip that starts low has no dip to count)
-    _dip_s: float | None = None  # when the current dip began
+    up: bool | None = None  # steadily upright (None: not known yet)
+    changed_s: float = float("-inf")  # when `up` last changed
+    _was_up: bool = False  # steadily upright once (a clip that starts low has no dip to count)
+    _run: tuple[bool, float] | None = None  # the current upright / not-upright run and when it began
+    _flip_since: float | None = None
 
-    def update(self, t: float, above: float, trunk: float) -> bool:
-        """Record one frame; True when the body is upright."""
+    def update(self, t: float, above: float, trunk: float) -> bool | None:
+        """Record one frame; returns `up`."""
         if not (np.isfinite(above) and np.isfinite(trunk)):
-            return False
-        if trunk >= INVERTED:
+            return self.up
+        self._flip_since = (self._flip_since if self._flip_since is not None else t) if trunk >= INVERTED else None
+        if self._flip_since is not None and t - self._flip_since >= STEADY_S:
             self.inverted_s = t
         upright = bool(above > UP_ABOVE and trunk < UP_TRUNK)
-        if upright:
-            if self._dip_s is not None and t - self._dip_s >= MIN_DIP_S:
+        if self._run is None or self._run[0] != upright:
+            self._run = (upright, t)
+        if t - self._run[1] >= STEADY_S and self.up != upright:
+            if upright and self.up is False and self._was_up:
                 self.returns.append(t)
-            self._was_up, self._dip_s = True, None
-        elif self._was_up and self._dip_s is None:
-            self._dip_s = t
+            self.up, self.changed_s = upright, t
+            self._was_up = self._was_up or upright
         while self.returns and self.returns[0] < t - REPS_S:
             self.returns.popleft()
-        return upright
+        return self.up
 
     def doubtful(self, t: float) -> bool:
-        """A recent pose flip or a recent dip: a drop now needs confirming (the body stays down)."""
+        """A recent pose flip or repeated dips: a drop now needs confirming (the body stays down)."""
         return t - self.inverted_s <= FLIP_S or len(self.returns) >= REPS
 
 
@@ -141,10 +148,11 @@ class FallStateMachine:
             self._hist.popleft()
         above, trunk = features[_ABOVE], features[_TRUNK]
         low = bool(np.isfinite(above) and (above < LOW_ABOVE or trunk > LOW_TRUNK) and trunk < INVERTED)
-        upright = self._posture.update(t, float(above), float(trunk))
+        steady_up = self._posture.update(t, float(above), float(trunk))
         ev = self._active
         if ev is None:
-            return self._watch(frame, t, p, features, low, upright)
+            return self._watch(frame, t, p, features, low, bool(steady_up))
+        upright = bool(np.isfinite(above) and above > UP_ABOVE and trunk < UP_TRUNK)
         ev.confidence = max(ev.confidence, p)
         ev.end_frame, ev.end_s = frame, t
         if ev.impact_frame == ev.alert_frame and frame <= ev.alert_frame + 15 and hip_v > self._impact_v:
@@ -165,8 +173,8 @@ class FallStateMachine:
                upright: bool) -> FallEvent | None:
         pending = self._pending
         if pending is not None:
-            if upright:  # back up within CONFIRM_S: a squat's or push-up's bottom, not a fall
-                self._pending = None
+            if upright and self._posture.changed_s > pending.alert_s:  # steadily back up within CONFIRM_S:
+                self._pending = None  # a squat's or push-up's bottom, not a fall
             elif t - pending.alert_s >= CONFIRM_S:
                 return self._raise(pending, frame, t, p)
             return None
