@@ -3,6 +3,7 @@ synthetic falls and hard negatives, and real keypoint sequences from ../shared/d
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -327,6 +328,28 @@ def test_cli_falls_on_a_real_fall_video(tmp_path: Path) -> None:
     rep = FallReport.model_validate_json((tmp_path / "f.json").read_text())
     assert rep.fall_detected and rep.events[0].alert_s - 0.4 <= 1.5  # labelled start 0.4 s (labels.csv)
     assert (tmp_path / "f.mp4").stat().st_size > 10_000
+
+
+def _labelled_start(clip: str) -> float:
+    with open(data_file("falls/gmdcsa24/labels.csv"), newline="") as f:
+        return next(float(r["fall_start_s"]) for r in csv.DictReader(f) if r["path"] == clip)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("clip", ["Subject 1/Fall/14.mp4", "Subject 2/Fall/12.mp4", "Subject 2/Fall/13.mp4"])
+def test_real_falls_alert_within_1_5_s_of_the_labelled_start(model: FallModel, clip: str) -> None:
+    start = _labelled_start(clip)  # Subject 2/Fall/13 stumbles (a dip and back up) before it falls
+    rep = posecoach.detect_falls(data_file(f"falls/gmdcsa24/{clip}"), model=model)
+    alerts = [e.alert_s for e in rep.events if e.alert_s >= start - 1.0]
+    assert alerts and alerts[0] - start <= 1.5, (start, alerts)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("clip", ["misc_exercise_clips/rjsong/squat.mp4",  # deep front-view squats
+                                  "misc_exercise_clips/rjsong/pushups-front2.mp4"])  # starts upside down
+def test_real_exercise_clips_raise_no_fall_alert(model: FallModel, clip: str) -> None:
+    rep = posecoach.detect_falls(data_file(clip), model=model)
+    assert rep.events == [], [e.alert_s for e in rep.events]
 
 
 def test_training_is_deterministic_and_the_train_command_saves_a_loadable_model(tmp_path: Path) -> None:
