@@ -212,6 +212,27 @@ def test_live_detector_matches_offline_and_calls_the_hook(model: FallModel) -> N
     assert fired == [e.alert_frame for e in offline.events] and fired
 
 
+def test_a_fall_after_squats_is_held_until_the_body_stays_down_live_as_offline(model: FallModel) -> None:
+    from posecoach.analysis.falls.events import CONFIRM_S
+    from posecoach.analysis.falls.synthetic import STAND, film_scenario
+
+    bottom = {**STAND, "h": 0.5, "thigh": 95.0, "knee": 170.0, "pitch": 35.0}
+    keys = [(0.0, STAND)] + [k for i in range(3) for k in ((2.4 * i + 1.2, bottom), (2.4 * i + 2.4, STAND))]
+    drop = keys[-1][0] + 1.5  # three squats, then a sideways fall, lying still
+    lying = {**STAND, "h": 0.13, "roll": 88.0, "thigh_roll": -80.0, "arm": 60.0}
+    keys += [(drop, STAND), (drop + 0.7, lying), (drop + 6.0, lying)]
+    seq = film_scenario(keys, np.random.default_rng(2), 30.0, end=drop + 6.5)
+    offline = detect_sequence(seq, model)
+    assert len(offline.events) == 1
+    ev = offline.events[0]
+    assert drop + CONFIRM_S <= ev.alert_s <= drop + CONFIRM_S + 1.0 and drop <= ev.start_s <= drop + 0.7
+    live = LiveFallDetector(model, fps=seq.fps, width=seq.source["width"], height=seq.source["height"])
+    lm = seq.subject_landmarks()
+    for i in range(seq.num_frames):
+        live.update(lm[i], float(seq.timestamps[i]))
+    assert [e.alert_frame for e in live.events] == [ev.alert_frame]
+
+
 def test_webhook_hook_posts_the_event_as_json(model: FallModel) -> None:
     received: list[dict] = []
 
