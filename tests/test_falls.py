@@ -3,6 +3,7 @@ synthetic falls and hard negatives, and real keypoint sequences from ../shared/d
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -130,6 +131,58 @@ def test_state_machine_needs_a_low_body_and_an_upright_past() -> None:
     assert not unrecovered.events[0].recovered and unrecovered.events[0].end_frame == 29
 
 
+def _dips(fps: int, n: int, bottom_s: float, above: float = 0.3) -> np.ndarray:
+    """Standing, then ``n`` dips (head ``above`` torso lengths over the hips for ``bottom_s``), upright between."""
+    up, down = _posture_rows(fps, 1.3, 3.0), _posture_rows(round(bottom_s * fps), above, 5.0)
+    return np.concatenate([up] + [np.concatenate([down, up]) for _ in range(n)])
+
+
+def _drop_at(X: np.ndarray, fps: int, hold_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """``X`` then a drop held low for ``hold_s`` and back up; probability high from the drop on."""
+    X = np.concatenate([X, _posture_rows(round(hold_s * fps), 0.1, 80.0), _posture_rows(2 * fps, 1.3, 3.0)])
+    p = np.zeros(len(X))
+    p[len(X) - round(hold_s * fps) - 2 * fps:] = 0.95
+    return X, p
+
+
+def test_after_repeated_dips_a_drop_alerts_only_if_the_body_stays_down() -> None:
+    from posecoach.analysis.falls.events import CONFIRM_S
+
+    fps = 10
+    reps = _dips(fps, 3, 0.6)
+    X, p = _drop_at(reps, fps, 0.8)  # one more squat-like bottom, back up within CONFIRM_S
+    assert fall_events(np.arange(len(p)) / fps, p, X) == []
+    X, p = _drop_at(reps, fps, CONFIRM_S + 1.0)  # stays down: a fall during exercise, confirmed
+    events = fall_events(np.arange(len(p)) / fps, p, X)
+    drop = len(reps)
+    assert len(events) == 1 and events[0].alert_frame == drop + round(CONFIRM_S * fps)
+    assert events[0].start_frame <= drop  # the start is the drop's, not the confirmation's
+    X, p = _drop_at(_dips(fps, 1, 0.6), fps, 0.8)  # one earlier dip (a stumble) is not exercise: alerts at once
+    assert [e.alert_frame for e in fall_events(np.arange(len(p)) / fps, p, X)] == [len(_dips(fps, 1, 0.6))]
+
+
+def test_a_recent_upside_down_skeleton_needs_the_drop_confirmed() -> None:
+    fps = 10
+    flipped = np.concatenate([_posture_rows(10, -0.6, 160.0), _posture_rows(10, 1.3, 3.0)])  # a pose flip
+    X, p = _drop_at(flipped, fps, 0.8)
+    assert fall_events(np.arange(len(p)) / fps, p, X) == []  # back up: a push-up's bottom after the flip
+    X, p = _drop_at(flipped, fps, 3.0)
+    assert len(fall_events(np.arange(len(p)) / fps, p, X)) == 1
+    glitch = np.concatenate([_posture_rows(10, 1.3, 3.0), _posture_rows(1, -0.6, 160.0), _posture_rows(10, 1.3, 3.0)])
+    X, p = _drop_at(glitch, fps, 0.8)  # one upside-down frame is noise, not a flip: the drop alerts at once
+    assert [e.alert_frame for e in fall_events(np.arange(len(p)) / fps, p, X)] == [len(glitch)]
+
+
+def test_a_one_frame_upright_glitch_does_not_dismiss_a_pending_drop() -> None:
+    from posecoach.analysis.falls.events import CONFIRM_S
+
+    fps = 10
+    reps = _dips(fps, 3, 0.6)
+    X, p = _drop_at(reps, fps, CONFIRM_S + 1.0)
+    X[len(reps) + 5] = _posture_rows(1, 1.3, 3.0)[0]  # the pose estimate jumps up for one frame while lying
+    assert [e.alert_frame for e in fall_events(np.arange(len(p)) / fps, p, X)] == [len(reps) + round(CONFIRM_S * fps)]
+
+
 # --- detector ---------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("seed", [21, 22, 23])
@@ -157,6 +210,27 @@ def test_live_detector_matches_offline_and_calls_the_hook(model: FallModel) -> N
     smoothed = [live.update(lm[i], float(seq.timestamps[i])) for i in range(seq.num_frames)]
     np.testing.assert_allclose(smoothed, offline.smoothed, atol=2e-4)
     assert fired == [e.alert_frame for e in offline.events] and fired
+
+
+def test_a_fall_after_squats_is_held_until_the_body_stays_down_live_as_offline(model: FallModel) -> None:
+    from posecoach.analysis.falls.events import CONFIRM_S
+    from posecoach.analysis.falls.synthetic import STAND, film_scenario
+
+    bottom = {**STAND, "h": 0.5, "thigh": 95.0, "knee": 170.0, "pitch": 35.0}
+    keys = [(0.0, STAND)] + [k for i in range(3) for k in ((2.4 * i + 1.2, bottom), (2.4 * i + 2.4, STAND))]
+    drop = keys[-1][0] + 1.5  # three squats, then a sideways fall, lying still
+    lying = {**STAND, "h": 0.13, "roll": 88.0, "thigh_roll": -80.0, "arm": 60.0}
+    keys += [(drop, STAND), (drop + 0.7, lying), (drop + 6.0, lying)]
+    seq = film_scenario(keys, np.random.default_rng(2), 30.0, end=drop + 6.5)
+    offline = detect_sequence(seq, model)
+    assert len(offline.events) == 1
+    ev = offline.events[0]
+    assert drop + CONFIRM_S <= ev.alert_s <= drop + CONFIRM_S + 1.0 and drop <= ev.start_s <= drop + 0.7
+    live = LiveFallDetector(model, fps=seq.fps, width=seq.source["width"], height=seq.source["height"])
+    lm = seq.subject_landmarks()
+    for i in range(seq.num_frames):
+        live.update(lm[i], float(seq.timestamps[i]))
+    assert [e.alert_frame for e in live.events] == [ev.alert_frame]
 
 
 def test_webhook_hook_posts_the_event_as_json(model: FallModel) -> None:
@@ -275,6 +349,28 @@ def test_cli_falls_on_a_real_fall_video(tmp_path: Path) -> None:
     rep = FallReport.model_validate_json((tmp_path / "f.json").read_text())
     assert rep.fall_detected and rep.events[0].alert_s - 0.4 <= 1.5  # labelled start 0.4 s (labels.csv)
     assert (tmp_path / "f.mp4").stat().st_size > 10_000
+
+
+def _labelled_start(clip: str) -> float:
+    with open(data_file("falls/gmdcsa24/labels.csv"), newline="") as f:
+        return next(float(r["fall_start_s"]) for r in csv.DictReader(f) if r["path"] == clip)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("clip", ["Subject 1/Fall/14.mp4", "Subject 2/Fall/12.mp4", "Subject 2/Fall/13.mp4"])
+def test_real_falls_alert_within_1_5_s_of_the_labelled_start(model: FallModel, clip: str) -> None:
+    start = _labelled_start(clip)  # Subject 2/Fall/13 stumbles (a dip and back up) before it falls
+    rep = posecoach.detect_falls(data_file(f"falls/gmdcsa24/{clip}"), model=model)
+    alerts = [e.alert_s for e in rep.events if e.alert_s >= start - 1.0]
+    assert alerts and alerts[0] - start <= 1.5, (start, alerts)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("clip", ["misc_exercise_clips/rjsong/squat.mp4",  # deep front-view squats
+                                  "misc_exercise_clips/rjsong/pushups-front2.mp4"])  # starts upside down
+def test_real_exercise_clips_raise_no_fall_alert(model: FallModel, clip: str) -> None:
+    rep = posecoach.detect_falls(data_file(clip), model=model)
+    assert rep.events == [], [e.alert_s for e in rep.events]
 
 
 def test_training_is_deterministic_and_the_train_command_saves_a_loadable_model(tmp_path: Path) -> None:

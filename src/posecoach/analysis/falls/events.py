@@ -8,7 +8,11 @@ smoothed probability and the body's posture frame by frame:
   squat's bottom or a pose-estimation flip never alerts), and only if the body was upright (head
   `UPRIGHT_BEFORE` torso lengths over the hips, trunk within `UPRIGHT_TRUNK` of vertical) in the last 3 s
   and low for less than `LOW_BEFORE` of the last 2 s: who was already down (plank, push-ups, lying in bed)
-  does not fall. This is the alert. The fall's start is where
+  does not fall. Where the recent past casts doubt (`PostureHistory.doubtful`: a skeleton seen upside down in
+  the last `FLIP_S`, i.e. a pose estimate not to trust, or `REPS` dips out of upright and back in the last
+  `REPS_S`, i.e. squats, push-ups or other repeated exercise) the drop is held as pending and the alert fires
+  only if the body has not come back upright `CONFIRM_S` later (a fall stays down; a squat's or push-up's bottom
+  comes back up). This is the alert. The fall's start is where
   the run of probability above `onset` began (at most `MAX_FALL_S` before), the impact the frame of the
   fastest drop of the hips within the run;
 * **fallen** -> **watching** once the person has been upright for `RECOVER_S` (recovered) or after
@@ -37,6 +41,11 @@ _UP_BEFORE, _TRUNK_MIN = FEATURES.index("upright_before"), FEATURES.index("trunk
 _LOW_SHARE = FEATURES.index("low_share")
 LOW_BEFORE = 0.6  # ...and not low for most of the last 2 s (a fall is a change, not a posture)
 UPRIGHT_BEFORE, UPRIGHT_TRUNK = 1.1, 15.0  # an alert needs the body upright (head over hips) in the last 3 s
+UP_ABOVE, UP_TRUNK = 0.9, 35.0  # upright again: head 0.9 torso over the hips, trunk within 35 degrees
+FLIP_S = 10.0  # an upside-down skeleton this recently: the pose estimate of this body is not to be trusted
+STEADY_S = 0.3  # a posture counts once held this long
+REPS_S, REPS = 10.0, 2  # 2 dips (out of upright, then back up) in 10 s: exercise
+CONFIRM_S = 2.0  # ...then an alert waits until the body has stayed down (not upright again) this long
 
 
 @dataclass
@@ -79,6 +88,45 @@ def smooth(times: np.ndarray, proba: np.ndarray, window_s: float = SMOOTH_S) -> 
 
 
 @dataclass
+class PostureHistory:
+    """What the body did lately, from postures held at least `STEADY_S` (single-frame pose glitches do not
+    count): when the skeleton was last steadily upside down, whether the body is steadily upright, and when it
+    came back upright from a dip (steadily upright, then steadily not, then upright again). Repeated dips are
+    exercise (squats, push-ups, bending down); a fall does not come back up."""
+
+    inverted_s: float = float("-inf")
+    returns: deque[float] = field(default_factory=deque)
+    up: bool | None = None  # steadily upright (None: not known yet)
+    changed_s: float = float("-inf")  # when `up` last changed
+    _was_up: bool = False  # steadily upright once (a clip that starts low has no dip to count)
+    _run: tuple[bool, float] | None = None  # the current upright / not-upright run and when it began
+    _flip_since: float | None = None
+
+    def update(self, t: float, above: float, trunk: float) -> bool | None:
+        """Record one frame; returns `up`."""
+        if not (np.isfinite(above) and np.isfinite(trunk)):
+            return self.up
+        self._flip_since = (self._flip_since if self._flip_since is not None else t) if trunk >= INVERTED else None
+        if self._flip_since is not None and t - self._flip_since >= STEADY_S:
+            self.inverted_s = t
+        upright = bool(above > UP_ABOVE and trunk < UP_TRUNK)
+        if self._run is None or self._run[0] != upright:
+            self._run = (upright, t)
+        if t - self._run[1] >= STEADY_S and self.up != upright:
+            if upright and self.up is False and self._was_up:
+                self.returns.append(t)
+            self.up, self.changed_s = upright, t
+            self._was_up = self._was_up or upright
+        while self.returns and self.returns[0] < t - REPS_S:
+            self.returns.popleft()
+        return self.up
+
+    def doubtful(self, t: float) -> bool:
+        """A recent pose flip or repeated dips: a drop now needs confirming (the body stays down)."""
+        return t - self.inverted_s <= FLIP_S or len(self.returns) >= REPS
+
+
+@dataclass
 class FallStateMachine:
     on: float = 0.7
     onset: float = 0.2
@@ -89,6 +137,8 @@ class FallStateMachine:
     _upright_since: float | None = None
     _calm_since: float | None = None
     _impact_v: float = 0.0
+    _posture: PostureHistory = field(default_factory=PostureHistory)
+    _pending: FallEvent | None = None  # a drop waiting for confirmation (see `PostureHistory.doubtful`)
 
     def update(self, frame: int, t: float, p: float, features: np.ndarray) -> FallEvent | None:
         """Feed one frame; returns the new event on the frame its alert fires, else None."""
@@ -98,19 +148,16 @@ class FallStateMachine:
             self._hist.popleft()
         above, trunk = features[_ABOVE], features[_TRUNK]
         low = bool(np.isfinite(above) and (above < LOW_ABOVE or trunk > LOW_TRUNK) and trunk < INVERTED)
+        steady_up = self._posture.update(t, float(above), float(trunk))
         ev = self._active
         if ev is None:
-            was_up = (features[_UP_BEFORE] >= UPRIGHT_BEFORE and features[_TRUNK_MIN] < UPRIGHT_TRUNK
-                      and features[_LOW_SHARE] < LOW_BEFORE)
-            if p >= self.on and low and was_up:
-                return self._alert(frame, t, p)
-            return None
+            return self._watch(frame, t, p, features, low, bool(steady_up))
+        upright = bool(np.isfinite(above) and above > UP_ABOVE and trunk < UP_TRUNK)
         ev.confidence = max(ev.confidence, p)
         ev.end_frame, ev.end_s = frame, t
         if ev.impact_frame == ev.alert_frame and frame <= ev.alert_frame + 15 and hip_v > self._impact_v:
             self._impact_v = hip_v
             ev.impact_frame, ev.impact_s = frame, t
-        upright = bool(np.isfinite(above) and above > 0.9 and trunk < 35)
         self._upright_since = (self._upright_since if self._upright_since is not None else t) if upright else None
         lying = low
         self._calm_since = ((self._calm_since if self._calm_since is not None else t)
@@ -122,7 +169,36 @@ class FallStateMachine:
             self._close()
         return None
 
-    def _alert(self, frame: int, t: float, p: float) -> FallEvent:
+    def _watch(self, frame: int, t: float, p: float, features: np.ndarray, low: bool,
+               upright: bool) -> FallEvent | None:
+        pending = self._pending
+        if pending is not None:
+            if upright and self._posture.changed_s > pending.alert_s:  # steadily back up within CONFIRM_S:
+                self._pending = None  # a squat's or push-up's bottom, not a fall
+            elif t - pending.alert_s >= CONFIRM_S:
+                return self._raise(pending, frame, t, p)
+            return None
+        was_up = (features[_UP_BEFORE] >= UPRIGHT_BEFORE and features[_TRUNK_MIN] < UPRIGHT_TRUNK
+                  and features[_LOW_SHARE] < LOW_BEFORE)
+        if not (p >= self.on and low and was_up):
+            return None
+        ev = self._drop(frame, t, p)
+        if self._posture.doubtful(t):
+            self._pending = ev
+            return None
+        return self._raise(ev, frame, t, p)
+
+    def _raise(self, ev: FallEvent, frame: int, t: float, p: float) -> FallEvent:
+        ev.alert_frame = ev.end_frame = frame
+        ev.alert_s = ev.end_s = t
+        ev.confidence = max(ev.confidence, p)
+        self._pending = None
+        self._active = ev
+        self.events.append(ev)
+        return ev
+
+    def _drop(self, frame: int, t: float, p: float) -> FallEvent:
+        """The event of a drop seen at ``frame``: its start and impact from the probability and hip history."""
         hist = list(self._hist)
         i = len(hist) - 1
         while i > 0 and hist[i - 1][2] >= self.onset and hist[i - 1][1] >= t - MAX_FALL_S:
@@ -132,8 +208,6 @@ class FallStateMachine:
         ev = FallEvent(start_frame=run[0][0], alert_frame=frame, impact_frame=run[k][0], end_frame=frame,
                        start_s=run[0][1], alert_s=t, impact_s=run[k][1], end_s=t, confidence=p, recovered=False)
         self._impact_v = run[k][3]
-        self._active = ev
-        self.events.append(ev)
         return ev
 
     def _close(self) -> None:

@@ -268,6 +268,13 @@ def _negative(rng: np.random.Generator) -> tuple[Keyframes, str]:
     return keys, kind
 
 
+def film_scenario(keys: Keyframes, rng: np.random.Generator, fps: float, end: float) -> PoseSequence:
+    """Keyframes ``(time, params)`` (a missing parameter: standing, `STAND`) played from 0 to ``end`` seconds at
+    ``fps`` and filmed by a random camera (`film`)."""
+    t = np.arange(0.0, end, 1.0 / fps)
+    return film(body_points(_interpolate(keys, t)), rng, fps)
+
+
 def make_clip(rng: np.random.Generator, fall: bool, fps: float | None = None) -> Clip:
     """One random scenario, filmed; ``labels`` mark the fall frames (see the module docstring)."""
     fps = fps or float(rng.choice([15.0, 25.0, 30.0]))
@@ -276,8 +283,8 @@ def make_clip(rng: np.random.Generator, fall: bool, fps: float | None = None) ->
     else:
         keys, kind = _negative(rng)
     end = keys[-1][0] + _j(rng, 0.5, 2.0)
+    seq = film_scenario(keys, rng, fps, end)
     t = np.arange(0.0, end, 1.0 / fps)
-    seq = film(body_points(_interpolate(keys, t)), rng, fps)
     labels = np.zeros(len(t), dtype=np.int8)
     if fall:
         labels[(t >= t_start + 0.5 * (t_impact - t_start)) & (t <= t_impact + AFTER_IMPACT_S)] = 1
