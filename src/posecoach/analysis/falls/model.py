@@ -52,7 +52,11 @@ class TrainConfig:
 
         from posecoach import __version__
 
-        blob = json.dumps({**asdict(self), "posecoach": __version__, "sklearn": sklearn.__version__}, sort_keys=True)
+        # The generator and the features shape the model as much as the settings: a change in either retrains it.
+        sources = {name: hashlib.sha256((Path(__file__).parent / name).read_bytes()).hexdigest()
+                   for name in ("synthetic.py", "features.py")}
+        blob = json.dumps({**asdict(self), "posecoach": __version__, "sklearn": sklearn.__version__, **sources},
+                          sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
