@@ -80,19 +80,17 @@ def _soft(distance: float, signal: str) -> float:
 
 
 def describe(signals: Mapping[str, np.ndarray]) -> dict[str, tuple[float, float]]:
-    """``{signal: (median, range p95 - p5)}`` over the frames where each signal is known."""
-    out = {}
+    """``{signal: (median, range p95 - p5)}`` over the frames where each signal is known (NaN under 3 frames)."""
+    names = list(signals)
+    if not names:
+        return {}
+    arr = np.stack([np.asarray(signals[k], dtype=np.float64) for k in names])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        for name, values in signals.items():
-            v = np.asarray(values, dtype=np.float64)
-            v = v[np.isfinite(v)]
-            if len(v) < 3:
-                out[name] = (math.nan, math.nan)
-                continue
-            lo, med, hi = np.percentile(v, [5, 50, 95])
-            out[name] = (float(med), float(hi - lo))
-    return out
+        lo, med, hi = np.nanpercentile(arr, [5, 50, 95], axis=1)  # one pass over every signal
+    known = np.isfinite(arr).sum(axis=1) >= 3
+    return {k: (float(med[i]), float(hi[i] - lo[i])) if known[i] else (math.nan, math.nan)
+            for i, k in enumerate(names)}
 
 
 def motion_signals(exercises: Mapping[str, Exercise]) -> tuple[str, ...]:
