@@ -129,8 +129,8 @@ class Work:
         self.keys = []
 
     def poses(self, video: Video | None = None, low: float = 0.0, high: float = 0.6) -> PoseSequence:
-        """The poses of ``video`` (default: the job's): stored by an earlier job on it, else estimated now (and
-        stored as this job's ``poses`` result when it is the job's video)."""
+        """The poses of ``video`` (default: the job's): those an earlier job on it stored, else estimated now;
+        stored as this job's ``poses`` result when it is the job's video."""
         from posecoach.analysis.pipeline import load_sequence
         from posecoach.core.sequence import PoseSequence
 
@@ -145,9 +145,9 @@ class Work:
             with self.storage.local_copy(video.storage_key) as path:
                 seq = load_sequence(path, model=self.settings.pose_model, progress=self.progress(low, high),
                                     workers=1)
-            if video.id == self.video.id:
-                seq.save(self.path("poses"))
-                self.add("poses", self.path("poses"))
+        if video.id == self.video.id:
+            seq.save(self.path("poses"))
+            self.add("poses", self.path("poses"))
         self._poses[video.id] = seq
         return seq
 
