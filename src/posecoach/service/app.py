@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from posecoach import __version__
 from posecoach.service.db import Database
 from posecoach.service.jobs import LocalRunner
+from posecoach.service import openapi
 from posecoach.service.library_routes import router as library_router
 from posecoach.service.results_routes import router as results_router
 from posecoach.service.routes import router
@@ -41,4 +42,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(results_router)
     app.include_router(library_router)
+    openapi.install(app)
     return app

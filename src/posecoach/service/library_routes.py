@@ -17,7 +17,7 @@ from posecoach.service.db import PostureModel, ReferenceGuide, User, Video
 from posecoach.service.routes import NOT_FOUND, Caller, _db, _missing, _runner, _storage
 
 router = APIRouter()
-MADE = {**NOT_FOUND, 409: {"model": schemas.Problem}, 422: {"model": schemas.Problem}}
+MADE = {**NOT_FOUND, 409: {"model": schemas.Problem}, 422: {"model": schemas.Invalid}}
 
 
 def _own_video(request: Request, user: User, video_id: str) -> Video:

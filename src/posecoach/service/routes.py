@@ -150,7 +150,7 @@ def _probe(path: Path) -> tuple[str, object]:
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
                  "video/mp4": {"schema": {"type": "string", "format": "binary"}}}}},
-             responses={413: {"model": schemas.Problem}, 422: {"model": schemas.Problem}})
+             responses={413: {"model": schemas.Problem}, 422: {"model": schemas.Invalid}})
 async def upload_video(request: Request, user: Caller,
                        filename: Annotated[str, Query(max_length=255)] = "video") -> Video:
     """Upload a video as the raw request body (e.g. ``curl --data-binary @clip.mp4``). It is streamed to
@@ -217,7 +217,7 @@ def delete_video(video_id: str, user: Caller, request: Request) -> Response:
 
 
 @router.post("/v1/jobs", response_model=schemas.JobOut, status_code=202, tags=["jobs"],
-             responses={**NOT_FOUND, 409: {"model": schemas.Problem}, 422: {"model": schemas.Problem}})
+             responses={**NOT_FOUND, 409: {"model": schemas.Problem}, 422: {"model": schemas.Invalid}})
 def create_job(body: Annotated[schemas.JobCreate, Body()], user: Caller, request: Request) -> object:
     """Queue a job on one of your videos (``kind``: pose, analyze (default), compare, falls, posture); poll
     ``GET /v1/jobs/{id}`` for its state and progress, then ``GET /v1/jobs/{id}/results``."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 Role = Literal["user", "clinician", "admin"]
 JobState = Literal["queued", "running", "done", "failed"]
+# The database keeps naive UTC (MySQL stores no zone); answers say so (RFC 3339 date-time with the zone).
+Time = Annotated[datetime, AfterValidator(lambda t: t if t.tzinfo else t.replace(tzinfo=UTC))]
 
 
 class _Out(BaseModel):
@@ -32,7 +34,7 @@ class UserOut(_Out):
     id: str
     name: str
     role: Role
-    created_at: datetime
+    created_at: Time
 
 
 class UserCreate(BaseModel):
@@ -58,7 +60,7 @@ class VideoOut(_Out):
     fps: float
     num_frames: int
     duration_s: float
-    created_at: datetime
+    created_at: Time
 
 
 class _JobCreate(BaseModel):
@@ -124,16 +126,16 @@ class JobOut(_Out):
     progress: float = Field(ge=0.0, le=1.0)
     error: str | None
     attempts: int
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: Time
+    started_at: Time | None
+    finished_at: Time | None
 
 
 class HistoryItem(BaseModel):
     job_id: str
     video_id: str
     kind: str
-    finished_at: datetime | None
+    finished_at: Time | None
     exercise: str | None = Field(description="the exercise analysed, the guide compared with, or the posture model")
     rep_count: int | None
     error_count: int | None = Field(description="form errors found (analyze)")
@@ -173,7 +175,7 @@ class _Made(BaseModel):
     job_id: str | None
     state: LibraryState
     error: str | None
-    created_at: datetime
+    created_at: Time
 
 
 class ReferenceOut(_Made):
@@ -224,3 +226,9 @@ class PostureModelOut(_Made):
 
 class Problem(BaseModel):
     detail: str
+
+
+class Invalid(BaseModel):
+    """A 422: the reason as text, or (a request not matching its schema) FastAPI's list of field errors."""
+
+    detail: str | list[dict[str, Any]]
