@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 import schemathesis
 
+from posecoach.core.sequence import PoseSequence
 from posecoach.service import Settings, create_app
 from posecoach.service.db import Database
-from posecoach.core.sequence import PoseSequence
 from tests.service.conftest import make_video
 from tests.service.test_results import squats  # noqa: F401  (a fixture)
-
 
 
 @dataclass
@@ -33,8 +32,6 @@ def target(tmp_path: Path, squats: PoseSequence) -> Iterator[Target]:  # noqa: F
     finished job give real ids for the path parameters."""
     from fastapi.testclient import TestClient
     from schemathesis.python import asgi
-
-    t0 = time.perf_counter()
 
     settings = Settings(data_dir=tmp_path / "service", job_executor="thread", max_upload_mb=1.0)
     db = Database(settings.resolved_database_url())
@@ -52,9 +49,7 @@ def target(tmp_path: Path, squats: PoseSequence) -> Iterator[Target]:  # noqa: F
             if client.get(f"/v1/jobs/{job['id']}", headers=headers).json()["state"] in ("done", "failed"):
                 break
             time.sleep(0.1)
-    t1 = time.perf_counter()
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    print(f"seed {t1 - t0:.1f} s, schema {time.perf_counter() - t1:.1f} s")
     try:
         yield Target(schema, key, {"video_id": video["id"], "job_id": job["id"], "kind": "overlay"})
     finally:

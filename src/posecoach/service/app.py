@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from posecoach import __version__
+from posecoach.service import openapi
 from posecoach.service.db import Database
 from posecoach.service.jobs import LocalRunner
-from posecoach.service import openapi
 from posecoach.service.library_routes import router as library_router
 from posecoach.service.results_routes import router as results_router
 from posecoach.service.routes import router
