@@ -64,11 +64,10 @@ class ReferenceLibrary:
         npz, meta = self._paths(guide.name)
         if meta.exists() and not overwrite:
             raise InputError(f"a guide called {guide.name!r} is already in {self.root} (remove it or overwrite it)")
-        if not sequence.num_people or sequence.detection_rate() == 0:
-            raise InputError(f"nobody was found in the guide for {guide.name!r}: nothing to store")
+        subject = guide_sequence(guide, sequence)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            sequence.person().save(npz)  # atomic
+            subject.save(npz)  # atomic
             with atomic_path(meta) as tmp:
                 tmp.write_text(guide.model_dump_json(indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
@@ -98,6 +97,13 @@ class ReferenceLibrary:
         for p in self._paths(name):
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
+
+
+def guide_sequence(guide: Guide, sequence: PoseSequence) -> PoseSequence:
+    """What a guide stores of ``sequence``: its subject only; an InputError when nobody is in it."""
+    if not sequence.num_people or sequence.detection_rate() == 0:
+        raise InputError(f"nobody was found in the guide for {guide.name!r}: nothing to store")
+    return sequence.person()
 
 
 def make_guide(name: str, **fields: object) -> Guide:

@@ -92,10 +92,6 @@ def _amount(report: AnalysisReport) -> str:
     return f"{report.reps.count}{partial}"
 
 
-def _error_count(report: AnalysisReport) -> int:
-    return sum(len(r.errors) for r in report.reps.items) + (len(report.hold.errors) if report.hold else 0)
-
-
 def _mkdir(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -129,7 +125,7 @@ def analyze_one(path: str, exercise: str | None, model: str) -> Outcome:
         return Outcome(failure=str(exc))
     except Exception as exc:
         return Outcome(failure=f"unexpected {type(exc).__name__}: {exc}")
-    return Outcome(report.to_json(), report.exercise.name, _amount(report), _error_count(report))
+    return Outcome(report.to_json(), report.exercise.name, _amount(report), report.error_count())
 
 
 def json_targets(inputs: list[Path], folder: Path) -> list[Path]:

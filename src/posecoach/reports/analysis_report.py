@@ -115,6 +115,10 @@ class AnalysisReport(ReportModel):
     rules: list[RuleSummary] = []
     summary: list[str] = Field(default_factory=list, description="plain-language findings, most important first")
 
+    def error_count(self) -> int:
+        """Form errors found: over all repetitions, or in the hold."""
+        return sum(len(r.errors) for r in self.reps.items) + (len(self.hold.errors) if self.hold else 0)
+
 
 def json_schema() -> dict:
     return AnalysisReport.model_json_schema()

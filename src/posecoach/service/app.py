@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from posecoach import __version__
+from posecoach.service import openapi
 from posecoach.service.db import Database
 from posecoach.service.jobs import LocalRunner
+from posecoach.service.library_routes import router as library_router
+from posecoach.service.results_routes import router as results_router
 from posecoach.service.routes import router
 from posecoach.service.settings import Settings
 from posecoach.service.storage import open_storage
@@ -46,4 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="PoseCoach", version=__version__, lifespan=lifespan,
                   description="Upload movement videos, run analyses as background jobs, fetch the reports.")
     app.include_router(router)
+    app.include_router(results_router)
+    app.include_router(library_router)
+    openapi.install(app)
     return app

@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 ROLES = ("user", "clinician", "admin")
-JOB_KINDS = ("analyze",)
+JOB_KINDS = ("pose", "analyze", "compare", "falls", "posture", "reference", "posture_train")
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
@@ -131,6 +131,45 @@ class Result(Base):
     storage_key: Mapped[str] = mapped_column(String(255))
     exercise: Mapped[str | None] = mapped_column(String(64), nullable=True)
     rep_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0-100, a comparison's (0003)
+    error_count: Mapped[int | None] = mapped_column(Integer, nullable=True)  # form errors of an analysis (0003)
+    fall_count: Mapped[int | None] = mapped_column(Integer, nullable=True)  # falls detected (0003)
+
+
+# the library: references (guides) and posture models (0003) ---------------------------------------------------
+class ReferenceGuide(Base):
+    """A guide movement of the reference library: its poses (stored once the `reference` job is done) and the
+    clinic's description. Visible to its owner, their clinician's patients see a clinician's guides."""
+
+    __tablename__ = "reference_guides"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_reference_guides_owner_name"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    guide: Mapped[str] = mapped_column(Text)  # the `Guide` as JSON
+    video_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the source (may be deleted since)
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the job that makes it
+    storage_key: Mapped[str | None] = mapped_column(String(255), nullable=True)  # its poses (.npz) once made
+    frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PostureModel(Base):
+    """A posture classifier trained (job `posture_train`) on labelled ranges of the owner's videos."""
+
+    __tablename__ = "posture_models"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_posture_models_owner_name"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    storage_key: Mapped[str | None] = mapped_column(String(255), nullable=True)  # the model file once trained
+    classes: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of the postures
+    algorithm: Mapped[str | None] = mapped_column(String(16), nullable=True)  # logreg / knn, as chosen
+    cv_accuracy: Mapped[float | None] = mapped_column(Float, nullable=True)
+    frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from fastapi.security import APIKeyHeader
@@ -18,9 +18,10 @@ from posecoach import __version__
 from posecoach.errors import InputError
 from posecoach.service import schemas
 from posecoach.service.db import Database, Job, User, Video, new_id, utcnow
+from posecoach.service.job_params import job_params
 from posecoach.service.jobs import LocalRunner
 from posecoach.service.settings import Settings
-from posecoach.service.storage import LocalStorage, TooLarge
+from posecoach.service.storage import Storage, TooLarge
 
 router = APIRouter()
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Your API key (pc_...).")
@@ -33,7 +34,7 @@ def _db(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
-def _storage(request: Request) -> LocalStorage:
+def _storage(request: Request) -> Storage:
     return request.app.state.storage  # type: ignore[no-any-return]
 
 
@@ -149,7 +150,7 @@ def _probe(path: Path) -> tuple[str, object]:
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
                  "video/mp4": {"schema": {"type": "string", "format": "binary"}}}}},
-             responses={413: {"model": schemas.Problem}, 422: {"model": schemas.Problem}})
+             responses={413: {"model": schemas.Problem}, 422: {"model": schemas.Invalid}})
 async def upload_video(request: Request, user: Caller,
                        filename: Annotated[str, Query(max_length=255)] = "video") -> Video:
     """Upload a video as the raw request body (e.g. ``curl --data-binary @clip.mp4``). It is streamed to
@@ -216,22 +217,15 @@ def delete_video(video_id: str, user: Caller, request: Request) -> Response:
 
 
 @router.post("/v1/jobs", response_model=schemas.JobOut, status_code=202, tags=["jobs"],
-             responses={**NOT_FOUND, 422: {"model": schemas.Problem}})
-def create_job(body: schemas.JobCreate, user: Caller, request: Request) -> object:
-    """Queue an analysis of one of your videos; poll ``GET /v1/jobs/{id}`` for its state and progress."""
+             responses={**NOT_FOUND, 409: {"model": schemas.Problem}, 422: {"model": schemas.Invalid}})
+def create_job(body: Annotated[schemas.JobCreate, Body()], user: Caller, request: Request) -> object:
+    """Queue a job on one of your videos (``kind``: pose, analyze (default), compare, falls, posture); poll
+    ``GET /v1/jobs/{id}`` for its state and progress, then ``GET /v1/jobs/{id}/results``."""
     db = _db(request)
     video = db.video(user, body.video_id)
     if video is None or video.owner_id != user.id:
         raise _missing("video")
-    params: dict[str, str] = {}
-    if body.exercise and body.exercise.strip().lower() != "auto":
-        from posecoach.analysis.exercises import get_exercise
-
-        try:
-            params["exercise"] = get_exercise(body.exercise).name
-        except InputError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    job = db.add_job(user, video, body.kind, params)
+    job = db.add_job(user, video, body.kind, job_params(db, user, body))
     _runner(request).submit(job.id)
     return job
 
@@ -256,10 +250,3 @@ def job_report(job_id: str, user: Caller, request: Request) -> Response:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the job is {job.state}: no report"
                             + (f" ({job.error})" if job.error else ""))
     return _stored(request, result.storage_key, "report file", "application/json")
-
-
-@router.get("/v1/history", response_model=list[schemas.HistoryItem], tags=["results"])
-def history(user: Caller, request: Request) -> list[schemas.HistoryItem]:
-    """Your finished analyses, newest first: exercise and repetitions of each."""
-    return [schemas.HistoryItem(job_id=j.id, video_id=j.video_id, finished_at=j.finished_at, exercise=r.exercise,
-                                rep_count=r.rep_count) for j, r in _db(request).history(user)]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 Role = Literal["user", "clinician", "admin"]
 JobState = Literal["queued", "running", "done", "failed"]
+# The database keeps naive UTC (MySQL stores no zone); answers say so (RFC 3339 date-time with the zone).
+Time = Annotated[datetime, AfterValidator(lambda t: t if t.tzinfo else t.replace(tzinfo=UTC))]
 
 
 class _Out(BaseModel):
@@ -32,7 +34,7 @@ class UserOut(_Out):
     id: str
     name: str
     role: Role
-    created_at: datetime
+    created_at: Time
 
 
 class UserCreate(BaseModel):
@@ -58,13 +60,62 @@ class VideoOut(_Out):
     fps: float
     num_frames: int
     duration_s: float
-    created_at: datetime
+    created_at: Time
 
 
-class JobCreate(BaseModel):
+class _JobCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     video_id: str = Field(min_length=1, max_length=32)
+
+
+class PoseJob(_JobCreate):
+    """Poses only: the PoseSequence (.npz), landmarks CSV, skeleton overlay video."""
+
+    kind: Literal["pose"]
+
+
+class AnalyzeJob(_JobCreate):
+    """Exercise analysis: report, per-repetition CSV, signals plot, overlay video with counter and errors."""
+
     kind: Literal["analyze"] = "analyze"
     exercise: str | None = Field(None, max_length=64, description="Catalogue name or alias; none: recognised.")
+
+
+class CompareJob(_JobCreate):
+    """Comparison with a guide of the reference library: report with scores, plot, side-by-side video."""
+
+    kind: Literal["compare"]
+    reference_id: str = Field(min_length=1, max_length=32, description="A reference you can see.")
+    mirror: bool | None = Field(None, description="null: also try the other side; true / false: force it.")
+
+
+class FallsJob(_JobCreate):
+    """Fall detection: report with events, probability plot, per-frame CSV."""
+
+    kind: Literal["falls"]
+    threshold: float = Field(0.7, ge=0.05, le=0.99, description="Smoothed probability that raises an alert.")
+
+
+class PostureJob(_JobCreate):
+    """Postures per frame with one of your (or your clinician's) posture models: report, CSV, plot."""
+
+    kind: Literal["posture"]
+    model_id: str = Field(min_length=1, max_length=32)
+    count: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        None, min_length=2, max_length=2, description="Count repetitions FIRST -> SECOND -> FIRST, e.g. [up, down].")
+    smooth: bool = Field(True, description="Smooth the per-frame postures (moving average + hysteresis).")
+
+
+def _job_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        kind = value.get("kind", "analyze")  # the first API version had analyses only
+        return kind if isinstance(kind, str) else None
+    return getattr(value, "kind", None)
+
+
+JobCreate = Annotated[Annotated[PoseJob, Tag("pose")] | Annotated[AnalyzeJob, Tag("analyze")]
+                      | Annotated[CompareJob, Tag("compare")] | Annotated[FallsJob, Tag("falls")]
+                      | Annotated[PostureJob, Tag("posture")], Discriminator(_job_kind)]
 
 
 class JobOut(_Out):
@@ -75,18 +126,109 @@ class JobOut(_Out):
     progress: float = Field(ge=0.0, le=1.0)
     error: str | None
     attempts: int
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: Time
+    started_at: Time | None
+    finished_at: Time | None
 
 
 class HistoryItem(BaseModel):
     job_id: str
     video_id: str
-    finished_at: datetime | None
-    exercise: str | None
+    kind: str
+    finished_at: Time | None
+    exercise: str | None = Field(description="the exercise analysed, the guide compared with, or the posture model")
     rep_count: int | None
+    error_count: int | None = Field(description="form errors found (analyze)")
+    score: float | None = Field(description="0-100 similarity to the guide (compare)")
+    fall_count: int | None = Field(description="falls detected (falls)")
+
+
+ResultKind = Literal["report", "poses", "overlay", "side_by_side", "plot", "csv"]
+LibraryState = Literal["queued", "running", "ready", "failed"]
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class ResultOut(BaseModel):
+    kind: ResultKind
+    media_type: str
+    url: str
+
+
+class ReferenceCreate(BaseModel):
+    """A guide for the reference library, made from one of your videos (as a job of kind ``reference``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    video_id: str = Field(min_length=1, max_length=32)
+    name: str = Field(pattern=NAME, description="letters, digits, '_', '-', '.'; up to 64 characters")
+    description: str = Field("", max_length=2000)
+    joints: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=32,
+                                                                description="joints that matter")
+    reps: int | None = Field(None, ge=1, le=1000, description="repetitions the guide shows")
+    target_reps: int | None = Field(None, ge=1, le=1000, description="repetitions the patient should do")
+    hold_s: float | None = Field(None, ge=0, le=3600, description="seconds to hold the end position")
+
+
+class _Made(BaseModel):
+    id: str
+    owner_id: str
+    name: str
+    job_id: str | None
+    state: LibraryState
+    error: str | None
+    created_at: Time
+
+
+class ReferenceOut(_Made):
+    video_id: str | None
+    description: str
+    joints: list[str]
+    reps: int | None
+    target_reps: int | None
+    hold_s: float | None
+    frames: int | None
+    duration_s: float | None
+
+
+class LabelledRange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start_s: float = Field(ge=0, le=86400)
+    end_s: float = Field(ge=0, le=86400)
+    label: str = Field(pattern=NAME, description="the posture shown from start_s to end_s")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LabelledRange:
+        if self.end_s <= self.start_s:
+            raise ValueError(f"the range ends ({self.end_s:g} s) before it starts ({self.start_s:g} s)")
+        return self
+
+
+class TrainingVideo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    video_id: str = Field(min_length=1, max_length=32)
+    ranges: list[LabelledRange] = Field(min_length=1, max_length=500)
+
+
+class PostureModelCreate(BaseModel):
+    """A posture classifier trained on labelled time ranges of your videos (as a job of kind ``posture_train``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=NAME)
+    videos: list[TrainingVideo] = Field(min_length=1, max_length=50)
+    algorithm: Literal["auto", "logreg", "knn"] = Field("auto", description="auto: cross-validation chooses")
+
+
+class PostureModelOut(_Made):
+    classes: list[str]
+    algorithm: str | None
+    cv_accuracy: float | None
+    frames: int | None
 
 
 class Problem(BaseModel):
     detail: str
+
+
+class Invalid(BaseModel):
+    """A 422: the reason as text, or (a request not matching its schema) FastAPI's list of field errors."""
+
+    detail: str | list[dict[str, Any]]

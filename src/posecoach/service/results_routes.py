@@ -1,0 +1,61 @@
+"""Routes of a job's results (report, overlay video, plots, CSV, poses) and of the history over time.
+
+Scoped like every route: a job, result or user the caller may not read answers 404, as one that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.responses import FileResponse
+
+from posecoach.service import library_db, schemas
+from posecoach.service.routes import NOT_FOUND, Caller, _db, _job, _missing, _storage
+from posecoach.service.tasks import MEDIA_TYPES, SUFFIXES
+
+router = APIRouter(tags=["results"])
+CONFLICT = {409: {"model": schemas.Problem}}
+
+
+@router.get("/v1/jobs/{job_id}/results", response_model=list[schemas.ResultOut], responses=NOT_FOUND)
+def list_results(job_id: str, user: Caller, request: Request) -> list[schemas.ResultOut]:
+    """The results a job stored (none until it is done), each with its media type and where to fetch it."""
+    job = _job(request, user, job_id)
+    return [schemas.ResultOut(kind=r.kind, media_type=MEDIA_TYPES[r.kind],  # type: ignore[arg-type]
+                              url=f"/v1/jobs/{job.id}/results/{r.kind}")
+            for r in library_db.results(_db(request), job) if r.kind in MEDIA_TYPES]
+
+
+@router.get("/v1/jobs/{job_id}/results/{kind}", response_class=FileResponse,
+            responses={**NOT_FOUND, **CONFLICT, 206: {"description": "Part of the file (a Range request)"}})
+def get_result(job_id: str, kind: schemas.ResultKind, user: Caller, request: Request) -> Response:
+    """One result file; videos answer HTTP range requests, so they play and seek in a browser. 409 while the job
+    is not done; 404 for a kind this job does not make."""
+    job = _job(request, user, job_id)
+    found = [r for r in library_db.results(_db(request), job) if r.kind == kind]
+    if not found:
+        if job.state != "done":
+            raise HTTPException(status.HTTP_409_CONFLICT, f"the job is {job.state}: no results yet"
+                                + (f" ({job.error})" if job.error else ""))
+        raise _missing("result")
+    name = f"{job.kind}-{job.id[:8]}{SUFFIXES[kind]}" if kind in ("csv", "poses") else None  # downloads
+    try:
+        return _storage(request).response(found[0].storage_key, MEDIA_TYPES[kind], filename=name)
+    except FileNotFoundError:
+        raise _missing("result file") from None
+
+
+@router.get("/v1/history", response_model=list[schemas.HistoryItem], responses=NOT_FOUND)
+def history(user: Caller, request: Request,
+            user_id: Annotated[str | None, Query(max_length=32, description="A patient's (clinicians, admins); "
+                                                 "default: yours.")] = None) -> list[schemas.HistoryItem]:
+    """Finished jobs, newest first, with the figures to follow over time: repetitions and form errors of each
+    analysis, the score of each comparison, falls detected."""
+    db = _db(request)
+    owner = user_id or user.id
+    if owner != user.id and not library_db.can_see_user(db, user, owner):
+        raise _missing("user")
+    return [schemas.HistoryItem(job_id=j.id, video_id=j.video_id, kind=j.kind, finished_at=j.finished_at,
+                                exercise=r.exercise, rep_count=r.rep_count, error_count=r.error_count, score=r.score,
+                                fall_count=r.fall_count) for j, r in library_db.history(db, owner)]
