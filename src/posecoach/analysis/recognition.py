@@ -51,7 +51,7 @@ COVERAGE_POWER = 0.5
 HOLD_MOTION = 0.6
 #: A repetition exercise whose profile matches the whole sequence below this is out of the running without counting its
 #: repetitions (its span-wise match could not come near `MIN_SCORE`); saves most of recognition's time.
-PRUNE_SCORE = 0.01
+PRUNE_SCORE = 0.03
 #: Match of a "must move" condition on a joint the camera does not see: its estimated movement is a guess,
 #: so it neither confirms nor rules out the exercise.
 UNSEEN_MOVING = 0.5

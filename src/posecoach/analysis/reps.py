@@ -181,22 +181,29 @@ class ChannelCounter:
         side, the rare event, goes through `_change_side`.
         """
         done = 0
-        hi, lo, last_t, side, ext = self._hi, self._lo, self._last_t, self._state, self._ext
+        hi, lo, last_t, side = self._hi, self._lo, self._last_t, self._state
+        ext_v, ext_f, ext_t = self._ext
         tau, band, minimum, rest = self._tau, self._band, self._minimum, self._rest
-        alternating, max_gap = self._alternating, self.settings.max_gap_s
+        alternating, max_gap, opened = self._alternating, self.settings.max_gap_s, self._open
         (last_frame, last_time), last_v, seen = self._last, self._last_v, 0
+        end_f, end_t = -1, 0.0  # where the last repetition's end moved to (applied before it is read)
         for frame, t, v in zip(frames, times, values, strict=True):
             seen += 1
             if v != v:  # NaN: missing
                 if last_t == last_t and t - last_t > max_gap:  # a long gap abandons the repetition in progress
                     hi = lo = last_t = math.nan
+                    if end_f >= 0:
+                        self._extend_last(end_f, end_t)
+                        end_f = -1
                     side, self._open = 0, False
+                    opened = False
                 continue
             last_frame, last_time, last_v = frame, t, v
             if hi != hi:
                 hi = lo = v
                 last_t = t
-                ext = self._top = self._bottom = (v, frame, t)
+                ext_v, ext_f, ext_t = v, frame, t
+                self._top = self._bottom = (v, frame, t)
                 continue
             dt = t - last_t
             k = 1.0 if dt >= tau else (dt / tau if dt > 0.0 else 0.0)
@@ -213,22 +220,29 @@ class ChannelCounter:
             if state == side and state != 0:
                 # Track the extreme on the current side (max on the high side, min on the low side); on the rest
                 # side the latest frame at the extreme, i.e. the moment the movement leaves it.
-                d = (v - ext[0]) * state
-                at_rest = state == rest or alternating
-                if d > 0 or (d == 0 and at_rest):
-                    ext = (v, frame, t)
-                    if d > 0 and at_rest and self._open:  # the rep ends on first reaching the extreme
-                        self._extend_last(frame, t)
+                d = (v - ext_v) * state
+                if d > 0:
+                    ext_v, ext_f, ext_t = v, frame, t
+                    if opened and (state == rest or alternating):  # the rep ends on first reaching the extreme
+                        end_f, end_t = frame, t
+                elif d == 0 and (state == rest or alternating):
+                    ext_v, ext_f, ext_t = v, frame, t
             elif state == side:  # side still unknown: remember both extremes
                 if v >= self._top[0]:
                     self._top = (v, frame, t)
                 if v <= self._bottom[0]:
                     self._bottom = (v, frame, t)
             else:
-                self._state, self._ext = side, ext
+                if end_f >= 0:
+                    self._extend_last(end_f, end_t)
+                    end_f = -1
+                self._state, self._ext = side, (ext_v, ext_f, ext_t)
                 done += self._change_side(state, frame, t, v)
-                side, ext, rest = self._state, self._ext, self._rest
-        self._hi, self._lo, self._last_t, self._state, self._ext = hi, lo, last_t, side, ext
+                side, rest, opened = self._state, self._rest, self._open
+                ext_v, ext_f, ext_t = self._ext
+        if end_f >= 0:
+            self._extend_last(end_f, end_t)
+        self._hi, self._lo, self._last_t, self._state, self._ext = hi, lo, last_t, side, (ext_v, ext_f, ext_t)
         self._last, self._last_v = (last_frame, last_time), last_v
         self.frames_seen += seen
         return done
