@@ -239,3 +239,15 @@ def test_unseen_joints_are_no_evidence_for_or_against_a_profile() -> None:
     still = stats | {"knee": (120.0, 0.0)}
     assert profile_score(squat, still, (), legs) == pytest.approx(profile_score(squat, stats, (), legs))
     assert 0.0 < UNSEEN_MOVING < 1.0
+
+
+def test_describe_knows_nothing_of_empty_or_unseen_signals() -> None:
+    import numpy as np
+
+    from posecoach.analysis.recognition import describe
+
+    empty = describe({"knee": np.array([]), "hip": np.array([])})
+    assert set(empty) == {"knee", "hip"} and all(math.isnan(m) and math.isnan(r) for m, r in empty.values())
+    stats = describe({"knee": np.array([np.nan, 1.0, np.nan]), "hip": np.arange(101.0)})
+    assert math.isnan(stats["knee"][0])  # fewer than 3 known frames
+    assert stats["hip"] == pytest.approx((50.0, 90.0))
