@@ -248,6 +248,8 @@ def test_describe_knows_nothing_of_empty_or_unseen_signals() -> None:
 
     empty = describe({"knee": np.array([]), "hip": np.array([])})
     assert set(empty) == {"knee", "hip"} and all(math.isnan(m) and math.isnan(r) for m, r in empty.values())
-    stats = describe({"knee": np.array([np.nan, 1.0, np.nan]), "hip": np.arange(101.0)})
+    knee = np.full(101, np.nan)
+    knee[50] = 1.0
+    stats = describe({"knee": knee, "hip": np.arange(101.0)})
     assert math.isnan(stats["knee"][0])  # fewer than 3 known frames
     assert stats["hip"] == pytest.approx((50.0, 90.0))
