@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import Field
 
-from posecoach.reports.model import ReportModel, write_schemas
+from posecoach.reports.model import ReportModel, SequenceReport, write_schemas
 
 SCHEMA_VERSION = "1.0"
 
@@ -38,17 +38,10 @@ class DetectorInfo(ReportModel):
     smoothing_s: float = Field(description="sliding-average window of the per-frame probability")
 
 
-class FallReport(ReportModel):
+class FallReport(SequenceReport):
     """Falls found in one video or pose sequence."""
 
     schema_version: str = SCHEMA_VERSION
-    posecoach_version: str
-    input: str | None = None
-    frames: int
-    fps: float
-    duration_s: float
-    pose_model: str | None = Field(None, description="pose model (lite / full / heavy), when known")
-    pose_model_sha256: str | None = None
     detector: DetectorInfo
     fall_detected: bool
     events: list[FallEventItem] = []

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import Field
 
-from posecoach.reports.model import ReportModel, write_schemas
+from posecoach.reports.model import ReportModel, SequenceReport, write_schemas
 
 SCHEMA_VERSION = "1.0"
 
@@ -63,17 +63,10 @@ class Repetitions(ReportModel):
     items: list[TransitionRep] = []
 
 
-class PostureReport(ReportModel):
+class PostureReport(SequenceReport):
     """Postures found in one video or pose sequence."""
 
     schema_version: str = SCHEMA_VERSION
-    posecoach_version: str
-    input: str | None = None
-    frames: int
-    fps: float
-    duration_s: float
-    pose_model: str | None = Field(None, description="pose model (lite / full / heavy) and its sha256, when known")
-    pose_model_sha256: str | None = None
     classifier: ClassifierInfo
     smoothing: dict[str, float] = Field(description="tau_s, enter, exit, reset_s; empty when not smoothed")
     overall: str = Field("", description="the posture of the whole sequence: highest mean probability over the "

@@ -42,7 +42,6 @@ def event_items(events: list[FallEvent]) -> list[FallEventItem]:
 def detect_sequence(seq: PoseSequence, model: FallModel, *, threshold: float = THRESHOLD,
                     per_frame: bool = True) -> FallReport:
     """Falls of the subject of ``seq`` (a pure function of the sequence and the model)."""
-    from posecoach import __version__
     from posecoach.analysis.falls.events import fall_events
 
     times = seq.timestamps - (seq.timestamps[0] if seq.num_frames else 0.0)
@@ -50,10 +49,8 @@ def detect_sequence(seq: PoseSequence, model: FallModel, *, threshold: float = T
     proba = model.predict_proba(X)
     smoothed = smooth(times, proba)
     events = fall_events(times, smoothed, X, on=threshold)
-    src = seq.source or {}
     return FallReport(
-        posecoach_version=__version__, input=src.get("input") or src.get("path"), frames=seq.num_frames,
-        fps=seq.fps, duration_s=seq.duration, pose_model=src.get("model"), pose_model_sha256=src.get("model_sha256"),
+        **FallReport.header(seq),
         detector=detector_info(model, threshold), fall_detected=bool(events), events=event_items(events),
         times_s=[round(float(t), 4) for t in times] if per_frame else [],
         probabilities=[round(float(p), 4) for p in proba] if per_frame else [],

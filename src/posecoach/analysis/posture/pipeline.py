@@ -50,7 +50,6 @@ def classify_postures(seq: PoseSequence, clf: PostureClassifier, *, smoothing: S
                       count: tuple[str, str] | None = None, per_frame: bool = True,
                       model_path: str | None = None) -> PostureReport:
     """Postures of the subject of ``seq``; ``count=(first, second)`` counts ``first -> second -> first`` cycles."""
-    from posecoach import __version__
 
     if count is not None:
         unknown = [c for c in count if c not in clf.classes_]
@@ -84,10 +83,8 @@ def classify_postures(seq: PoseSequence, clf: PostureClassifier, *, smoothing: S
                      if np.all(np.isfinite(smoothed[i])) else {})
             frames.append(PostureFrame(frame=i, time_s=round(float(times[i]), 5), posture=str(states[i]),
                                        raw=str(raw[i]), probabilities=probs))
-    src = seq.source
     return PostureReport(
-        posecoach_version=__version__, input=src.get("input") or src.get("path"), frames=seq.num_frames,
-        fps=seq.fps, duration_s=seq.duration, pose_model=src.get("model"), pose_model_sha256=src.get("model_sha256"),
+        **PostureReport.header(seq),
         classifier=classifier_info(clf, model_path),
         smoothing={} if smoothing is None else {k: float(v) for k, v in vars(smoothing).items()},
         overall=overall, overall_probabilities={c: float(v) for c, v in zip(clf.classes_, mean_p, strict=True)
