@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CLIP   ?= ../shared/data/misc_exercise_clips/rjsong/squat.mp4
 OUT    ?= out
 
-.PHONY: setup models demo test test-all lint bench clean
+.PHONY: setup models browser demo test test-all lint bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (PoseCoach needs Python 3.11)"; exit 1; }
@@ -26,11 +26,15 @@ demo: setup
 	mkdir -p $(OUT)
 	$(BIN)/posecoach analyze $(CLIP) -o $(OUT)/analysis.mp4 --json $(OUT)/report.json --plot $(OUT)/analysis.png
 
-test: setup
+# The web app's end-to-end tests drive Debian's Chromium (Playwright never downloads a browser here).
+browser:
+	bash scripts/install-browser.sh
+
+test: setup browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest -m "not slow"
 
-test-all: setup
+test-all: setup browser
 	$(BIN)/pytest
 
 bench: setup

@@ -27,6 +27,20 @@ def test_a_key_is_required_and_checked(api: Api) -> None:
     assert me["name"] == "carol" and me["role"] == "clinician"
 
 
+def test_the_web_session_cookie_carries_the_key(api: Api) -> None:
+    """POST /v1/session checks the key and keeps it in an HttpOnly, SameSite=Strict cookie that authenticates."""
+    assert api.client.post("/v1/session", json={"api_key": "pc_guess"}).status_code == 401
+    assert api.client.post("/v1/session", json={"api_key": ""}).status_code == 422
+    signed = api.client.post("/v1/session", json={"api_key": api.keys["carol"]})
+    assert signed.status_code == 200 and signed.json()["name"] == "carol"
+    cookie = signed.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    assert api.client.get("/v1/me").json()["name"] == "carol"  # the client keeps the cookie
+    assert api.client.get("/v1/me", headers={"X-API-Key": api.keys["alice"]}).json()["name"] == "alice"
+    assert api.client.delete("/v1/session").status_code == 204
+    assert api.client.get("/v1/me").status_code == 401
+
+
 def test_only_an_admin_creates_users_and_the_new_key_works(api: Api) -> None:
     assert api.call("POST", "/v1/users", "alice", json={"name": "eve"}).status_code == 403
     made = api.call("POST", "/v1/users", "root", json={"name": "dave", "role": "clinician"})

@@ -59,7 +59,7 @@ def serve(
     finally:
         db.close()
     out.print(f"PoseCoach service on http://{host}:{port} (API docs at /docs); data in {settings.data_dir}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", ws="websockets-sansio")
 
 
 @users.command("add")

@@ -1,5 +1,5 @@
 """The FastAPI application factory: settings -> database (migrated), storage (local or S3), job runner
-(in-process pool, or the Redis queue with ``POSECOACH_REDIS_URL``), routes."""
+(in-process pool, or the Redis queue with ``POSECOACH_REDIS_URL``), routes, and the web app at ``/``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from posecoach.service.results_routes import router as results_router
 from posecoach.service.routes import router
 from posecoach.service.settings import Settings
 from posecoach.service.storage import open_storage
+from posecoach.web import routes as web
 
 if TYPE_CHECKING:
     from posecoach.service.queue import QueueRunner
@@ -51,5 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(results_router)
     app.include_router(library_router)
+    app.include_router(web.router)
+    app.mount("/static", web.static_files(), name="static")
     openapi.install(app)
     return app

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
-from fastapi.security import APIKeyHeader
+from fastapi.security import APIKeyCookie, APIKeyHeader
 
 from posecoach import __version__
 from posecoach.errors import InputError
@@ -25,6 +25,10 @@ from posecoach.service.storage import Storage, TooLarge
 
 router = APIRouter()
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Your API key (pc_...).")
+SESSION_COOKIE = "posecoach_key"
+_cookie_key = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
+                           description="The web app's sign-in: the API key in an HttpOnly, SameSite=Strict cookie "
+                           "set by POST /v1/session (lets <video> and WebSocket requests authenticate).")
 NOT_FOUND = {404: {"model": schemas.Problem}}
 # FFmpeg container names -> a suffix the video readers accept
 _SUFFIX = {"mov,mp4,m4a,3gp,3g2,mj2": ".mp4", "matroska,webm": ".mkv", "avi": ".avi"}
@@ -46,8 +50,10 @@ def _runner(request: Request) -> LocalRunner:
     return request.app.state.runner  # type: ignore[no-any-return]
 
 
-def caller(request: Request, key: Annotated[str | None, Depends(_api_key)]) -> User:
-    """The user of the request's API key; 401 without a valid one."""
+def caller(request: Request, key: Annotated[str | None, Depends(_api_key)],
+           cookie: Annotated[str | None, Depends(_cookie_key)]) -> User:
+    """The user of the request's API key (header, else the web app's session cookie); 401 without a valid one."""
+    key = key or cookie
     user = _db(request).user_for_key(key) if key else None
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid API key is required (header X-API-Key)",
@@ -112,6 +118,26 @@ def ready(request: Request, response: Response) -> schemas.Readiness:
 @router.get("/v1/me", response_model=schemas.UserOut, tags=["users"])
 def me(user: Caller) -> User:
     return user
+
+
+@router.post("/v1/session", response_model=schemas.UserOut, tags=["users"], responses={401: {"model": schemas.Problem}})
+def sign_in(body: schemas.SignIn, request: Request, response: Response) -> User:
+    """Sign in to the web app: checks the API key and keeps it in an HttpOnly, SameSite=Strict cookie."""
+    user = _db(request).user_for_key(body.api_key)
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key: ask your administrator for yours "
+                            "(`posecoach users add NAME` prints a new one)")
+    response.set_cookie(SESSION_COOKIE, body.api_key, httponly=True, samesite="strict", path="/",
+                        secure=request.url.scheme == "https", max_age=30 * 24 * 3600)
+    return user
+
+
+@router.delete("/v1/session", status_code=204, tags=["users"])
+def sign_out() -> Response:
+    """Sign out of the web app (forget the session cookie)."""
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
 @router.post("/v1/users", response_model=schemas.NewUser, status_code=201, tags=["users"],

@@ -42,6 +42,10 @@ class UserCreate(BaseModel):
     role: Role = "user"
 
 
+class SignIn(BaseModel):
+    api_key: str = Field(min_length=1, max_length=200, description="Your API key (pc_...).")
+
+
 class NewUser(BaseModel):
     user: UserOut
     api_key: str = Field(description="Shown once: only its hash is stored.")

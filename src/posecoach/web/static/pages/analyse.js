@@ -1,0 +1,6 @@
+// The analyse page (not built yet).
+import { h } from '../ui.js';
+
+export function render(root) {
+  root.append(h('section', { class: 'card' }, h('h1', {}, 'analyse'), h('p', { class: 'muted' }, 'Not built yet.')));
+}

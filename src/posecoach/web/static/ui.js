@@ -1,0 +1,61 @@
+// Small DOM helpers shared by the pages (no framework): element builder, banner, progress, formatting.
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c);
+  return el;
+}
+
+// The page-wide message line: errors in red, notices in blue; `clearBanner` on navigation.
+export function showBanner(message, kind = 'error') {
+  const b = document.getElementById('banner');
+  b.textContent = message;
+  b.className = kind;
+  b.hidden = false;
+}
+export function clearBanner() { document.getElementById('banner').hidden = true; }
+
+// Run an async action, showing its error (one line) in the banner instead of an uncaught exception.
+export async function guard(action) {
+  try { return await action(); } catch (e) {
+    if (e && e.name === 'AbortError') return undefined;
+    showBanner(e && e.message ? e.message : String(e));
+    return undefined;
+  }
+}
+
+// <progress> with a label: set(fraction 0..1, text).
+export function progressBar(label = '') {
+  const bar = h('progress', { max: 1, value: 0 });
+  const text = h('span', { class: 'progress-text' }, label);
+  const el = h('div', { class: 'progress', role: 'status' }, bar, text);
+  return { el, set(fraction, t) { bar.value = fraction; if (t !== undefined) text.textContent = t; } };
+}
+
+export const fmtTime = (s) => {
+  if (!Number.isFinite(s)) return '–';
+  const m = Math.floor(s / 60);
+  return `${m}:${(s - 60 * m).toFixed(1).padStart(4, '0')}`;
+};
+export const fmtDate = (iso) => new Date(iso).toLocaleString();
+
+// A file picker that also accepts drag-and-drop; calls onFile(File).
+export function filePicker(label, onFile, accept = 'video/*') {
+  const input = h('input', { type: 'file', accept, onchange: () => input.files[0] && onFile(input.files[0]) });
+  const zone = h('label', { class: 'dropzone' }, h('span', {}, label), input);
+  zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault(); zone.classList.remove('over');
+    if (e.dataTransfer.files[0]) onFile(e.dataTransfer.files[0]);
+  });
+  return zone;
+}
