@@ -38,7 +38,8 @@ def _database():  # type: ignore[no-untyped-def]
 
 
 def _print_key(name: str, role: str, key: str) -> None:
-    out.print(f"created {role} [bold]{name}[/]; API key (shown once, send it as the X-API-Key header):")
+    out.print(f"created {role} [bold]{name}[/]; API key (shown once; sign in to the web app with it, or send it "
+              "as the X-API-Key header):")
     out.print(key)
 
 
@@ -46,7 +47,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
 ) -> None:
-    """Run the PoseCoach service: REST API (docs at /docs), database, storage and background jobs."""
+    """Run the PoseCoach service: web app (at /), REST API (docs at /docs), database, storage and background jobs."""
     import uvicorn
 
     from posecoach.service.app import create_app
@@ -58,7 +59,7 @@ def serve(
             _print_key(user.name, user.role, key)
     finally:
         db.close()
-    out.print(f"PoseCoach service on http://{host}:{port} (API docs at /docs); data in {settings.data_dir}")
+    out.print(f"PoseCoach on http://{host}:{port}: web app at /, API docs at /docs; data in {settings.data_dir}")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", ws="websockets-sansio")
 
 
