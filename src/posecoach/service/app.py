@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from posecoach import __version__
 from posecoach.service import openapi
+from posecoach.service.catalogue_routes import router as catalogue_router
 from posecoach.service.db import Database
 from posecoach.service.jobs import LocalRunner
 from posecoach.service.library_routes import router as library_router
@@ -18,6 +19,7 @@ from posecoach.service.results_routes import router as results_router
 from posecoach.service.routes import router
 from posecoach.service.settings import Settings
 from posecoach.service.storage import open_storage
+from posecoach.web import live_router
 from posecoach.web import routes as web
 
 if TYPE_CHECKING:
@@ -52,7 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(results_router)
     app.include_router(library_router)
+    app.include_router(catalogue_router)
     app.include_router(web.router)
+    app.include_router(live_router)
     app.mount("/static", web.static_files(), name="static")
     openapi.install(app)
     return app

@@ -67,6 +67,14 @@ class VideoOut(_Out):
     created_at: Time
 
 
+class ExerciseOut(BaseModel):
+    name: str
+    title: str
+    kind: Literal["reps", "hold"]
+    aliases: list[str]
+    rules: list[str] = Field(description="Titles of the form rules judged on each repetition.")
+
+
 class _JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     video_id: str = Field(min_length=1, max_length=32)

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(3, ge=1, description="Tries per job before it fails (a crash is retried, "
                                   "a bad input is not).")
     pose_model: str = Field("full", description="Pose model for analyses: lite, full or heavy.")
+    live_pose_model: str = Field("lite", description="Pose model for the web app's live camera (lite keeps up with "
+                                 "20+ frames/s on a plain CPU; full is more accurate, slower).")
     redis_url: str | None = Field(None, description="Redis URL (redis://host:6379/0): jobs go through the "
                                   "Redis task queue to `posecoach worker` processes; unset: in-process pool.")
     redis_namespace: str = Field("posecoach", description="Prefix of the queue's Redis keys (one per deployment).")

@@ -5,6 +5,7 @@ which signs in with an API key, routes ``#/<page>`` to ``pages/<page>.js`` and t
 through ``api.js``. ``live.py`` is the WebSocket that answers webcam frames with landmarks and coaching.
 """
 
+from posecoach.web.live import router as live_router
 from posecoach.web.routes import router
 
-__all__ = ["router"]
+__all__ = ["live_router", "router"]

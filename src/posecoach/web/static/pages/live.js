@@ -1,6 +1,91 @@
-// The live page (not built yet).
-import { h } from '../ui.js';
+// Live: the webcam with the skeleton drawn over it, the rep count, the exercise (chosen or recognised), the
+// latest repetition's form cues, frame rate and latency; spoken cues optional.
+import { api } from '../api.js';
+import { LiveClient } from '../live_client.js';
+import { guard, h, showBanner } from '../ui.js';
 
-export function render(root) {
-  root.append(h('section', { class: 'card' }, h('h1', {}, 'live'), h('p', { class: 'muted' }, 'Not built yet.')));
+export async function exerciseSelect(id) {
+  const select = h('select', { id }, h('option', { value: 'auto' }, 'Recognise it (auto)'));
+  for (const ex of await api('/v1/exercises')) select.append(h('option', { value: ex.name }, ex.title));
+  return select;
+}
+
+// A camera view: <video> with a canvas over it, in a .stage box.
+export function cameraStage(prefix) {
+  const video = h('video', { id: `${prefix}-video`, playsinline: true, muted: true, autoplay: true });
+  const canvas = h('canvas', { id: `${prefix}-canvas`, class: 'overlay', width: 640, height: 480 });
+  return { video, canvas, el: h('div', { class: 'stage live-stage' }, video, canvas) };
+}
+
+export function statsLine(prefix) {
+  const fps = h('span', { id: `${prefix}-fps` }, '–');
+  const latency = h('span', { id: `${prefix}-latency` }, '–');
+  const server = h('span', { id: `${prefix}-server` }, '–');
+  const el = h('p', { class: 'muted live-stats' }, fps, ' frames/s · latency ', latency, ' ms (server ', server, ' ms)');
+  return {
+    el,
+    set(s) {
+      fps.textContent = s.fps.toFixed(1);
+      latency.textContent = Math.round(s.latency_ms);
+      server.textContent = Math.round(s.server_ms);
+      el.dataset.fps = s.fps.toFixed(2);
+      el.dataset.latency = s.latency_ms.toFixed(1);
+      el.dataset.latencyP95 = s.latency_p95_ms.toFixed(1);
+      el.dataset.server = s.server_ms.toFixed(1);
+    },
+  };
+}
+
+export async function render(root) {
+  const select = await exerciseSelect('live-exercise');
+  const speak = h('input', { type: 'checkbox', id: 'live-speak' });
+  const start = h('button', { id: 'live-start' }, 'Start camera');
+  const stop = h('button', { id: 'live-stop', class: 'secondary', disabled: true }, 'Stop');
+  const cam = cameraStage('live');
+  const count = h('div', { id: 'live-count', class: 'big' }, '0');
+  const exercise = h('div', { id: 'live-exercise-name' }, '–');
+  const hold = h('div', { id: 'live-hold', class: 'muted' });
+  const cues = h('ul', { id: 'live-cues' });
+  const stats = statsLine('live');
+  let client = null;
+  let lastCue = '';
+
+  const say = (text) => {
+    if (!speak.checked || !('speechSynthesis' in window) || text === lastCue) return;
+    lastCue = text;
+    speechSynthesis.speak(new SpeechSynthesisUtterance(text));
+  };
+  const onUpdate = (msg) => {
+    if (String(msg.count) !== count.textContent && msg.count > 0) say(String(msg.count));
+    count.textContent = msg.count;
+    exercise.textContent = msg.exercise ? `${msg.title}${msg.confidence < 1 ? ` (recognised, ${Math.round(msg.confidence * 100)} %)` : ''}` : msg.title;
+    hold.textContent = msg.hold_s !== null && msg.hold_s !== undefined ? `held ${msg.hold_s} s` : '';
+    cues.replaceChildren(...msg.cues.map((c) => h('li', { class: `sev-${c.severity}` }, h('strong', {}, c.title), ': ', c.cue)));
+    if (!msg.cues.length && msg.count > 0 && msg.exercise) cues.append(h('li', { class: 'ok' }, 'Good form in the last repetition.'));
+    if (msg.cues.length) say(msg.cues[0].cue);
+  };
+  const halt = () => { if (client) client.stop(); client = null; start.disabled = false; stop.disabled = true; select.disabled = false; };
+
+  start.addEventListener('click', () => guard(async () => {
+    start.disabled = true; select.disabled = true;
+    client = new LiveClient({ video: cam.video, canvas: cam.canvas, mode: 'exercise', params: { exercise: select.value },
+      onUpdate, onStats: (s) => stats.set(s), onError: (m) => { showBanner(m); halt(); } });
+    try { await client.start(); } catch (e) { halt(); throw e; }
+    stop.disabled = false;
+  }));
+  stop.addEventListener('click', halt);
+
+  root.append(h('section', { class: 'card' },
+    h('h1', {}, 'Live coaching'),
+    h('div', { class: 'row controls' },
+      h('label', {}, 'Exercise', select),
+      h('label', { class: 'inline' }, speak, ' Speak the count and cues')),
+    h('p', {}, start, ' ', stop)),
+  h('div', { class: 'row' },
+    h('section', { class: 'card' }, cam.el, stats.el),
+    h('section', { class: 'card live-panel' },
+      h('small', { class: 'muted' }, 'Repetitions'), count,
+      h('small', { class: 'muted' }, 'Exercise'), exercise, hold,
+      h('h2', {}, 'Form cues'), cues)));
+  return halt;
 }

@@ -1,0 +1,188 @@
+"""Exercise coaching on a stream (a webcam): one frame at a time -> count, exercise, form cues.
+
+`LiveCoach` is the live form of `analyze_sequence` and, like the other analyses, pure: no I/O, no clock (the
+caller gives each frame's time). Per frame it computes the frame's signals and feeds the repetition counters
+(`RepCounter`, the same code as offline, so with the exercise named the live count equals
+`count_repetitions` on the same frames). With the exercise unknown, a class-agnostic counter runs from the
+first frame, and the exercise is recognised every ``recognise_every_s`` on the last ``window_s`` of signals;
+once recognised, that exercise's counter is replayed over everything seen so far and goes on live. Each
+completed repetition is judged against the exercise's form rules; its broken rules are the current cues.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from posecoach.analysis.exercises import Exercise, catalogue, get_exercise
+from posecoach.analysis.form import judge_reps, judge_span
+from posecoach.analysis.holds import measure_hold
+from posecoach.analysis.recognition import OTHER, recognise
+from posecoach.analysis.reps import RepCounter
+from posecoach.features.signals import SIGNAL_UNITS, frame_signals
+
+
+@dataclass(frozen=True)
+class LiveCue:
+    """A form rule broken in the latest repetition (or, for a hold, in the hold so far)."""
+
+    rule: str
+    title: str
+    cue: str
+    severity: str
+    rep: int  # the repetition it was seen in (0 for a hold)
+
+
+@dataclass
+class LiveState:
+    """What the coach knows after a frame."""
+
+    frame: int
+    count: int
+    exercise: str | None  # catalogue name; None while unknown or not a catalogue exercise
+    title: str
+    recognised: bool  # True: found by recognition; False: named by the caller (or not known yet)
+    confidence: float
+    hold_s: float | None = None  # seconds held, for a hold exercise
+    cues: list[LiveCue] = field(default_factory=list)
+    rep_frames: tuple[int, int] | None = None  # (start, end) frame of the latest repetition
+
+
+class _Columns:
+    """Growing per-signal arrays (amortised doubling), readable as views of the first ``n`` frames."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.data = np.full((len(names), 256), np.nan)
+        self.times = np.zeros(256)
+        self.n = 0
+
+    def append(self, values: Mapping[str, float], t: float) -> None:
+        if self.n == self.data.shape[1]:
+            self.data = np.concatenate([self.data, np.full_like(self.data, np.nan)], axis=1)
+            self.times = np.concatenate([self.times, np.zeros_like(self.times)])
+        self.data[:, self.n] = [values.get(k, math.nan) for k in self.names]
+        self.times[self.n] = t
+        self.n += 1
+
+    def view(self, start: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        return ({k: self.data[i, start:self.n] for i, k in enumerate(self.names)}, self.times[start:self.n])
+
+
+class LiveCoach:
+    """Feed `update(landmarks, world, t)` per frame; read the returned `LiveState`.
+
+    ``exercise``: a catalogue name or alias, or None / "auto" to recognise it. ``width`` / ``height``: the frame's
+    size (the landmarks are normalised to it). ``landmarks``: ``(33, 3..5)`` normalised image landmarks of the
+    subject, or None when nobody is seen; ``world``: ``(33, 3)`` metric landmarks or None.
+    """
+
+    def __init__(self, exercise: str | None = None, *, width: float = 1.0, height: float = 1.0,
+                 recognise_every_s: float = 2.0, window_s: float = 30.0) -> None:
+        named = exercise is not None and exercise.strip().lower() not in ("", "auto")
+        self.size = (float(width), float(height))
+        self.recognise_every_s, self.window_s = recognise_every_s, window_s
+        self._columns = _Columns(tuple(SIGNAL_UNITS))
+        self._agnostic = RepCounter()
+        self._exercise: Exercise | None = get_exercise(exercise) if named else None  # type: ignore[arg-type]
+        self._named = named
+        self._confidence = 1.0 if named else 0.0
+        self._counter: RepCounter | None = self._exercise_counter(self._exercise)
+        self._next_recognition = recognise_every_s
+        self._judged = 0
+        self._cues: list[LiveCue] = []
+        self._rep_frames: tuple[int, int] | None = None
+        self._hold_s: float | None = None
+        self._next_hold = 0.0
+
+    @staticmethod
+    def _exercise_counter(ex: Exercise | None) -> RepCounter | None:
+        if ex is None or ex.kind == "hold":
+            return None
+        return RepCounter(ex.counting_channels(), exercise=ex.name)
+
+    @property
+    def exercise(self) -> Exercise | None:
+        return self._exercise
+
+    def update(self, landmarks: np.ndarray | None, world: np.ndarray | None, t: float) -> LiveState:
+        t = float(t)
+        if landmarks is None or not np.isfinite(np.asarray(landmarks, dtype=np.float64)[:, :2]).any():
+            values: dict[str, float] = {}
+        else:
+            lm = np.asarray(landmarks, dtype=np.float64)
+            if lm.shape[-1] < 5:  # (x, y[, z]) -> add presence / visibility of 1
+                lm = np.concatenate([lm, np.ones((lm.shape[0], 5 - lm.shape[-1]))], axis=-1)
+            values = frame_signals(lm, world, width=self.size[0], height=self.size[1])
+        self._columns.append(values, t)
+        self._agnostic.update(values, t)
+        if self._counter is not None:
+            self._counter.update(values, t)
+        if not self._named and t >= self._next_recognition:
+            self._next_recognition = t + self.recognise_every_s
+            self._recognise(t)
+        self._judge_new_reps()
+        if self._exercise is not None and self._exercise.kind == "hold" and t >= self._next_hold:
+            self._next_hold = t + 0.5
+            self._measure_hold()
+        return self.state()
+
+    def _recognise(self, t: float) -> None:
+        start = int(np.searchsorted(self._columns.times[:self._columns.n], t - self.window_s))
+        signals, times = self._columns.view(start)
+        rec = recognise(signals, times=times)
+        self._confidence = float(rec.confidence)
+        name = None if rec.name == OTHER else rec.name
+        current = self._exercise.name if self._exercise else None
+        if name == current:
+            return
+        self._exercise = catalogue()[name] if name else None
+        self._counter = self._exercise_counter(self._exercise)
+        if self._counter is not None:  # replay everything seen so far: the same count as offline
+            signals, times = self._columns.view()
+            self._counter.feed(signals, times)
+        self._judged, self._cues, self._rep_frames, self._hold_s = 0, [], None, None
+
+    def _judge_new_reps(self) -> None:
+        counter = self._counter or self._agnostic
+        if counter.count <= self._judged:
+            self._judged = min(self._judged, counter.count)
+            return
+        result = counter.result()
+        self._judged = result.count
+        if not result.reps:
+            return
+        rep = result.reps[-1]
+        self._rep_frames = (rep.start_frame, rep.end_frame)
+        if self._exercise is None or counter is self._agnostic:
+            self._cues = []
+            return
+        signals, _ = self._columns.view()
+        judgement = judge_reps(self._exercise.rules, signals, [rep], result.signal)[0]
+        self._cues = [LiveCue(f.rule.id, f.rule.title, f.rule.cue, f.rule.severity, rep.index)
+                      for f in judgement.errors]
+
+    def _measure_hold(self) -> None:
+        assert self._exercise is not None and self._exercise.hold is not None
+        signals, times = self._columns.view()
+        res = measure_hold(signals, times, self._exercise.hold)
+        self._hold_s = float(res.seconds)
+        if res.start_frame is not None and res.end_frame is not None:
+            judgement = judge_span(self._exercise.rules, signals, res.start_frame, res.end_frame)
+            self._cues = [LiveCue(f.rule.id, f.rule.title, f.rule.cue, f.rule.severity, 0) for f in judgement.errors]
+
+    @property
+    def count(self) -> int:
+        if self._exercise is not None and self._exercise.kind == "hold":
+            return 0
+        return (self._counter or self._agnostic).count
+
+    def state(self) -> LiveState:
+        ex = self._exercise
+        title = ex.title if ex else ("Recognising…" if not self._named and self._confidence == 0 else "Other movement")
+        return LiveState(frame=self._columns.n - 1, count=self.count, exercise=ex.name if ex else None, title=title,
+                         recognised=not self._named and ex is not None, confidence=round(self._confidence, 3),
+                         hold_s=self._hold_s, cues=list(self._cues), rep_frames=self._rep_frames)

@@ -1,0 +1,187 @@
+"""The live WebSocket ``/v1/live``: webcam frames in, landmarks and coaching out.
+
+Protocol (one connection = one camera session):
+
+* Query: ``mode=exercise|falls|posture``; ``exercise=auto|NAME`` (mode exercise); ``model=<posture model id>``
+  (mode posture, one the caller may read); ``pose_model=lite|full`` (default ``POSECOACH_LIVE_POSE_MODEL``).
+  Authentication: the web app's session cookie or the ``X-API-Key`` header.
+* The server first sends ``{"type": "ready", ...}``, or ``{"type": "error", "message": ...}`` and closes
+  (code 4401 for authentication, 4400 for bad parameters).
+* Client -> server, binary: 8 bytes little-endian float64, the client's capture time in ms, then one JPEG frame.
+* Server -> client, text: ``{"type": "frame", "t": <echoed>, "server_ms": .., "landmarks": [[x, y, vis] x 33]
+  | null, ...}`` plus, by mode: ``count, exercise, title, confidence, cues[], hold_s`` (exercise);
+  ``probability, alert, events`` (falls); ``posture, count`` (posture). One answer per frame, in order.
+
+The client keeps at most two frames in flight, so the server never queues more than one frame and latency stays
+bounded. Decoding, pose estimation and the analysis run in one worker thread per connection (MediaPipe's
+video mode is stateful), off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from posecoach.errors import InputError, PoseCoachError
+
+router = APIRouter()
+POSE_MODELS = ("lite", "full", "heavy")
+MAX_FRAME_BYTES = 4 * 1024 * 1024
+
+
+class LiveSession:
+    """Per-connection state: the pose landmarker and the mode's analysis (all used from one thread)."""
+
+    def __init__(self, mode: str, pose_model: str, analysis: Any) -> None:
+        from posecoach.pose.landmarker import MediaPipeBackend
+
+        self.mode, self.analysis = mode, analysis
+        self.backend = MediaPipeBackend(pose_model, max_people=1, video=True)
+        self.t0 = time.monotonic()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def process(self, jpeg: bytes) -> dict[str, Any]:
+        import cv2
+
+        started = time.perf_counter()
+        image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            raise InputError("a frame is not a JPEG image")
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        t = time.monotonic() - self.t0
+        poses = self.backend(rgb, t)
+        lm = poses.landmarks[0] if len(poses) else None
+        world = poses.world[0] if len(poses) else None
+        out: dict[str, Any] = {"type": "frame", "width": rgb.shape[1], "height": rgb.shape[0],
+                               "landmarks": None if lm is None else np.round(lm[:, [0, 1, 3]], 4).tolist()}
+        out.update(self.analyse(lm, world, t, rgb.shape[1], rgb.shape[0]))
+        out["server_ms"] = round((time.perf_counter() - started) * 1000.0, 1)
+        return out
+
+    def analyse(self, lm: np.ndarray | None, world: np.ndarray | None, t: float, width: int, height: int
+                ) -> dict[str, Any]:
+        a = self.analysis
+        if self.mode == "exercise":
+            a.size = (float(width), float(height))  # the frames' real size (the camera may differ from asked)
+            s = a.update(lm, world, t)
+            return {"count": s.count, "exercise": s.exercise, "title": s.title, "confidence": s.confidence,
+                    "hold_s": None if s.hold_s is None else round(s.hold_s, 1), "rep_frames": s.rep_frames,
+                    "cues": [{"title": c.title, "cue": c.cue, "severity": c.severity, "rep": c.rep} for c in s.cues]}
+        nobody = np.full((33, 4), np.nan)
+        if self.mode == "falls":
+            p = a.update(lm[:, :4] if lm is not None else nobody, t)
+            return {"probability": round(float(p), 4), "alert": bool(a.events),
+                    "events": [{"t": round(e.alert_s, 2)} for e in a.events] if a.events else []}
+        state = a.update(lm[:, :4] if lm is not None else nobody, t)
+        return {"posture": state, "count": a.count}
+
+
+def _caller(ws: WebSocket) -> Any:
+    from posecoach.service.routes import SESSION_COOKIE
+
+    key = ws.headers.get("x-api-key") or ws.cookies.get(SESSION_COOKIE)
+    return ws.app.state.db.user_for_key(key) if key else None
+
+
+def _size(params: dict[str, str]) -> tuple[float, float]:
+    try:
+        width, height = float(params.get("width") or 640), float(params.get("height") or 480)
+    except ValueError:
+        raise InputError("width and height must be numbers (the camera frame's size)") from None
+    if not (16 <= width <= 4096 and 16 <= height <= 4096):
+        raise InputError("width and height must be between 16 and 4096 pixels")
+    return width, height
+
+
+def _analysis(ws: WebSocket, user: Any, mode: str, params: dict[str, str]) -> Any:
+    """The mode's live analysis, built from the query parameters; InputError with the reason when they are bad."""
+    width, height = _size(params)
+    if mode == "exercise":
+        from posecoach.analysis.live import LiveCoach
+
+        return LiveCoach(params.get("exercise") or None, width=width, height=height)
+    if mode == "falls":
+        from posecoach.analysis.falls import default_model
+        from posecoach.analysis.falls.detector import LiveFallDetector
+
+        return LiveFallDetector(default_model(), fps=20.0, width=width, height=height)
+    if mode == "posture":
+        from posecoach.analysis.posture import PostureClassifier
+        from posecoach.analysis.posture.pipeline import LivePostures
+        from posecoach.service import library_db
+        from posecoach.service.db import PostureModel
+
+        model_id = params.get("model") or ""
+        made = library_db.made_row(ws.app.state.db, user, PostureModel, model_id) if model_id else None
+        if made is None:
+            raise InputError("no such posture model (choose one of yours)")
+        if made.row.storage_key is None:
+            raise InputError("that posture model is not trained yet")
+        with ws.app.state.storage.local_copy(made.row.storage_key) as path:
+            clf = PostureClassifier.load(path)
+        return LivePostures(clf, width=width, height=height)
+    raise InputError(f"unknown mode {mode!r}: use exercise, falls or posture")
+
+
+async def _refuse(ws: WebSocket, code: int, message: str) -> None:
+    await ws.accept()
+    await ws.send_text(json.dumps({"type": "error", "message": message}))
+    await ws.close(code=code, reason=message[:120])
+
+
+@router.websocket("/v1/live")
+async def live(ws: WebSocket) -> None:
+    user = _caller(ws)
+    if user is None:
+        await _refuse(ws, 4401, "sign in first: a valid API key is required")
+        return
+    params = dict(ws.query_params)
+    mode = params.get("mode", "exercise")
+    pose_model = params.get("pose_model") or ws.app.state.settings.live_pose_model
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="posecoach-live")
+    loop = asyncio.get_running_loop()
+    session: LiveSession | None = None
+    try:
+        if pose_model not in POSE_MODELS:
+            raise InputError(f"unknown pose model {pose_model!r}: use lite, full or heavy")
+        analysis = await loop.run_in_executor(executor, _analysis, ws, user, mode, params)
+        session = await loop.run_in_executor(executor, LiveSession, mode, pose_model, analysis)
+    except (InputError, PoseCoachError) as exc:
+        executor.shutdown(wait=False)
+        await _refuse(ws, 4400, str(exc))
+        return
+    await ws.accept()
+    await ws.send_text(json.dumps({"type": "ready", "mode": mode, "pose_model": pose_model}))
+    try:
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            data = message.get("bytes")
+            if data is None or len(data) < 9 or len(data) > MAX_FRAME_BYTES:
+                await ws.send_text(json.dumps({"type": "error", "message": "a frame is a binary message: 8 bytes of "
+                                               f"time, then a JPEG of at most {MAX_FRAME_BYTES // 1048576} MiB"}))
+                continue
+            (client_t,) = struct.unpack("<d", data[:8])
+            try:
+                out = await loop.run_in_executor(executor, session.process, data[8:])
+            except InputError as exc:
+                out = {"type": "error", "message": str(exc)}
+            out["t"] = client_t
+            await ws.send_text(json.dumps(out))
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        with suppress(Exception):  # the socket is gone; closing the landmarker must not fail the handler
+            await loop.run_in_executor(executor, session.close)
+        executor.shutdown(wait=False)

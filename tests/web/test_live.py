@@ -1,0 +1,107 @@
+"""The Live page in headless Chromium with a fake camera fed from a real squat clip: skeleton drawn, rep count
+rising, frame rate and latency measured (written to build/live_metrics.json and printed)."""
+
+from __future__ import annotations
+
+import json
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from posecoach.io import VideoReader
+from tests.web.conftest import SCREENSHOTS, WebServer, shoot, signed_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.video]
+DATA = Path(__file__).parents[2].parent / "shared" / "data"
+SQUAT = DATA / "misc_exercise_clips" / "rjsong" / "squat.mp4"
+FAKE_CAMERA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+
+def make_y4m(video: Path, out: Path, seconds: float, size: tuple[int, int] = (640, 480)) -> Path:
+    """The first ``seconds`` of ``video`` letterboxed into ``size``, as raw YUV4MPEG (Chromium's fake camera)."""
+    w, h = size
+    container = av.open(str(out), "w", format="yuv4mpegpipe")
+    stream = container.add_stream("rawvideo", rate=Fraction(30))
+    stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+    with VideoReader(video) as reader:
+        scale = min(w / reader.info.width, h / reader.info.height)
+        sw, sh = int(reader.info.width * scale) // 2 * 2, int(reader.info.height * scale) // 2 * 2
+        for frame in reader.frames(0, round(seconds * reader.info.fps)):
+            canvas = np.zeros((h, w, 3), np.uint8)
+            y0, x0 = (h - sh) // 2, (w - sw) // 2
+            canvas[y0:y0 + sh, x0:x0 + sw] = cv2.resize(frame.image, (sw, sh), interpolation=cv2.INTER_AREA)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(canvas, format="rgb24").reformat(format="yuv420p")):
+                container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    return out
+
+
+@pytest.fixture(scope="module")
+def squat_camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not SQUAT.exists():
+        pytest.fail(f"{SQUAT} is missing (../shared/data)")
+    return make_y4m(SQUAT, tmp_path_factory.mktemp("camera") / "squat.y4m", seconds=12)
+
+
+def _run_live(page: object, exercise: str, min_count: int, timeout_s: float = 45.0) -> dict[str, float]:
+    page.goto("/#/live")  # type: ignore[attr-defined]
+    page.select_option("#live-exercise", exercise)  # type: ignore[attr-defined]
+    page.click("#live-start")  # type: ignore[attr-defined]
+    counts = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        counts.append(int(page.inner_text("#live-count")))  # type: ignore[attr-defined]
+        if counts[-1] >= min_count:
+            break
+        time.sleep(0.25)
+    assert counts[-1] >= min_count, f"the live count reached only {counts[-1]} in {timeout_s:.0f} s"
+    assert counts == sorted(counts), "the live count went down"
+    stats = page.locator(".live-stats")  # type: ignore[attr-defined]
+    skeletons = page.evaluate("document.getElementById('live-canvas').getContext('2d')"  # type: ignore[attr-defined]
+                              ".getImageData(0, 0, 640, 480).data.some((v, i) => i % 4 === 3 && v > 0)")
+    assert skeletons, "no skeleton drawn over the video"
+    return {k: float(stats.get_attribute(f"data-{k}")) for k in ("fps", "latency", "latency-p95", "server")}
+
+
+def test_live_page_counts_squats_from_a_fake_camera(launch: object, web_server: WebServer,
+                                                    squat_camera: Path) -> None:
+    browser = launch(*FAKE_CAMERA, f"--use-file-for-fake-video-capture={squat_camera}")  # type: ignore[operator]
+    page = signed_in(browser, web_server, viewport={"width": 1280, "height": 900})
+    metrics = _run_live(page, "squat", min_count=3)
+    expect(page.locator("#live-exercise-name")).to_contain_text("Squat")
+    shoot(page, "live-squat")
+    page.click("#live-stop")
+    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS.parent / "live_metrics.json").write_text(json.dumps(metrics, indent=1))
+    print(f"\nlive (squat named, lite model, 640x480): {metrics}")
+    assert metrics["fps"] >= 20.0, f"live ran at {metrics['fps']:.1f} frames/s"
+    assert 0 < metrics["latency"] < 250.0
+    page.context.close()
+
+
+def test_live_page_recognises_the_exercise(launch: object, web_server: WebServer, squat_camera: Path) -> None:
+    browser = launch(*FAKE_CAMERA, f"--use-file-for-fake-video-capture={squat_camera}")  # type: ignore[operator]
+    page = signed_in(browser, web_server, viewport={"width": 390, "height": 844}, is_mobile=True)
+    _run_live(page, "auto", min_count=2)
+    expect(page.locator("#live-exercise-name")).to_contain_text("Squat", timeout=15_000)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the live page is {width} px wide on a 390 px screen"
+    shoot(page, "live-auto-phone")
+    page.context.close()
+
+
+def test_live_page_without_a_camera_says_so(browser: object, web_server: WebServer) -> None:
+    page = signed_in(browser, web_server)  # no fake camera flags: Chromium has no camera to give
+    page.goto("/#/live")
+    page.click("#live-start")
+    expect(page.locator("#banner")).to_contain_text("camera")
+    expect(page.locator("#live-start")).to_be_enabled()
+    page.context.close()
