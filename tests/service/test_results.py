@@ -52,12 +52,18 @@ def test_an_analysis_stores_report_csv_plot_overlay_and_poses(api: Api, small_vi
     video_id = api.upload(small_video, name="squats.mp4").json()["id"]
     job = run_job(api, {"video_id": video_id, "exercise": "squat"})
     assert results(api, job["id"]) == {"report": "application/json", "csv": "text/csv", "plot": "image/png",
-                                       "overlay": "video/mp4", "poses": "application/octet-stream"}
+                                       "overlay": "video/mp4", "poses": "application/octet-stream",
+                                       "series": "application/json"}
     report = fetch(api, job["id"], "report").json()
     assert report["reps"]["count"] == 3 and report["input"]["path"] == "squats.mp4"
     rows = list(csv.DictReader(io.StringIO(fetch(api, job["id"], "csv").text)))
     assert [int(r["rep"]) for r in rows] == [1, 2, 3] and all(float(r["duration_s"]) > 1.0 for r in rows)
     assert fetch(api, job["id"], "plot").content.startswith(PNG)
+    series = fetch(api, job["id"], "series").json()  # the plot's data, for interactive charts
+    assert len(series["times"]) == len(series["frames"]) == squats.num_frames
+    counting = [s for s in series["series"] if s["counting"]]
+    assert [s["name"] for s in counting] == [report["reps"]["signal"]]
+    assert all(len(s["values"]) == squats.num_frames for s in series["series"])
     overlay = fetch(api, job["id"], "overlay").content
     assert overlay[4:8] == b"ftyp"
     part = fetch(api, job["id"], "overlay", headers={"Range": "bytes=0-99"})

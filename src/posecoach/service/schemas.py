@@ -155,7 +155,7 @@ class HistoryItem(BaseModel):
     fall_count: int | None = Field(description="falls detected (falls)")
 
 
-ResultKind = Literal["report", "poses", "overlay", "side_by_side", "plot", "csv"]
+ResultKind = Literal["report", "poses", "overlay", "side_by_side", "plot", "csv", "series"]
 LibraryState = Literal["queued", "running", "ready", "failed"]
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 

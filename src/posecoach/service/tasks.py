@@ -45,9 +45,9 @@ if TYPE_CHECKING:
 
 # the kinds of result a job stores, with the media type each is served as
 MEDIA_TYPES = {"report": "application/json", "poses": "application/octet-stream", "overlay": "video/mp4",
-               "side_by_side": "video/mp4", "plot": "image/png", "csv": "text/csv"}
+               "side_by_side": "video/mp4", "plot": "image/png", "csv": "text/csv", "series": "application/json"}
 SUFFIXES = {"report": ".json", "poses": ".npz", "overlay": ".mp4", "side_by_side": ".mp4", "plot": ".png",
-            "csv": ".csv"}
+            "csv": ".csv", "series": ".json"}
 
 
 class Progress:
@@ -182,6 +182,7 @@ def _analyze(w: Work) -> str:
     from posecoach.features.signals import sequence_signals
     from posecoach.reports.analysis_overlay import AnalysisDecorator
     from posecoach.reports.analysis_plot import plot_analysis
+    from posecoach.reports.analysis_series import analysis_series
     from posecoach.reports.tables import reps_csv
 
     seq = w.poses()
@@ -190,8 +191,10 @@ def _analyze(w: Work) -> str:
     w.add("report", report.to_json(), exercise=report.exercise.name, rep_count=report.reps.count,
           error_count=report.error_count())
     w.add("csv", reps_csv(report))
-    plot_analysis(report, sequence_signals(seq) if seq.num_people else {}, seq.timestamps, w.path("plot"))
+    signals = sequence_signals(seq) if seq.num_people else {}
+    plot_analysis(report, signals, seq.timestamps, w.path("plot"))
     w.add("plot", w.path("plot"))
+    w.add("series", analysis_series(report, signals, seq.timestamps))
     w.overlay(seq, 0.65, 0.99, decorator=AnalysisDecorator(report, seq.skeleton))
     return w.finish()
 

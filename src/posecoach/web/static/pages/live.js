@@ -1,40 +1,8 @@
 // Live: the webcam with the skeleton drawn over it, the rep count, the exercise (chosen or recognised), the
 // latest repetition's form cues, frame rate and latency; spoken cues optional.
-import { api } from '../api.js';
 import { LiveClient } from '../live_client.js';
 import { guard, h, showBanner } from '../ui.js';
-
-export async function exerciseSelect(id) {
-  const select = h('select', { id }, h('option', { value: 'auto' }, 'Recognise it (auto)'));
-  for (const ex of await api('/v1/exercises')) select.append(h('option', { value: ex.name }, ex.title));
-  return select;
-}
-
-// A camera view: <video> with a canvas over it, in a .stage box.
-export function cameraStage(prefix) {
-  const video = h('video', { id: `${prefix}-video`, playsinline: true, muted: true, autoplay: true });
-  const canvas = h('canvas', { id: `${prefix}-canvas`, class: 'overlay', width: 640, height: 480 });
-  return { video, canvas, el: h('div', { class: 'stage live-stage' }, video, canvas) };
-}
-
-export function statsLine(prefix) {
-  const fps = h('span', { id: `${prefix}-fps` }, '–');
-  const latency = h('span', { id: `${prefix}-latency` }, '–');
-  const server = h('span', { id: `${prefix}-server` }, '–');
-  const el = h('p', { class: 'muted live-stats' }, fps, ' frames/s · latency ', latency, ' ms (server ', server, ' ms)');
-  return {
-    el,
-    set(s) {
-      fps.textContent = s.fps.toFixed(1);
-      latency.textContent = Math.round(s.latency_ms);
-      server.textContent = Math.round(s.server_ms);
-      el.dataset.fps = s.fps.toFixed(2);
-      el.dataset.latency = s.latency_ms.toFixed(1);
-      el.dataset.latencyP95 = s.latency_p95_ms.toFixed(1);
-      el.dataset.server = s.server_ms.toFixed(1);
-    },
-  };
-}
+import { cameraStage, exerciseSelect, statsLine } from '../widgets.js';
 
 export async function render(root) {
   const select = await exerciseSelect('live-exercise');
