@@ -114,7 +114,11 @@ def test_nobody_reads_another_users_data(api: Api, small_video: bytes) -> None:
     assert api.call("GET", "/v1/history", "bob").json() == []
     alice_id = api.call("GET", "/v1/me").json()["id"]
     assert api.call("POST", "/v1/patients", "bob", json={"patient_id": alice_id}).status_code == 403
+    assert api.call("GET", "/v1/patients", "carol").json() == []
     assert api.call("POST", "/v1/patients", "carol", json={"patient_id": alice_id}).status_code == 204
+    assert [u["name"] for u in api.call("GET", "/v1/patients", "carol").json()] == ["alice"]
+    assert api.call("GET", "/v1/patients", "bob").json() == []  # a user has no patients
+    assert "alice" in [u["name"] for u in api.call("GET", "/v1/patients", "root").json()]  # an admin sees all
     assert api.call("GET", f"/v1/jobs/{job_id}/report", "carol").status_code == 200
     assert api.call("GET", f"/v1/videos/{video_id}", "root").status_code == 200
     assert api.call("DELETE", f"/v1/videos/{video_id}").status_code == 204

@@ -250,6 +250,19 @@ class Database:
                 s.add(CareLink(clinician_id=clinician.id, patient_id=patient_id))
             return True
 
+    def patients(self, user: User) -> list[User]:
+        """The users whose data ``user`` may read besides their own: a clinician's linked patients, everyone for an
+        admin, nobody for a user; by name."""
+        with self.session() as s:
+            if user.role == "admin":
+                query = select(User).where(User.id != user.id)
+            elif user.role == "clinician":
+                query = select(User).join(CareLink, CareLink.patient_id == User.id).where(
+                    CareLink.clinician_id == user.id)
+            else:
+                return []
+            return list(s.scalars(query.order_by(User.name)).all())
+
     def visible_owners(self, s: Session, user: User) -> list[str] | None:
         """Whose rows ``user`` may read: None for an admin (all), else self plus linked patients."""
         if user.role == "admin":

@@ -153,6 +153,12 @@ def create_user(body: schemas.UserCreate, user: Caller, request: Request) -> sch
     return schemas.NewUser(user=schemas.UserOut.model_validate(new), api_key=key)
 
 
+@router.get("/v1/patients", response_model=list[schemas.UserOut], tags=["users"])
+def list_patients(user: Caller, request: Request) -> list[User]:
+    """The users whose videos and results you may read: a clinician's patients (everyone, for an admin)."""
+    return _db(request).patients(user)
+
+
 @router.post("/v1/patients", status_code=204, tags=["users"], responses={403: {"model": schemas.Problem}, **NOT_FOUND})
 def link_patient(body: schemas.PatientLink, user: Caller, request: Request) -> Response:
     """A clinician links a patient, whose videos and results they may then read."""

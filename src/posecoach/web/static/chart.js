@@ -28,9 +28,16 @@ function spansPlugin(spans) {
   };
 }
 
+// Dates: a day either side of a single session, 5 % either side of a span.
+function padRange(u, min, max) {
+  if (min === null || max === null) return [min, max];
+  const pad = max > min ? 0.05 * (max - min) : 86400;
+  return [min - pad, max + pad];
+}
+
 /**
  * lineChart(container, { x: number[], series: [{ label, values, color? }], spans?, xLabel?, yLabel?,
- *                        height?, onClick?(x) }) -> { plot, setCursor(x), destroy() }
+ *                        height?, time? (x in Unix seconds, shown as dates), onClick?(x) }) -> { plot, setCursor(x), destroy() }
  * Missing values are null/NaN (gaps). The chart follows the container's width.
  */
 export function lineChart(container, opts) {
@@ -39,11 +46,11 @@ export function lineChart(container, opts) {
   const data = [opts.x, ...opts.series.map((s) => s.values.map((v) => (Number.isFinite(v) ? v : null)))];
   const plot = new uPlot({
     width: width(), height: opts.height || 260,
-    scales: { x: { time: false } },
+    scales: { x: { time: !!opts.time, range: opts.time ? padRange : undefined } },
     axes: [{ label: opts.xLabel || 'time (s)' }, { label: opts.yLabel || '' }],
     series: [{ label: opts.xLabel || 't' },
       ...opts.series.map((s, i) => ({ label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: 1.5,
-                                      spanGaps: false }))],
+                                      spanGaps: !!opts.time, points: { show: opts.time ? true : undefined, size: 7 } }))],
     plugins: [spansPlugin(opts.spans || [])],
     cursor: { drag: { x: true, y: false } },
   }, data, container);

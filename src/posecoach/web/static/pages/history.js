@@ -1,6 +1,58 @@
-// The history page (not built yet).
-import { h } from '../ui.js';
+// History: a user's sessions over time (repetitions, form errors, comparison scores, falls) as charts and a
+// table linking to each result; a clinician chooses whose history to see among their patients.
+import { api } from '../api.js';
+import { lineChart } from '../chart.js';
+import { fmtDate, guard, h } from '../ui.js';
 
-export function render(root) {
-  root.append(h('section', { class: 'card' }, h('h1', {}, 'history'), h('p', { class: 'muted' }, 'Not built yet.')));
+const LINKS = { analyze: (j) => `#/analyse?job=${j}`, compare: (j) => `#/compare?job=${j}`, falls: (j) => `#/falls?job=${j}` };
+const KIND_NAMES = { analyze: 'Analysis', compare: 'Comparison', falls: 'Fall check', posture: 'Postures', pose: 'Poses' };
+
+function chart(box, title, items, field, label) {
+  const points = items.filter((i) => i[field] !== null && i[field] !== undefined && i.finished_at);
+  if (!points.length) return;
+  const holder = h('div', { class: 'chart', id: `history-chart-${field}` });
+  box.append(h('h2', {}, title), holder);
+  lineChart(holder, {
+    x: points.map((i) => new Date(i.finished_at).getTime() / 1000),
+    series: [{ label, values: points.map((i) => i[field]) }],
+    xLabel: 'date', time: true, height: 200,
+    onClick: (t) => { const i = points.find((p) => new Date(p.finished_at).getTime() / 1000 === t); if (i && LINKS[i.kind]) location.hash = LINKS[i.kind](i.job_id); },
+  });
+}
+
+async function show(out, userId) {
+  const items = await api(`/v1/history${userId ? `?user_id=${encodeURIComponent(userId)}` : ''}`);
+  out.replaceChildren();
+  if (!items.length) { out.append(h('p', { id: 'history-empty', class: 'muted' }, 'No finished sessions yet.')); return; }
+  const oldestFirst = [...items].reverse();
+  const charts = h('section', { class: 'card' });
+  out.append(charts);
+  chart(charts, 'Repetitions per session', oldestFirst.filter((i) => i.kind === 'analyze'), 'rep_count', 'repetitions');
+  chart(charts, 'Form errors per session', oldestFirst.filter((i) => i.kind === 'analyze'), 'error_count', 'form errors');
+  chart(charts, 'Similarity to the guide', oldestFirst.filter((i) => i.kind === 'compare'), 'score', 'score (0-100)');
+  chart(charts, 'Falls detected', oldestFirst.filter((i) => i.kind === 'falls'), 'fall_count', 'falls');
+  const rows = items.map((i) => h('tr', {},
+    h('td', {}, i.finished_at ? fmtDate(i.finished_at) : '–'),
+    h('td', {}, LINKS[i.kind] ? h('a', { href: LINKS[i.kind](i.job_id) }, KIND_NAMES[i.kind] || i.kind) : (KIND_NAMES[i.kind] || i.kind)),
+    h('td', {}, i.exercise || '–'),
+    h('td', {}, i.rep_count ?? '–'), h('td', {}, i.error_count ?? '–'),
+    h('td', {}, i.score !== null && i.score !== undefined ? i.score.toFixed(0) : '–'), h('td', {}, i.fall_count ?? '–')));
+  out.append(h('section', { class: 'card' }, h('h2', {}, 'Sessions'), h('div', { class: 'table-wrap' },
+    h('table', { id: 'history-table' },
+      h('thead', {}, h('tr', {}, ...['Finished', 'Kind', 'Exercise / guide', 'Reps', 'Errors', 'Score', 'Falls'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, ...rows)))));
+}
+
+export async function render(root, { user }) {
+  const out = h('div', { id: 'history' });
+  const head = h('section', { class: 'card' }, h('h1', {}, 'History'));
+  root.append(head, out);
+  const patients = user.role === 'user' ? [] : await api('/v1/patients');
+  if (patients.length) {
+    const select = h('select', { id: 'history-user' }, h('option', { value: '' }, `${user.name} (you)`),
+      ...patients.map((p) => h('option', { value: p.id }, p.name)));
+    select.addEventListener('change', () => guard(() => show(out, select.value)));
+    head.append(h('label', {}, user.role === 'clinician' ? 'Patient' : 'User', select));
+  }
+  await show(out, '');
 }
