@@ -3,7 +3,8 @@
 Protocol (one connection = one camera session):
 
 * Query: ``mode=exercise|falls|posture``; ``exercise=auto|NAME`` (mode exercise); ``model=<posture model id>``
-  (mode posture, one the caller may read); ``pose_model=lite|full`` (default ``POSECOACH_LIVE_POSE_MODEL``).
+  (mode posture, one the caller may read); ``pose_model=lite|full`` (default ``POSECOACH_LIVE_POSE_MODEL``);
+  ``width``, ``height`` (the frames' size, default 640x480), ``fps`` (the camera's rate, for the fall detector).
   Authentication: the web app's session cookie or the ``X-API-Key`` header.
 * The server first sends ``{"type": "ready", ...}``, or ``{"type": "error", "message": ...}`` and closes
   (code 4401 for authentication, 4400 for bad parameters).
@@ -114,7 +115,11 @@ def _analysis(ws: WebSocket, user: Any, mode: str, params: dict[str, str]) -> An
         from posecoach.analysis.falls import default_model
         from posecoach.analysis.falls.detector import LiveFallDetector
 
-        return LiveFallDetector(default_model(), fps=20.0, width=width, height=height)
+        try:
+            fps = min(60.0, max(5.0, float(params.get("fps") or 30.0)))
+        except ValueError:
+            raise InputError("fps must be a number (the camera's frame rate)") from None
+        return LiveFallDetector(default_model(), fps=fps, width=width, height=height)
     if mode == "posture":
         from posecoach.analysis.posture import PostureClassifier
         from posecoach.analysis.posture.pipeline import LivePostures

@@ -59,7 +59,8 @@ export class LiveClient {
     this.video.muted = true;
     await this.video.play();
     this.canvas.width = WIDTH; this.canvas.height = HEIGHT;
-    const query = new URLSearchParams({ mode: this.mode, width: WIDTH, height: HEIGHT, ...this.params });
+    const rate = (this.stream.getVideoTracks()[0].getSettings() || {}).frameRate || 30;
+    const query = new URLSearchParams({ mode: this.mode, width: WIDTH, height: HEIGHT, fps: Math.round(rate), ...this.params });
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     this.ws = new WebSocket(`${scheme}://${location.host}/v1/live?${query}`);
     this.ws.binaryType = 'arraybuffer';

@@ -59,3 +59,21 @@ export function filePicker(label, onFile, accept = 'video/*') {
   });
   return zone;
 }
+
+// A short alarm (two beeps) with WebAudio: no sound file needed. Browsers allow it after a user gesture.
+export function beep(times = 2) {
+  try {
+    const ctx = new (window.AudioContext || window.webkitAudioContext)();
+    for (let i = 0; i < times; i += 1) {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.frequency.value = 880;
+      gain.gain.value = 0.2;
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(ctx.currentTime + i * 0.35);
+      osc.stop(ctx.currentTime + i * 0.35 + 0.2);
+    }
+    setTimeout(() => ctx.close(), 1000 * (times * 0.35 + 0.3));
+    return true;
+  } catch { return false; }
+}

@@ -1,6 +1,59 @@
-// The falls page (not built yet).
-import { h } from '../ui.js';
+// Falls: upload a video -> fall probability timeline, detected falls (click to seek), an alert banner and a
+// sound; or monitor a camera live (falls_live.js). #/falls?job=<id> reopens a finished check.
+import { api, resultJson, resultUrl } from '../api.js';
+import { lineChart } from '../chart.js';
+import { beep, fmtTime, h, progressBar, showBanner } from '../ui.js';
+import { runJob, videoSource } from '../widgets.js';
+import { mount } from './falls_live.js';
 
-export function render(root) {
-  root.append(h('section', { class: 'card' }, h('h1', {}, 'falls'), h('p', { class: 'muted' }, 'Not built yet.')));
+const jobParam = () => new URLSearchParams(location.hash.split('?')[1] || '').get('job');
+
+async function showResult(out, jobId, { sound = false } = {}) {
+  const job = await api(`/v1/jobs/${encodeURIComponent(jobId)}`);
+  const report = await resultJson(jobId, 'report');
+  const video = h('video', { id: 'falls-video', controls: true, playsinline: true, preload: 'metadata',
+                             src: `/v1/videos/${encodeURIComponent(job.video_id)}/file` });
+  const seek = (t) => { video.currentTime = t; };
+  const events = report.events.map((e) => h('li', { class: 'clickable bad', dataset: { t: e.start_s }, onclick: () => seek(e.start_s) },
+    `Fall ${e.index} at ${fmtTime(e.impact_s)}: alert at ${fmtTime(e.alert_s)}, ${e.recovered ? 'got up' : 'still down at the end'}`,
+    ` (confidence ${Math.round(e.confidence * 100)} %)`));
+  const verdict = report.fall_detected
+    ? h('div', { id: 'falls-verdict', class: 'alert-box' }, `Fall detected: ${report.events.length} fall${report.events.length > 1 ? 's' : ''}`)
+    : h('div', { id: 'falls-verdict', class: 'ok-box' }, 'No fall detected');
+  const chartBox = h('div', { id: 'falls-chart', class: 'chart' });
+  out.replaceChildren(h('section', { class: 'card' }, h('h2', {}, report.input || 'Result'), verdict,
+    h('div', { class: 'row' }, h('div', {}, video), h('div', {}, h('h2', {}, 'Falls'),
+      events.length ? h('ul', { id: 'falls-events' }, ...events) : h('p', { class: 'muted' }, 'None.'))),
+    h('h2', {}, 'Fall probability'), chartBox,
+    h('p', {}, h('a', { href: resultUrl(jobId, 'report') }, 'Report (JSON)'), ' · ', h('a', { href: resultUrl(jobId, 'csv') }, 'Per frame (CSV)'))));
+  const threshold = report.detector.threshold;
+  lineChart(chartBox, { x: report.times_s, height: 220, yLabel: 'probability', onClick: seek,
+    series: [{ label: 'fall probability (smoothed)', values: report.smoothed },
+             { label: 'per frame', values: report.probabilities, color: '#9fb4d8' },
+             { label: 'alert threshold', values: report.times_s.map(() => threshold), color: '#c62828' }],
+    spans: report.events.map((e) => ({ start: e.start_s, end: e.end_s, kind: 'error' })) });
+  if (report.fall_detected) {
+    showBanner(`Fall detected in ${report.input || 'the video'}`, 'alert');
+    if (sound) beep(3);
+  }
+}
+
+export async function render(root) {
+  const out = h('div', { id: 'falls-result' });
+  const bar = progressBar();
+  bar.el.hidden = true;
+  const source = videoSource('falls', async (video) => {
+    out.replaceChildren();
+    const job = await runJob({ kind: 'falls', video_id: video.id }, bar, 'Checking for falls');
+    bar.set(1, 'Done');
+    history.replaceState(null, '', `#/falls?job=${job.id}`);
+    await showResult(out, job.id, { sound: true });
+  }, { record: false });
+  const live = h('section', { id: 'falls-live', class: 'card' });
+  root.append(h('section', { class: 'card' }, h('h1', {}, 'Fall detection'),
+    h('p', { class: 'muted' }, 'Upload a video to check it for falls, or monitor a camera below.'), source, bar.el), out, live);
+  const cleanup = mount(live);
+  const id = jobParam();
+  if (id) await showResult(out, id);
+  return cleanup;
 }
