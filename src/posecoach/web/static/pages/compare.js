@@ -1,6 +1,93 @@
-// The compare page (not built yet).
-import { h } from '../ui.js';
+// Compare: pick a guide from the reference library (or make one from a video), upload an attempt, then the
+// score, the side-by-side video, the main deviations, per-repetition scores and tempo.
+// #/compare?job=<id> reopens a finished comparison.
+import { api, resultJson, resultUrl } from '../api.js';
+import { fmtTime, guard, h, progressBar, showBanner } from '../ui.js';
+import { runJob, videoSource } from '../widgets.js';
 
-export function render(root) {
-  root.append(h('section', { class: 'card' }, h('h1', {}, 'compare'), h('p', { class: 'muted' }, 'Not built yet.')));
+const jobParam = () => new URLSearchParams(location.hash.split('?')[1] || '').get('job');
+const score = (s) => (s === null || s === undefined ? '–' : Math.round(s));
+
+async function fillGuides(select, chosen) {
+  const guides = await api('/v1/references');
+  select.replaceChildren(...guides.map((g) => h('option', { value: g.id, disabled: g.state !== 'ready' },
+    `${g.name}${g.state === 'ready' ? '' : ` (${g.state})`}${g.reps ? ` · ${g.reps} reps` : ''}`)));
+  if (!guides.length) select.append(h('option', { value: '', disabled: true }, 'No guides yet: make one below'));
+  if (chosen) select.value = chosen;
+  return guides;
+}
+
+async function waitForGuide(id, bar) {
+  for (;;) {
+    const g = await api(`/v1/references/${encodeURIComponent(id)}`);
+    if (g.state === 'ready') return g;
+    if (g.state === 'failed') throw new Error(`the guide could not be made: ${g.error || 'unknown reason'}`);
+    bar.set(0.5, `Making the guide: ${g.state}`);
+    await new Promise((r) => setTimeout(r, 700));
+  }
+}
+
+async function showResult(out, jobId) {
+  const report = await resultJson(jobId, 'report');
+  const video = h('video', { id: 'compare-video', controls: true, playsinline: true, preload: 'metadata', src: resultUrl(jobId, 'side_by_side') });
+  const seek = (t) => { video.currentTime = t; };
+  const deviations = report.deviations.slice(0, 6).map((d) => h('li', {}, d.text));
+  const reps = report.reps.map((r) => h('tr', { class: 'clickable', onclick: () => seek(r.start_s) },
+    h('td', {}, String(r.index)), h('td', {}, fmtTime(r.start_s)), h('td', {}, String(score(r.score))),
+    h('td', {}, `${r.tempo_ratio.toFixed(2)}×`)));
+  const joints = report.joints.filter((j) => j.score !== null).map((j) => h('tr', {},
+    h('td', {}, j.name.replace(/_/g, ' ') + (j.key ? ' ★' : '')), h('td', {}, String(score(j.score))),
+    h('td', {}, j.mean_diff_deg === null ? '–' : `${j.mean_diff_deg > 0 ? '+' : ''}${j.mean_diff_deg.toFixed(0)}°`)));
+  out.replaceChildren(h('section', { class: 'card' },
+    h('h2', {}, `Compared with ${report.reference.name || 'the guide'}`),
+    h('div', { class: 'stat' }, h('small', {}, 'Score (0-100)'), h('span', { id: 'compare-score', class: 'big' }, String(score(report.score)))),
+    report.tempo ? h('div', { class: 'stat' }, h('small', {}, 'Tempo'), h('span', { id: 'compare-tempo' }, report.tempo.text)) : null,
+    h('ul', { class: 'summary' }, ...report.summary.map((s) => h('li', {}, s)))),
+  h('section', { class: 'card' }, h('p', { class: 'muted' }, 'Guide on the left, attempt on the right.'), video),
+  h('div', { class: 'row' },
+    h('section', { class: 'card' }, h('h2', {}, 'Main deviations'),
+      deviations.length ? h('ol', { id: 'compare-deviations' }, ...deviations) : h('p', { id: 'compare-deviations', class: 'ok' }, 'No large deviation.')),
+    h('section', { class: 'card' }, h('h2', {}, 'Joints'), h('div', { class: 'table-wrap' }, h('table', { id: 'compare-joints' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Joint'), h('th', {}, 'Score'), h('th', {}, 'vs guide'))), h('tbody', {}, ...joints))))),
+  reps.length ? h('section', { class: 'card' }, h('h2', {}, 'Repetitions'), h('div', { class: 'table-wrap' }, h('table', { id: 'compare-reps' },
+    h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'Start'), h('th', {}, 'Score'), h('th', {}, 'Tempo'))), h('tbody', {}, ...reps)))) : null,
+  h('p', {}, h('a', { href: resultUrl(jobId, 'report') }, 'Report (JSON)'), ' · ', h('a', { href: resultUrl(jobId, 'plot'), target: '_blank' }, 'Plot (PNG)')));
+}
+
+export async function render(root) {
+  const guide = h('select', { id: 'compare-guide' });
+  const guideName = h('input', { type: 'text', id: 'compare-guide-name', placeholder: 'e.g. squat-guide', pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]{0,63}' });
+  const out = h('div', { id: 'compare-result' });
+  const guideBar = progressBar();
+  guideBar.el.hidden = true;
+  const bar = progressBar();
+  bar.el.hidden = true;
+  const makeGuide = videoSource('compare-guide', async (video) => {
+    const name = guideName.value.trim() || video.filename.replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64);
+    const made = await api('/v1/references', { method: 'POST', json: { video_id: video.id, name } });
+    guideBar.el.hidden = false;
+    await waitForGuide(made.id, guideBar);
+    guideBar.set(1, `Guide ${name} is ready`);
+    await fillGuides(guide, made.id);
+  }, { record: true });
+  const attempt = videoSource('compare-attempt', async (video) => {
+    if (!guide.value) throw new Error('choose a guide first (or make one from a video)');
+    out.replaceChildren();
+    const job = await runJob({ kind: 'compare', video_id: video.id, reference_id: guide.value }, bar, 'Comparing');
+    bar.set(1, 'Done');
+    history.replaceState(null, '', `#/compare?job=${job.id}`);
+    await showResult(out, job.id);
+  });
+  root.append(
+    h('section', { class: 'card' }, h('h1', {}, 'Compare with a guide'),
+      h('label', {}, 'Guide', guide),
+      h('details', { id: 'compare-new-guide' }, h('summary', {}, 'Make a guide from a video'),
+        h('label', {}, 'Name', guideName), makeGuide, guideBar.el)),
+    h('section', { class: 'card' }, h('h2', {}, 'Your attempt'), attempt, bar.el),
+    out);
+  await fillGuides(guide);
+  const id = jobParam();
+  if (id) await showResult(out, id);
+  else if (!guide.value) showBanner('No guide in your library yet: make one from a video first.', 'info');
+  guard(() => Promise.resolve());
 }

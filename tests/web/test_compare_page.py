@@ -1,0 +1,52 @@
+"""The Compare page in headless Chromium: make a guide from a real squat video, upload another person's squat as
+the attempt, and check the score, the side-by-side video and the deviations shown against the report."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import data_file
+from tests.web.conftest import WebServer, shoot, signed_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.video]
+GUIDE = "form/kaiakol/data/squat/correct/squat_correct_001.mp4"
+ATTEMPT = "form/kaiakol/data/squat/incorrect/squat_incorrect_002.mp4"
+
+
+def test_compare_an_attempt_with_a_guide_made_here(browser: object, web_server: WebServer) -> None:
+    page = signed_in(browser, web_server, user="cleo", viewport={"width": 1280, "height": 900})
+    page.goto("/#/compare")
+    expect(page.locator("#banner")).to_contain_text("No guide")
+    page.click("#compare-new-guide summary")
+    page.fill("#compare-guide-name", "squat-guide")
+    page.set_input_files("#compare-guide-file", str(data_file(GUIDE)))
+    expect(page.locator("#compare-guide option", has_text="squat-guide")).to_have_count(1, timeout=180_000)
+    expect(page.locator("#compare-guide")).to_have_value(page.locator("#compare-guide option").first.get_attribute("value"))
+    page.set_input_files("#compare-attempt-file", str(data_file(ATTEMPT)))
+    expect(page.locator("#compare-score")).to_be_visible(timeout=180_000)
+    job_id = page.url.split("job=")[1]
+    report = page.context.request.get(f"/v1/jobs/{job_id}/results/report").json()
+    assert page.inner_text("#compare-score") == str(round(report["score"]))
+    assert report["reference"]["name"] == "squat-guide"
+    shown = page.locator("#compare-deviations li")
+    expect(shown).to_have_count(min(6, len(report["deviations"])))
+    if report["deviations"]:
+        expect(shown.first).to_have_text(report["deviations"][0]["text"])
+    page.wait_for_function("document.getElementById('compare-video').readyState >= 1")
+    assert page.evaluate("document.getElementById('compare-video').videoWidth") > 0
+    shoot(page, "compare-result")
+    page.context.close()
+
+
+def test_a_patient_compares_with_the_clinicians_guide_only(browser: object, web_server: WebServer) -> None:
+    """Ann (Cleo's patient) sees Cleo's guides in the picker; Bob does not."""
+    ann = signed_in(browser, web_server, user="ann")
+    bob = signed_in(browser, web_server, user="bob")
+    guides = ann.context.request.get("/v1/references").json()
+    ann.goto("/#/compare")
+    bob.goto("/#/compare")
+    expect(ann.locator("#compare-guide option")).to_have_count(max(1, len(guides)))
+    expect(bob.locator("#banner")).to_contain_text("No guide")
+    ann.context.close()
+    bob.context.close()
