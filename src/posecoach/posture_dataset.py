@@ -122,6 +122,16 @@ def frame_labels(seq: PoseSequence, ranges: list[LabelRange], where: str = "the 
     return labels.astype(str)
 
 
+def range_groups(seq: PoseSequence, ranges: list[LabelRange], prefix: str = "") -> np.ndarray:
+    """``(T,)`` cross-validation groups: one per labelled range (``prefix:i``), so that with a single video whole
+    ranges are held out together (neighbouring frames, nearly identical, never sit on both sides of a fold)."""
+    groups = np.full(seq.num_frames, "", dtype=object)
+    t = seq.timestamps - (seq.timestamps[0] if seq.num_frames else 0.0)
+    for i, r in enumerate(ranges):
+        groups[(t >= r.start_s) & (t < r.end_s)] = f"{prefix}:{i}"
+    return groups.astype(str)
+
+
 @dataclass(frozen=True)
 class TableRow:
     name: str

@@ -67,6 +67,7 @@ def test_a_posture_model_is_trained_and_counts_repetitions(api: Api, small_video
     body = {"name": "squat-postures", "videos": [{"video_id": video_id, "ranges": ranges}], "algorithm": "logreg"}
     model = _made(api, "/v1/posture-models", body, "alice")
     assert model["classes"] == ["down", "up"] and model["algorithm"] == "logreg" and model["frames"] > 20
+    assert model["cv_accuracy"] > 0.9  # one video: cross-validated by holding out each labelled range
     job = run_job(api, {"video_id": video_id, "kind": "posture", "model_id": model["id"], "count": ["up", "down"]})
     assert set(results(api, job["id"])) == {"report", "poses", "csv", "plot"}
     report = fetch(api, job["id"], "report").json()

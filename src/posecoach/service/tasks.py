@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -286,7 +287,7 @@ def _reference(w: Work) -> str:
 def _posture_train(w: Work) -> str:
     """A posture classifier (`posecoach.analysis.posture`) trained on labelled time ranges of the user's videos."""
     from posecoach.analysis.posture import FeatureSpec, PostureClassifier
-    from posecoach.posture_dataset import LabelRange, frame_labels
+    from posecoach.posture_dataset import LabelRange, frame_labels, range_groups
 
     params = w.params
     seqs, labels, groups = [], [], []
@@ -302,9 +303,17 @@ def _posture_train(w: Work) -> str:
         seqs.append(seq)
         labels.append(frame_labels(seq, ranges, f"the ranges of {video.filename}"))
         groups.append(video.id)
+    # Cross-validation holds out each video in turn; with one video, each labelled range, when every posture has
+    # at least two ranges (else a fold would train on one posture only and there is no accuracy to show).
+    per_label = Counter(r["label"] for r in items[0]["ranges"]) if len(items) == 1 else Counter()
+    by_range = len(items) == 1 and len(per_label) > 1 and min(per_label.values()) >= 2
+    if by_range:
+        groups = [range_groups(seqs[0], [LabelRange(r["start_s"], r["end_s"], r["label"]) for r in items[0]["ranges"]],
+                               groups[0])]
+    n_groups = len(items[0]["ranges"]) if by_range else len(items)
     try:
         clf = PostureClassifier(model=params.get("algorithm", "auto"), spec=FeatureSpec(mirror=True),
-                                folds=max(2, min(5, len(set(groups)))))
+                                folds=max(2, min(5, n_groups)))
         clf.fit(seqs, labels, groups)
     except ValueError as exc:
         raise InputError(str(exc)) from None
