@@ -105,3 +105,25 @@ def test_live_page_without_a_camera_says_so(browser: object, web_server: WebServ
     expect(page.locator("#banner")).to_contain_text("camera")
     expect(page.locator("#live-start")).to_be_enabled()
     page.context.close()
+
+
+def test_a_recording_from_the_camera_is_uploaded_and_analysed(launch: object, web_server: WebServer,
+                                                              squat_camera: Path) -> None:
+    """Analyse page, "Record with the camera": MediaRecorder's WebM (no duration in its header) is accepted,
+    analysed, and its count shown as in the stored report."""
+    browser = launch(*FAKE_CAMERA, f"--use-file-for-fake-video-capture={squat_camera}")  # type: ignore[operator]
+    page = signed_in(browser, web_server, viewport={"width": 1280, "height": 900})
+    page.goto("/#/analyse")
+    page.select_option("#analyse-exercise", "squat")
+    page.click("#analyse-record")
+    expect(page.locator("#analyse-record")).to_have_text("Stop recording")
+    page.wait_for_timeout(6000)
+    page.click("#analyse-record")
+    expect(page.locator("#analyse-count")).to_be_visible(timeout=120_000)
+    job_id = page.url.split("job=")[1]
+    report = page.context.request.get(f"/v1/jobs/{job_id}/results/report").json()
+    assert int(page.inner_text("#analyse-count")) == report["reps"]["count"] >= 1
+    assert report["input"]["path"].startswith("recording-") and report["input"]["path"].endswith(".webm")
+    assert 4.0 < report["input"]["duration_s"] < 8.0
+    shoot(page, "analyse-recorded")
+    page.context.close()
