@@ -4,8 +4,7 @@ answers with two frames in flight (what the web app's client does), for each pos
     .venv/bin/python benchmarks/bench_live.py [--clip PATH] [--seconds 20] [--models lite,full]
 
 Prints one row per pose model: frames/s answered, end-to-end latency (send -> answer) median and p95, the
-server's own time per frame (JPEG decode + pose + analysis), and the live rep count against the offline count of
-the same frames. No browser: the browser test (tests/web/test_live.py) measures the page itself, with the camera
+server's own time per frame (JPEG decode + pose + analysis), and the live rep count at the end. No browser: the browser test (tests/web/test_live.py) measures the page itself, with the camera
 capped at 30 frames/s.
 """
 
