@@ -4,8 +4,8 @@ answers with two frames in flight (what the web app's client does), for each pos
     .venv/bin/python benchmarks/bench_live.py [--clip PATH] [--seconds 20] [--models lite,full]
 
 Prints one row per pose model: frames/s answered, end-to-end latency (send -> answer) median and p95, the
-server's own time per frame (JPEG decode + pose + analysis), and the live rep count at the end. No browser: the browser test (tests/web/test_live.py) measures the page itself, with the camera
-capped at 30 frames/s.
+server's own time per frame (JPEG decode + pose + analysis), and the live rep count at the end. No browser:
+the browser test (tests/web/test_live.py) measures the page itself, with the camera capped at 30 frames/s.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from posecoach.service import Settings, create_app
 from posecoach.service.db import Database
 
 sys.path.insert(0, str(Path(__file__).parent))
-from clips import data_dir, header, table  # noqa: E402
+from clips import data_dir, header, table
 
 
 def frames_as_jpeg(clip: Path, seconds: float, size: tuple[int, int] = (640, 480)) -> list[bytes]:
@@ -45,7 +45,7 @@ def frames_as_jpeg(clip: Path, seconds: float, size: tuple[int, int] = (640, 480
             canvas = np.zeros((h, w, 3), np.uint8)
             y0, x0 = (h - sh) // 2, (w - sw) // 2
             canvas[y0:y0 + sh, x0:x0 + sw] = cv2.resize(frame.image, (sw, sh), interpolation=cv2.INTER_AREA)
-            ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 70])
+            _, jpeg = cv2.imencode(".jpg", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 70])
             out.append(jpeg.tobytes())
     return out
 

@@ -3,6 +3,7 @@ close code; a real JPEG frame of a person gets landmarks back."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import struct
 
@@ -25,10 +26,8 @@ def _first(server: WebServer, query: str = "", key: str | None = "ann") -> tuple
     headers = {"X-API-Key": server.keys[key]} if key else {}
     with connect(_url(server, query), additional_headers=headers) as ws:
         message = json.loads(ws.recv(timeout=60))
-        try:
+        with contextlib.suppress(Exception):  # the close frame that follows the error
             ws.recv(timeout=5)
-        except Exception:
-            pass
         return message, ws.close_code
 
 

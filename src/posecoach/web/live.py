@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import struct
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +35,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from posecoach.errors import InputError, PoseCoachError
 
 router = APIRouter()
+log = logging.getLogger("posecoach.live")
 POSE_MODELS = ("lite", "full", "heavy")
 MAX_FRAME_BYTES = 4 * 1024 * 1024
 
@@ -182,6 +184,9 @@ async def live(ws: WebSocket) -> None:
                 out = await loop.run_in_executor(executor, session.process, data[8:])
             except InputError as exc:
                 out = {"type": "error", "message": str(exc)}
+            except Exception:  # a bug or a pose-model failure: say so, keep the session, log the traceback
+                log.exception("live frame failed")
+                out = {"type": "error", "message": "this frame could not be processed (see the server log)"}
             out["t"] = client_t
             await ws.send_text(json.dumps(out))
     except (WebSocketDisconnect, RuntimeError):
