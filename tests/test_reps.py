@@ -190,3 +190,22 @@ def test_a_glitch_in_one_channel_is_outvoted_by_the_channels_that_agree() -> Non
     assert {c.spec.signal: c.count for c in counter.channels} == {"knee": 2, "hip": 1, "hip_height": 1}
     assert max(counter.channels, key=lambda c: c.score).spec.signal == "knee"
     assert counter.count == 1
+
+
+def test_a_long_regular_count_outvotes_larger_irregular_noise() -> None:
+    """40 regular knee cycles of 40 degrees against a height channel with 20 big, irregularly spaced glitches
+    (pose noise): the glitches carry more range (score), but their irregular timing loses the vote."""
+    fps, n = 30.0, 40
+    knee = _cycles(n, 0.5, fps, low=130.0, high=170.0)
+    rng = np.random.default_rng(3)
+    height = np.full(len(knee), 1.0)
+    starts = np.sort(rng.choice(np.arange(10, len(knee) - 10), 20, replace=False))
+    for s in starts:
+        height[s:s + 3] = 3.0  # a 2-torso jump for 3 frames
+    counter = RepCounter([ChannelSpec("knee", rest=1), ChannelSpec("hip_height", rest=-1)])
+    counter.feed({"knee": knee, "hip_height": height}, np.arange(len(knee)) / fps)
+    by_signal = {c.spec.signal: c for c in counter.channels}
+    noise, regular = by_signal["hip_height"], by_signal["knee"]
+    assert noise.count >= 12 and noise.score > regular.score  # the noise would win on range alone
+    assert regular.regularity() > 0.9 > noise.regularity()
+    assert counter.result().signal == "knee" and counter.count == n

@@ -31,6 +31,13 @@ UNIT_SCALE: dict[str, tuple[float, float]] = {"deg": (90.0, 20.0), "torso": (1.0
 #: Score weight of alternating (left minus right) signals, which also pick up one-sided tracking noise.
 DIFF_WEIGHT = 0.5
 
+#: A channel with at least `REGULAR_MIN_REPS` repetitions has its vote weighted by their regularity to the power
+#: `REGULAR_POWER`: the share of intervals between repetitions within `REGULAR_BAND` times their median. A long
+#: periodic movement is regular; pose noise counted as cycles (motion blur in fast jump rope) is not.
+REGULAR_MIN_REPS = 12
+REGULAR_POWER = 4.0
+REGULAR_BAND = (0.6, 1.6)
+
 #: Signals a class-agnostic count considers (the bilateral means plus the alternating differences).
 AGNOSTIC_SIGNALS: tuple[str, ...] = (
     "knee", "hip", "elbow", "shoulder", "knee_diff", "hip_diff", "elbow_diff", "shoulder_diff",
@@ -165,6 +172,19 @@ class ChannelCounter:
         return Rep(index=0, start_frame=start_f, turn_frame=turn_f, end_frame=self._last[0], start_s=start_t,
                    turn_s=turn_t, end_s=self._last[1], rom=float(rom), signal=self.spec.signal,
                    partial=self._is_partial(rom))
+
+    def regularity(self) -> float:
+        """Share of the intervals between repetition ends within `REGULAR_BAND` of their median (1.0 below
+        `REGULAR_MIN_REPS` repetitions, where it says little)."""
+        ends = [r.end_s for r in self.reps if not r.partial]
+        if len(ends) < REGULAR_MIN_REPS:
+            return 1.0
+        gaps = np.diff(ends)
+        mid = float(np.median(gaps))
+        if mid <= 0:
+            return 1.0
+        lo, hi = REGULAR_BAND
+        return float(np.mean((gaps >= lo * mid) & (gaps <= hi * mid)))
 
     def _is_partial(self, rom: float) -> bool:
         ref = self._recent[-max(self.settings.rom_window, 1):]
@@ -338,7 +358,8 @@ class RepCounter:
 
     @property
     def best(self) -> ChannelCounter | None:
-        """The channel whose count most of the movement agrees with (score-weighted vote over channels).
+        """The channel whose count most of the movement agrees with (score-weighted vote over channels, long
+        counts weighted by their regularity too, see `REGULAR_POWER`).
 
         Counts within one (10 % for long sets) support each other; between equally supported counts, the one
         more channels give exactly wins (a pose glitch adding a cycle to one joint is outvoted by the others).
@@ -347,13 +368,14 @@ class RepCounter:
         if not live:
             return None
         counts = [c.count for c in live]
+        weights = [c.score * c.regularity() ** REGULAR_POWER for c in live]
 
         def support(i: int, exact: bool = False) -> float:
             n = counts[i]
             tol = 0.0 if exact else max(1.0, 0.1 * n)
-            return sum(c.score for c, m in zip(live, counts, strict=True) if abs(m - n) <= tol)
+            return sum(w for w, m in zip(weights, counts, strict=True) if abs(m - n) <= tol)
 
-        return live[max(range(len(live)), key=lambda i: (support(i), support(i, True), live[i].score, -i))]
+        return live[max(range(len(live)), key=lambda i: (support(i), support(i, True), weights[i], -i))]
 
     @property
     def count(self) -> int:
