@@ -24,6 +24,7 @@ def test_compare_an_attempt_with_a_guide_made_here(browser: object, web_server: 
     expect(page.locator("#compare-guide option", has_text="squat-guide")).to_have_count(1, timeout=180_000)
     made = page.locator("#compare-guide option", has_text="squat-guide").get_attribute("value")
     expect(page.locator("#compare-guide")).to_have_value(made)  # the new guide is chosen
+    expect(page.locator("#banner")).to_be_hidden()  # and the "no guide yet" notice is gone
     page.set_input_files("#compare-attempt-file", str(data_file(ATTEMPT)))
     expect(page.locator("#compare-score")).to_be_visible(timeout=180_000)
     job_id = page.url.split("job=")[1]

@@ -35,7 +35,7 @@ function repTable(report, seek) {
 async function showResult(out, jobId) {
   const report = await resultJson(jobId, 'report');
   const fps = report.input.fps || 30;
-  const video = h('video', { id: 'analyse-video', controls: true, playsinline: true, preload: 'metadata', src: resultUrl(jobId, 'overlay') });
+  const video = h('video', { id: 'analyse-video', controls: true, playsinline: true, preload: 'auto', src: resultUrl(jobId, 'overlay') });
   const seek = (t) => { video.currentTime = t; };
   const spans = report.reps.items.map((r) => ({ start: r.start_s, end: r.end_s, kind: r.errors.length ? 'error' : '', label: `rep ${r.index}` }));
   const errorSpans = report.reps.items.flatMap((r) => r.errors.flatMap((e) => e.frames.map(([a, b]) => ({ start: a / fps, end: (b + 1) / fps, kind: 'error', label: e.title }))));

@@ -2,7 +2,7 @@
 // score, the side-by-side video, the main deviations, per-repetition scores and tempo.
 // #/compare?job=<id> reopens a finished comparison.
 import { api, resultJson, resultUrl } from '../api.js';
-import { fmtTime, guard, h, progressBar, showBanner } from '../ui.js';
+import { clearBanner, fmtTime, h, progressBar, showBanner } from '../ui.js';
 import { runJob, videoSource } from '../widgets.js';
 
 const jobParam = () => new URLSearchParams(location.hash.split('?')[1] || '').get('job');
@@ -29,7 +29,7 @@ async function waitForGuide(id, bar) {
 
 async function showResult(out, jobId) {
   const report = await resultJson(jobId, 'report');
-  const video = h('video', { id: 'compare-video', controls: true, playsinline: true, preload: 'metadata', src: resultUrl(jobId, 'side_by_side') });
+  const video = h('video', { id: 'compare-video', controls: true, playsinline: true, preload: 'auto', src: resultUrl(jobId, 'side_by_side') });
   const seek = (t) => { video.currentTime = t; };
   const deviations = report.deviations.slice(0, 6).map((d) => h('li', {}, d.text));
   const reps = report.reps.map((r) => h('tr', { class: 'clickable', onclick: () => seek(r.start_s) },
@@ -68,6 +68,7 @@ export async function render(root) {
     guideBar.el.hidden = false;
     await waitForGuide(made.id, guideBar);
     guideBar.set(1, `Guide ${name} is ready`);
+    clearBanner();
     await fillGuides(guide, made.id);
   }, { record: true });
   const attempt = videoSource('compare-attempt', async (video) => {
@@ -89,5 +90,4 @@ export async function render(root) {
   const id = jobParam();
   if (id) await showResult(out, id);
   else if (!guide.value) showBanner('No guide in your library yet: make one from a video first.', 'info');
-  guard(() => Promise.resolve());
 }

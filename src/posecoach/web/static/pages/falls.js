@@ -11,7 +11,7 @@ const jobParam = () => new URLSearchParams(location.hash.split('?')[1] || '').ge
 async function showResult(out, jobId, { sound = false } = {}) {
   const job = await api(`/v1/jobs/${encodeURIComponent(jobId)}`);
   const report = await resultJson(jobId, 'report');
-  const video = h('video', { id: 'falls-video', controls: true, playsinline: true, preload: 'metadata',
+  const video = h('video', { id: 'falls-video', controls: true, playsinline: true, preload: 'auto',
                              src: `/v1/videos/${encodeURIComponent(job.video_id)}/file` });
   const seek = (t) => { video.currentTime = t; };
   const events = report.events.map((e) => h('li', { class: 'clickable bad', dataset: { t: e.start_s }, onclick: () => seek(e.start_s) },

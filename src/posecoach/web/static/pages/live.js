@@ -10,6 +10,8 @@ export async function render(root) {
   const start = h('button', { id: 'live-start' }, 'Start camera');
   const stop = h('button', { id: 'live-stop', class: 'secondary', disabled: true }, 'Stop');
   const cam = cameraStage('live');
+  const badge = h('div', { id: 'live-badge', class: 'badge', 'aria-hidden': 'true' }, '0');
+  cam.el.append(badge);  // the count over the video, readable from a distance while exercising
   const count = h('div', { id: 'live-count', class: 'big' }, '0');
   const exercise = h('div', { id: 'live-exercise-name' }, '–');
   const hold = h('div', { id: 'live-hold', class: 'muted' });
@@ -26,6 +28,7 @@ export async function render(root) {
   const onUpdate = (msg) => {
     if (String(msg.count) !== count.textContent && msg.count > 0) say(String(msg.count));
     count.textContent = msg.count;
+    badge.textContent = msg.count;
     exercise.textContent = msg.exercise ? `${msg.title}${msg.confidence < 1 ? ` (recognised, ${Math.round(msg.confidence * 100)} %)` : ''}` : msg.title;
     hold.textContent = msg.hold_s !== null && msg.hold_s !== undefined ? `held ${msg.hold_s} s` : '';
     cues.replaceChildren(...msg.cues.map((c) => h('li', { class: `sev-${c.severity}` }, h('strong', {}, c.title), ': ', c.cue)));

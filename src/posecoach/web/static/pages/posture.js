@@ -23,7 +23,7 @@ export async function render(root, ctx) {
   let video = null;  // the chosen video ({id, filename, duration_s})
   const ranges = [];  // [{start_s, end_s, label}]
   const pick = h('select', { id: 'posture-video-pick' });
-  const player = h('video', { id: 'posture-video', controls: true, playsinline: true, preload: 'metadata' });
+  const player = h('video', { id: 'posture-video', controls: true, playsinline: true, preload: 'auto' });
   const bar = h('div', { id: 'posture-timeline-box' });
   const label = h('input', { type: 'text', id: 'posture-label', placeholder: 'e.g. up', value: 'up' });
   const start = h('input', { type: 'number', id: 'posture-start', step: '0.1', min: '0', placeholder: 'start s' });
