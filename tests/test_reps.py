@@ -209,3 +209,20 @@ def test_a_long_regular_count_outvotes_larger_irregular_noise() -> None:
     assert noise.count >= 12 and noise.score > regular.score  # the noise would win on range alone
     assert regular.regularity() > 0.9 > noise.regularity()
     assert counter.result().signal == "knee" and counter.count == n
+
+
+def test_a_long_regular_alternating_count_is_not_discounted() -> None:
+    """Fast alternating steps (jump rope, running in place): 30 regular side changes of the knees against 15
+    larger cycles of the hips; the alternating penalty is a prior for short counts only, so the long regular
+    step count wins on its evidence."""
+    fps = 30.0
+    t = np.arange(int(15 * fps)) / fps
+    knee_diff = 25.0 * np.sin(2 * math.pi * 1.0 * t + 0.3)  # one left and one right step per second
+    hip = _cycles(15, 1.0, fps, low=120.0, high=170.0)[:len(t)]
+    counter = RepCounter([ChannelSpec("knee_diff"), ChannelSpec("hip", rest=1)])
+    counter.feed({"knee_diff": knee_diff, "hip": hip}, t)
+    by_signal = {c.spec.signal: c for c in counter.channels}
+    steps, hips = by_signal["knee_diff"], by_signal["hip"]
+    assert steps.count >= 28 and hips.count == 15
+    assert steps.score < hips.score < steps.score / steps.spec.weight  # loses with the penalty, wins without
+    assert counter.result().signal == "knee_diff"

@@ -32,8 +32,9 @@ UNIT_SCALE: dict[str, tuple[float, float]] = {"deg": (90.0, 20.0), "torso": (1.0
 DIFF_WEIGHT = 0.5
 
 #: A channel with at least `REGULAR_MIN_REPS` repetitions has its vote weighted by their regularity to the power
-#: `REGULAR_POWER`: the share of intervals between repetitions within `REGULAR_BAND` times their median. A long
-#: periodic movement is regular; pose noise counted as cycles (motion blur in fast jump rope) is not.
+#: `REGULAR_POWER` (the share of intervals between repetitions within `REGULAR_BAND` times their median) instead of
+#: by `DIFF_WEIGHT`: a long periodic movement is regular, pose noise counted as cycles (motion blur in fast jump
+#: rope, one-sided tracking glitches) is not, so the evidence replaces the prior.
 REGULAR_MIN_REPS = 12
 REGULAR_POWER = 4.0
 REGULAR_BAND = (0.6, 1.6)
@@ -172,6 +173,13 @@ class ChannelCounter:
         return Rep(index=0, start_frame=start_f, turn_frame=turn_f, end_frame=self._last[0], start_s=start_t,
                    turn_s=turn_t, end_s=self._last[1], rom=float(rom), signal=self.spec.signal,
                    partial=self._is_partial(rom))
+
+    def vote(self) -> float:
+        """The channel's weight in `RepCounter.best`: a long count's range score times its regularity to the power
+        `REGULAR_POWER` (without the alternating penalty); a short count's score as it is."""
+        if sum(not r.partial for r in self.reps) < REGULAR_MIN_REPS:
+            return self.score
+        return self.score / self.spec.weight * self.regularity() ** REGULAR_POWER
 
     def regularity(self) -> float:
         """Share of the intervals between repetition ends within `REGULAR_BAND` of their median (1.0 below
@@ -368,7 +376,7 @@ class RepCounter:
         if not live:
             return None
         counts = [c.count for c in live]
-        weights = [c.score * c.regularity() ** REGULAR_POWER for c in live]
+        weights = [c.vote() for c in live]
 
         def support(i: int, exact: bool = False) -> float:
             n = counts[i]
