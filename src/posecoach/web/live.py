@@ -167,6 +167,11 @@ async def live(ws: WebSocket) -> None:
         executor.shutdown(wait=False)
         await _refuse(ws, 4400, str(exc))
         return
+    except Exception:  # a bug or a broken model file: the reason is in the server log, not in the browser
+        log.exception("live session failed to start")
+        executor.shutdown(wait=False)
+        await _refuse(ws, 1011, "the live session could not start (see the server log)")
+        return
     await ws.accept()
     await ws.send_text(json.dumps({"type": "ready", "mode": mode, "pose_model": pose_model}))
     try:
