@@ -77,3 +77,6 @@ export function beep(times = 2) {
     return true;
   } catch { return false; }
 }
+
+// A parameter of the page's hash route: `#/analyse?job=ID` -> hashParam('job') = 'ID' (null when absent).
+export const hashParam = (name) => new URLSearchParams(location.hash.split('?')[1] || '').get(name);

@@ -1,6 +1,7 @@
-// Widgets shared by pages: the exercise picker and the live camera view with its statistics line.
+// Widgets shared by pages: the exercise picker, the live camera view and controls, video upload, jobs, timeline.
 import { api, createJob, uploadVideo, waitForJob } from './api.js';
-import { filePicker, guard, h, progressBar } from './ui.js';
+import { LiveClient } from './live_client.js';
+import { filePicker, guard, h, progressBar, showBanner } from './ui.js';
 
 export async function exerciseSelect(id) {
   const select = h('select', { id }, h('option', { value: 'auto' }, 'Recognise it (auto)'));
@@ -104,4 +105,42 @@ export function timeline(id, duration, spans, onSeek) {
     onSeek(Math.max(0, Math.min(1, (e.clientX - r.left) / r.width)) * duration);
   });
   return { el: bar, setTime(t) { cursor.style.left = `${(100 * t) / duration}%`; } };
+}
+
+// Start/stop buttons, camera view and statistics of one live session (the Live page, the Falls monitor, the
+// Posture trainer). `params()` gives the socket's query parameters at start; `onStart()` runs before the
+// camera is asked for, `onStop()` after the session ends (by the user, an error or leaving the page).
+export function liveControls(prefix, { mode, startLabel, params = () => ({}), onUpdate, onStart = () => {}, onStop = () => {} }) {
+  const start = h('button', { id: `${prefix}-start` }, startLabel);
+  const stop = h('button', { id: `${prefix}-stop`, class: 'secondary', disabled: true }, 'Stop');
+  const cam = cameraStage(prefix);
+  const stats = statsLine(prefix);
+  let client = null;
+  const halt = () => {
+    if (client) client.stop();
+    client = null; start.disabled = false; stop.disabled = true;
+    onStop();
+  };
+  start.addEventListener('click', () => guard(async () => {
+    start.disabled = true;
+    onStart();
+    client = new LiveClient({ video: cam.video, canvas: cam.canvas, mode, params: params(), onUpdate,
+      onStats: (s) => stats.set(s), onError: (m) => { showBanner(m); halt(); } });
+    try { await client.start(); } catch (e) { halt(); throw e; }
+    stop.disabled = false;
+  }));
+  stop.addEventListener('click', halt);
+  return { buttons: h('p', {}, start, ' ', stop), cam, stats, halt };
+}
+
+// Poll a library entry (a guide, a posture model) until it is ready (resolves with it) or failed (rejects with
+// `failure` and the stored reason); `label` tells progress on `bar`.
+export async function waitUntilReady(url, bar, label, failure) {
+  for (;;) {
+    const row = await api(url);
+    if (row.state === 'ready') return row;
+    if (row.state === 'failed') throw new Error(`${failure}: ${row.error || 'unknown reason'}`);
+    bar.set(0.5, `${label}: ${row.state}`);
+    await new Promise((r) => setTimeout(r, 700));
+  }
 }

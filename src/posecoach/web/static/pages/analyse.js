@@ -3,10 +3,8 @@
 // #/analyse?job=<id> reopens a finished analysis.
 import { api, resultJson, resultUrl } from '../api.js';
 import { lineChart } from '../chart.js';
-import { fmtDate, fmtTime, guard, h, progressBar } from '../ui.js';
+import { fmtDate, fmtTime, guard, h, hashParam, progressBar } from '../ui.js';
 import { exerciseSelect, runJob, timeline, videoSource } from '../widgets.js';
-
-const jobParam = () => new URLSearchParams(location.hash.split('?')[1] || '').get('job');
 
 function summary(report) {
   const ex = report.exercise;
@@ -88,6 +86,6 @@ export async function render(root) {
     out,
     h('section', { class: 'card' }, h('h2', {}, 'Earlier analyses'), list));
   guard(() => previous(list));
-  const id = jobParam();
+  const id = hashParam('job');
   if (id) await showResult(out, id);
 }

@@ -2,10 +2,9 @@
 // score, the side-by-side video, the main deviations, per-repetition scores and tempo.
 // #/compare?job=<id> reopens a finished comparison.
 import { api, resultJson, resultUrl } from '../api.js';
-import { clearBanner, fmtTime, h, progressBar, showBanner } from '../ui.js';
-import { runJob, videoSource } from '../widgets.js';
+import { clearBanner, fmtTime, h, hashParam, progressBar, showBanner } from '../ui.js';
+import { runJob, videoSource, waitUntilReady } from '../widgets.js';
 
-const jobParam = () => new URLSearchParams(location.hash.split('?')[1] || '').get('job');
 const score = (s) => (s === null || s === undefined ? '–' : Math.round(s));
 
 async function fillGuides(select, chosen) {
@@ -15,16 +14,6 @@ async function fillGuides(select, chosen) {
   if (!guides.length) select.append(h('option', { value: '', disabled: true }, 'No guides yet: make one below'));
   if (chosen) select.value = chosen;
   return guides;
-}
-
-async function waitForGuide(id, bar) {
-  for (;;) {
-    const g = await api(`/v1/references/${encodeURIComponent(id)}`);
-    if (g.state === 'ready') return g;
-    if (g.state === 'failed') throw new Error(`the guide could not be made: ${g.error || 'unknown reason'}`);
-    bar.set(0.5, `Making the guide: ${g.state}`);
-    await new Promise((r) => setTimeout(r, 700));
-  }
 }
 
 async function showResult(out, jobId) {
@@ -66,7 +55,8 @@ export async function render(root) {
     const name = guideName.value.trim() || video.filename.replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64);
     const made = await api('/v1/references', { method: 'POST', json: { video_id: video.id, name } });
     guideBar.el.hidden = false;
-    await waitForGuide(made.id, guideBar);
+    await waitUntilReady(`/v1/references/${encodeURIComponent(made.id)}`, guideBar, 'Making the guide',
+      'the guide could not be made');
     guideBar.set(1, `Guide ${name} is ready`);
     clearBanner();
     await fillGuides(guide, made.id);
@@ -87,7 +77,7 @@ export async function render(root) {
     h('section', { class: 'card' }, h('h2', {}, 'Your attempt'), attempt, bar.el),
     out);
   await fillGuides(guide);
-  const id = jobParam();
+  const id = hashParam('job');
   if (id) await showResult(out, id);
   else if (!guide.value) showBanner('No guide in your library yet: make one from a video first.', 'info');
 }

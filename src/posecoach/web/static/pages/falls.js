@@ -2,11 +2,9 @@
 // sound; or monitor a camera live (falls_live.js). #/falls?job=<id> reopens a finished check.
 import { api, resultJson, resultUrl } from '../api.js';
 import { lineChart } from '../chart.js';
-import { beep, fmtTime, h, progressBar, showBanner } from '../ui.js';
+import { beep, fmtTime, h, hashParam, progressBar, showBanner } from '../ui.js';
 import { runJob, videoSource } from '../widgets.js';
 import { mount } from './falls_live.js';
-
-const jobParam = () => new URLSearchParams(location.hash.split('?')[1] || '').get('job');
 
 async function showResult(out, jobId, { sound = false } = {}) {
   const job = await api(`/v1/jobs/${encodeURIComponent(jobId)}`);
@@ -53,7 +51,7 @@ export async function render(root) {
   root.append(h('section', { class: 'card' }, h('h1', {}, 'Fall detection'),
     h('p', { class: 'muted' }, 'Upload a video to check it for falls, or monitor a camera below.'), source, bar.el), out, live);
   const cleanup = mount(live);
-  const id = jobParam();
+  const id = hashParam('job');
   if (id) await showResult(out, id);
   return cleanup;
 }

@@ -1,8 +1,7 @@
 // The Falls page's live camera monitor: the camera with the skeleton, the fall probability over the last
 // 20 s, and an alert banner with a sound when the detector raises an alert.
-import { LiveClient } from '../live_client.js';
-import { beep, guard, h, showBanner } from '../ui.js';
-import { cameraStage, statsLine } from '../widgets.js';
+import { beep, h, showBanner } from '../ui.js';
+import { liveControls } from '../widgets.js';
 
 const WINDOW_S = 20;
 
@@ -23,18 +22,12 @@ function sparkline(canvas, points) {
 }
 
 export function mount(container) {
-  const start = h('button', { id: 'falls-live-start' }, 'Monitor the camera');
-  const stop = h('button', { id: 'falls-live-stop', class: 'secondary', disabled: true }, 'Stop');
-  const cam = cameraStage('falls-live');
   const prob = h('span', { id: 'falls-live-probability', class: 'big' }, '–');
   const status = h('p', { id: 'falls-live-status', class: 'muted' }, 'Not monitoring.');
   const spark = h('canvas', { id: 'falls-live-chart', width: 600, height: 120, class: 'sparkline' });
-  const stats = statsLine('falls-live');
-  let client = null;
   let points = [];
   let alerted = 0;
 
-  const halt = () => { if (client) client.stop(); client = null; start.disabled = false; stop.disabled = true; status.textContent = 'Not monitoring.'; };
   const onUpdate = (msg) => {
     const now = performance.now() / 1000;
     points.push([now, msg.probability]);
@@ -49,17 +42,14 @@ export function mount(container) {
       beep(3);
     }
   };
-  start.addEventListener('click', () => guard(async () => {
-    start.disabled = true; points = []; alerted = 0;
-    client = new LiveClient({ video: cam.video, canvas: cam.canvas, mode: 'falls', onUpdate,
-      onStats: (s) => stats.set(s), onError: (m) => { showBanner(m); halt(); } });
-    try { await client.start(); } catch (e) { halt(); throw e; }
-    stop.disabled = false;
-    status.textContent = 'Monitoring: an alert sounds when a fall is detected.';
-    status.className = 'muted';
-  }));
-  stop.addEventListener('click', halt);
-  container.append(h('h2', {}, 'Monitor a camera live'), h('p', {}, start, ' ', stop), status,
+  const { buttons, cam, stats, halt } = liveControls('falls-live', { mode: 'falls', startLabel: 'Monitor the camera', onUpdate,
+    onStart: () => {
+      points = []; alerted = 0;
+      status.textContent = 'Monitoring: an alert sounds when a fall is detected.';
+      status.className = 'muted';
+    },
+    onStop: () => { status.textContent = 'Not monitoring.'; } });
+  container.append(h('h2', {}, 'Monitor a camera live'), buttons, status,
     h('div', { class: 'row' }, h('div', {}, cam.el, stats.el),
       h('div', {}, h('small', { class: 'muted' }, 'Fall probability'), prob, spark)));
   return halt;

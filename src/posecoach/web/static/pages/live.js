@@ -1,23 +1,16 @@
 // Live: the webcam with the skeleton drawn over it, the rep count, the exercise (chosen or recognised), the
 // latest repetition's form cues, frame rate and latency; spoken cues optional.
-import { LiveClient } from '../live_client.js';
-import { guard, h, showBanner } from '../ui.js';
-import { cameraStage, exerciseSelect, statsLine } from '../widgets.js';
+import { h } from '../ui.js';
+import { exerciseSelect, liveControls } from '../widgets.js';
 
 export async function render(root) {
   const select = await exerciseSelect('live-exercise');
   const speak = h('input', { type: 'checkbox', id: 'live-speak' });
-  const start = h('button', { id: 'live-start' }, 'Start camera');
-  const stop = h('button', { id: 'live-stop', class: 'secondary', disabled: true }, 'Stop');
-  const cam = cameraStage('live');
   const badge = h('div', { id: 'live-badge', class: 'badge', 'aria-hidden': 'true' }, '0');
-  cam.el.append(badge);  // the count over the video, readable from a distance while exercising
   const count = h('div', { id: 'live-count', class: 'big' }, '0');
   const exercise = h('div', { id: 'live-exercise-name' }, '–');
   const hold = h('div', { id: 'live-hold', class: 'muted' });
   const cues = h('ul', { id: 'live-cues' });
-  const stats = statsLine('live');
-  let client = null;
   let lastCue = '';
 
   const say = (text) => {
@@ -35,23 +28,16 @@ export async function render(root) {
     if (!msg.cues.length && msg.count > 0 && msg.exercise) cues.append(h('li', { class: 'ok' }, 'Good form in the last repetition.'));
     if (msg.cues.length) say(msg.cues[0].cue);
   };
-  const halt = () => { if (client) client.stop(); client = null; start.disabled = false; stop.disabled = true; select.disabled = false; };
-
-  start.addEventListener('click', () => guard(async () => {
-    start.disabled = true; select.disabled = true;
-    client = new LiveClient({ video: cam.video, canvas: cam.canvas, mode: 'exercise', params: { exercise: select.value },
-      onUpdate, onStats: (s) => stats.set(s), onError: (m) => { showBanner(m); halt(); } });
-    try { await client.start(); } catch (e) { halt(); throw e; }
-    stop.disabled = false;
-  }));
-  stop.addEventListener('click', halt);
-
+  const { buttons, cam, stats, halt } = liveControls('live', { mode: 'exercise', startLabel: 'Start camera',
+    params: () => ({ exercise: select.value }), onUpdate,
+    onStart: () => { select.disabled = true; }, onStop: () => { select.disabled = false; } });
+  cam.el.append(badge);  // the count over the video, readable from a distance while exercising
   root.append(h('section', { class: 'card' },
     h('h1', {}, 'Live coaching'),
     h('div', { class: 'row controls' },
       h('label', {}, 'Exercise', select),
       h('label', { class: 'inline' }, speak, ' Speak the count and cues')),
-    h('p', {}, start, ' ', stop)),
+    buttons),
   h('div', { class: 'row' },
     h('section', { class: 'card' }, cam.el, stats.el),
     h('section', { class: 'card live-panel' },

@@ -2,20 +2,10 @@
 // see its cross-validated accuracy, then try it live on the camera (posture_live.js).
 import { api } from '../api.js';
 import { fmtTime, guard, h, progressBar } from '../ui.js';
-import { timeline, videoSource } from '../widgets.js';
+import { timeline, videoSource, waitUntilReady } from '../widgets.js';
 import { mount } from './posture_live.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
-async function waitForModel(id, bar) {
-  for (;;) {
-    const m = await api(`/v1/posture-models/${encodeURIComponent(id)}`);
-    if (m.state === 'ready') return m;
-    if (m.state === 'failed') throw new Error(`training failed: ${m.error || 'unknown reason'}`);
-    bar.set(0.5, `Training: ${m.state}`);
-    await new Promise((r) => setTimeout(r, 700));
-  }
-}
 
 const pct = (x) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)} %`);
 
@@ -92,7 +82,8 @@ export async function render(root, ctx) {
       const made = await api('/v1/posture-models', { method: 'POST',
         json: { name: name.value.trim(), videos: [{ video_id: video.id, ranges }] } });
       trainBar.el.hidden = false;
-      const m = await waitForModel(made.id, trainBar);
+      const m = await waitUntilReady(`/v1/posture-models/${encodeURIComponent(made.id)}`, trainBar, 'Training',
+        'training failed');
       trainBar.set(1, 'Trained');
       result.replaceChildren(h('p', {}, 'Cross-validated accuracy: ', h('strong', { id: 'posture-accuracy' }, pct(m.cv_accuracy)),
         ` (${m.algorithm}, ${m.frames} frames, postures ${m.classes.join(' / ')})`),
