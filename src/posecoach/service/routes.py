@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Res
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from fastapi.security import APIKeyCookie, APIKeyHeader
+from starlette.requests import HTTPConnection
 
 from posecoach import __version__
 from posecoach.errors import InputError
@@ -34,7 +35,7 @@ NOT_FOUND = {404: {"model": schemas.Problem}}
 _SUFFIX = {"mov,mp4,m4a,3gp,3g2,mj2": ".mp4", "matroska,webm": ".mkv", "avi": ".avi"}
 
 
-def _db(request: Request) -> Database:
+def _db(request: HTTPConnection) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
@@ -50,11 +51,15 @@ def _runner(request: Request) -> LocalRunner:
     return request.app.state.runner  # type: ignore[no-any-return]
 
 
+def key_user(conn: HTTPConnection, key: str | None) -> User | None:
+    """The user of an API key (from the header or the session cookie; HTTP requests and WebSockets alike)."""
+    return _db(conn).user_for_key(key) if key else None
+
+
 def caller(request: Request, key: Annotated[str | None, Depends(_api_key)],
            cookie: Annotated[str | None, Depends(_cookie_key)]) -> User:
     """The user of the request's API key (header, else the web app's session cookie); 401 without a valid one."""
-    key = key or cookie
-    user = _db(request).user_for_key(key) if key else None
+    user = key_user(request, key or cookie)
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid API key is required (header X-API-Key)",
                             headers={"WWW-Authenticate": "X-API-Key"})

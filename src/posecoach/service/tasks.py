@@ -305,12 +305,11 @@ def _posture_train(w: Work) -> str:
         groups.append(video.id)
     # Cross-validation holds out each video in turn; with one video, each labelled range, when every posture has
     # at least two ranges (else a fold would train on one posture only and there is no accuracy to show).
-    per_label = Counter(r["label"] for r in items[0]["ranges"]) if len(items) == 1 else Counter()
+    per_label = Counter(r.label for r in ranges)  # `ranges`: the last (with one video, the only) video's
     by_range = len(items) == 1 and len(per_label) > 1 and min(per_label.values()) >= 2
     if by_range:
-        groups = [range_groups(seqs[0], [LabelRange(r["start_s"], r["end_s"], r["label"]) for r in items[0]["ranges"]],
-                               groups[0])]
-    n_groups = len(items[0]["ranges"]) if by_range else len(items)
+        groups = [range_groups(seqs[0], ranges, groups[0])]
+    n_groups = len(ranges) if by_range else len(items)
     try:
         clf = PostureClassifier(model=params.get("algorithm", "auto"), spec=FeatureSpec(mirror=True),
                                 folds=max(2, min(5, n_groups)))

@@ -90,10 +90,9 @@ class LiveSession:
 
 
 def _caller(ws: WebSocket) -> Any:
-    from posecoach.service.routes import SESSION_COOKIE
+    from posecoach.service.routes import SESSION_COOKIE, key_user
 
-    key = ws.headers.get("x-api-key") or ws.cookies.get(SESSION_COOKIE)
-    return ws.app.state.db.user_for_key(key) if key else None
+    return key_user(ws, ws.headers.get("x-api-key") or ws.cookies.get(SESSION_COOKIE))
 
 
 def _size(params: dict[str, str]) -> tuple[float, float]:
