@@ -145,3 +145,19 @@ def test_real_clips_end_to_end(clip: str) -> None:
     lm = seq.subject_landmarks()
     inside = np.nanmean((lm[..., 0] > -0.05) & (lm[..., 0] < 1.05) & (lm[..., 1] > -0.05) & (lm[..., 1] < 1.05))
     assert inside > 0.9
+
+
+def test_the_subject_is_followed_although_a_bystander_was_found_first(tmp_path: Path) -> None:
+    """A jump-rope contest in a crowded gym: MediaPipe first locks on to a man at the left edge, and once it tracks
+    someone it looks for nobody else; the periodic scan notices the girl jumping in the middle and tracks her too,
+    so she (most prominent) becomes the subject instead of being missed until the video's second half."""
+    clip = tmp_path / "gym.mp4"
+    with VideoReader(data_file("reps/jump_rope/videos/us_3.mp4")) as reader, VideoWriter(clip, 30.0) as writer:
+        for frame in reader.frames(0, 300):
+            writer.write(frame.image)
+    with PoseEngine("full", workers=1) as engine:
+        seq = engine.process(clip)
+    lm = seq.subject_landmarks()
+    seen = np.isfinite(lm[..., 0]).any(axis=-1)
+    assert seen[150:].mean() >= 0.8, f"subject seen in {seen[150:].mean():.0%} of the last 150 frames"
+    assert 0.35 < np.nanmedian(lm[150:, :, 0]) < 0.75  # the jumper in the middle, not the man at x = 0.07

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from posecoach.pose.tracking import (
     Tracker,
     body_size,
+    box_overlap,
     choose_subject,
     link_fragments,
     pose_distance,
@@ -87,3 +89,16 @@ def test_link_fragments_rejoins_a_person_split_in_two_and_keeps_others_apart() -
     assert out_wd.shape == (T, 3, 33, 3)
     # The same two fragments further apart in time than max_age stay two tracks.
     assert link_fragments(lm, wd, np.array([5, 6, 7, 8]), times * 40)[2].tolist() == [5, 6, 7, 8]
+
+
+def test_box_overlap_tells_two_fits_of_one_person_from_two_people() -> None:
+    person = np.full((33, 5), np.nan, np.float32)
+    person[:, 0] = np.linspace(0.4, 0.6, 33)
+    person[:, 1] = np.linspace(0.2, 0.9, 33)
+    arms_only = person.copy()
+    arms_only[20:] = np.nan  # a fit of the same person around the upper keypoints only
+    other = person.copy()
+    other[:, 0] += 0.3  # someone beside them
+    assert box_overlap(person, arms_only) == pytest.approx(1.0)
+    assert box_overlap(person, other) == 0.0
+    assert box_overlap(person, np.full((33, 5), np.nan, np.float32)) == 0.0

@@ -8,7 +8,10 @@ it tracks fewer people than ``num_poses``. Asking for several people therefore r
 frame when only one person is in view (28 instead of 17 ms per 720p frame here). `MediaPipeBackend` keeps
 ``num_poses`` equal to the number of people actually in view: every ``scan_interval`` seconds (default 2) it looks for
 up to ``max_people`` people with a separate IMAGE-mode landmarker, and re-creates the tracking landmarker
-when that number changes (more people: at once; fewer: after two scans agree).
+when that number changes (more people: at once; fewer: after two scans agree). It is also re-created when a
+scan finds someone the tracker is not following: once tracking holds, MediaPipe never looks for anyone else, so
+a bystander picked up first (a crowded gym, the subject entering late) would otherwise be followed for the rest
+of the video while the subject goes unseen.
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ import numpy as np
 
 from posecoach.core.quiet import quiet_native_stderr
 from posecoach.pose import models
+from posecoach.pose.tracking import Tracker, box_overlap, pose_distance
 
 log = logging.getLogger(__name__)
 NUM_KEYPOINTS = 33
+#: A scanned person whose keypoint box overlaps a tracked one's by more than this share is not someone new.
+MAX_OVERLAP = 0.3
 
 
 @dataclass
@@ -82,6 +88,7 @@ class MediaPipeBackend:
         self._last_scan: float | None = None
         self._fewer_scans = 0
         self._last_ms = -1
+        self._tracked = np.zeros((0, NUM_KEYPOINTS, 5), np.float32)  # the people the tracker found last frame
         if not video:
             self._tracker = self._create(max_people, video=False)
 
@@ -107,6 +114,7 @@ class MediaPipeBackend:
         self._last_scan = None
         self._fewer_scans = 0
         self._last_ms = -1
+        self._tracked = np.zeros((0, NUM_KEYPOINTS, 5), np.float32)
 
     def close(self) -> None:
         for name in ("_tracker", "_scanner"):
@@ -146,8 +154,12 @@ class MediaPipeBackend:
         if self._tracker is None:
             with quiet_native_stderr():
                 self._tracker = self._create(self._num_poses, video=True)
-                return self._tracker.detect_for_video(mp_image, ms)
-        return self._tracker.detect_for_video(mp_image, ms)
+                result = self._tracker.detect_for_video(mp_image, ms)
+        else:
+            result = self._tracker.detect_for_video(mp_image, ms)
+        if self.max_people > 1:
+            self._tracked = self.postprocess(result).landmarks
+        return result
 
     @staticmethod
     def postprocess(result: Any) -> FramePoses:
@@ -175,11 +187,14 @@ class MediaPipeBackend:
         if self._scanner is None:
             self._scanner = self._create(self.max_people, video=False)
             with quiet_native_stderr():  # first inference logs from native code
-                found = len(self._scanner.detect(mp_image).pose_landmarks)
+                scanned = self.postprocess(self._scanner.detect(mp_image)).landmarks
         else:
-            found = len(self._scanner.detect(mp_image).pose_landmarks)
-        found = max(1, found)
-        if found > self._num_poses or self._tracker is None:
+            scanned = self.postprocess(self._scanner.detect(mp_image)).landmarks
+        found = max(1, len(scanned))
+        missed = self._untracked(scanned, mp_image.width / max(mp_image.height, 1))
+        if missed and len(self._tracked):  # follow them too (up to max_people), re-detecting everyone
+            self._set_num_poses(min(self.max_people, max(found, len(self._tracked) + missed)), renew=True)
+        elif found > self._num_poses or self._tracker is None:
             self._set_num_poses(found)
         elif found < self._num_poses:
             self._fewer_scans += 1
@@ -188,9 +203,16 @@ class MediaPipeBackend:
         else:
             self._fewer_scans = 0
 
-    def _set_num_poses(self, n: int) -> None:
+    def _untracked(self, scanned: np.ndarray, aspect: float) -> int:
+        """How many of the scanned people the tracker is not following: no tracked pose is within the distance at
+        which `Tracker` would call them the same person, nor overlaps them (the scan can fit one person's
+        skeleton differently, around the arms only say; that is no one new)."""
+        return sum(all(pose_distance(t, p, aspect) > Tracker.max_distance and box_overlap(t, p) < MAX_OVERLAP
+                       for t in self._tracked) for p in scanned)
+
+    def _set_num_poses(self, n: int, *, renew: bool = False) -> None:
         self._fewer_scans = 0
-        if n == self._num_poses and self._tracker is not None:
+        if n == self._num_poses and self._tracker is not None and not renew:
             return
         self._num_poses = n
         if self._tracker is not None:

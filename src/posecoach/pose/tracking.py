@@ -48,6 +48,21 @@ def pose_distance(a: np.ndarray, b: np.ndarray, aspect: float = 1.0) -> float:
     return float(np.linalg.norm(d, axis=1).mean() / body_size(a, aspect))
 
 
+def box_overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection of two poses' keypoint boxes (``(K, 5)``) over the smaller box's area, 0-1 (0 when either
+    pose has no keypoints): near 1 when one pose lies within the other, as two fits of one person do."""
+    boxes = []
+    for pose in (a, b):
+        xy = pose[np.isfinite(pose[:, 0]), :2]
+        if not len(xy):
+            return 0.0
+        boxes.append((xy.min(axis=0), xy.max(axis=0)))
+    (lo_a, hi_a), (lo_b, hi_b) = boxes
+    inter = np.clip(np.minimum(hi_a, hi_b) - np.maximum(lo_a, lo_b), 0.0, None).prod()
+    smaller = min(float((hi_a - lo_a).prod()), float((hi_b - lo_b).prod()))
+    return float(inter / smaller) if smaller > 0 else 0.0
+
+
 @dataclass
 class _Track:
     id: int
