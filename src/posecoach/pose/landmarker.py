@@ -88,7 +88,7 @@ class MediaPipeBackend:
         self._last_scan: float | None = None
         self._fewer_scans = 0
         self._last_ms = -1
-        self._tracked = np.zeros((0, NUM_KEYPOINTS, 5), np.float32)  # the people the tracker found last frame
+        self._last_result: Any = None  # the tracker's latest result (who it follows)
         if not video:
             self._tracker = self._create(max_people, video=False)
 
@@ -114,7 +114,7 @@ class MediaPipeBackend:
         self._last_scan = None
         self._fewer_scans = 0
         self._last_ms = -1
-        self._tracked = np.zeros((0, NUM_KEYPOINTS, 5), np.float32)
+        self._last_result = None
 
     def close(self) -> None:
         for name in ("_tracker", "_scanner"):
@@ -157,8 +157,7 @@ class MediaPipeBackend:
                 result = self._tracker.detect_for_video(mp_image, ms)
         else:
             result = self._tracker.detect_for_video(mp_image, ms)
-        if self.max_people > 1:
-            self._tracked = self.postprocess(result).landmarks
+        self._last_result = result
         return result
 
     @staticmethod
@@ -191,9 +190,10 @@ class MediaPipeBackend:
         else:
             scanned = self.postprocess(self._scanner.detect(mp_image)).landmarks
         found = max(1, len(scanned))
-        missed = self._untracked(scanned, mp_image.width / max(mp_image.height, 1))
-        if missed and len(self._tracked):  # follow them too (up to max_people), re-detecting everyone
-            self._set_num_poses(min(self.max_people, max(found, len(self._tracked) + missed)), renew=True)
+        tracked = self.postprocess(self._last_result).landmarks if self._last_result is not None else scanned[:0]
+        missed = self._untracked(scanned, tracked, mp_image.width / max(mp_image.height, 1))
+        if missed and len(tracked):  # follow them too (up to max_people), re-detecting everyone
+            self._set_num_poses(min(self.max_people, max(found, len(tracked) + missed)), renew=True)
         elif found > self._num_poses or self._tracker is None:
             self._set_num_poses(found)
         elif found < self._num_poses:
@@ -203,12 +203,13 @@ class MediaPipeBackend:
         else:
             self._fewer_scans = 0
 
-    def _untracked(self, scanned: np.ndarray, aspect: float) -> int:
+    @staticmethod
+    def _untracked(scanned: np.ndarray, tracked: np.ndarray, aspect: float) -> int:
         """How many of the scanned people the tracker is not following: no tracked pose is within the distance at
         which `Tracker` would call them the same person, nor overlaps them (the scan can fit one person's
         skeleton differently, around the arms only say; that is no one new)."""
         return sum(all(pose_distance(t, p, aspect) > Tracker.max_distance and box_overlap(t, p) < MAX_OVERLAP
-                       for t in self._tracked) for p in scanned)
+                       for t in tracked) for p in scanned)
 
     def _set_num_poses(self, n: int, *, renew: bool = False) -> None:
         self._fewer_scans = 0
