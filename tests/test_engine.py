@@ -161,3 +161,15 @@ def test_the_subject_is_followed_although_a_bystander_was_found_first(tmp_path: 
     seen = np.isfinite(lm[..., 0]).any(axis=-1)
     assert seen[150:].mean() >= 0.8, f"subject seen in {seen[150:].mean():.0%} of the last 150 frames"
     assert 0.35 < np.nanmedian(lm[150:, :, 0]) < 0.75  # the jumper in the middle, not the man at x = 0.07
+
+
+def test_someone_hidden_behind_another_person_at_the_start_is_found_early() -> None:
+    """kaiakol squat 012 (57 frames): the squatter stands behind her coach in the first frames, so the first scan
+    finds only him; the scans at a quarter of the interval over the start find her, and she is tracked too."""
+    clip = data_file("form/kaiakol/data/squat/correct/squat_correct_012.mp4")
+    with PoseEngine("full", workers=1) as engine:
+        seq = engine.process(clip)
+    seen = np.isfinite(seq.landmarks[..., 0]).any(axis=-1)  # (T, P)
+    x = np.nanmedian(seq.landmarks[..., 0], axis=(0, 2))  # each track's median x
+    squatter = [p for p in range(seq.num_people) if x[p] > 0.45]
+    assert squatter and seen[:, squatter[0]].mean() >= 0.6, f"tracks at x={x}, seen {seen.mean(axis=0)}"

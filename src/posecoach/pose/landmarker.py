@@ -6,12 +6,13 @@ are separate so each can be understood and tested alone.
 Speed: in VIDEO mode MediaPipe tracks people from frame to frame and only runs its person detector while
 it tracks fewer people than ``num_poses``. Asking for several people therefore runs the detector on every
 frame when only one person is in view (28 instead of 17 ms per 720p frame here). `MediaPipeBackend` keeps
-``num_poses`` equal to the number of people actually in view: every ``scan_interval`` seconds (default 2) it looks for
-up to ``max_people`` people with a separate IMAGE-mode landmarker, and re-creates the tracking landmarker
-when that number changes (more people: at once; fewer: after two scans agree). It is also re-created when a
-scan finds someone the tracker is not following: once tracking holds, MediaPipe never looks for anyone else, so
-a bystander picked up first (a crowded gym, the subject entering late) would otherwise be followed for the rest
-of the video while the subject goes unseen.
+``num_poses`` equal to the number of people actually in view: every ``scan_interval`` seconds (default 2;
+four times as often over the first `WARMUP_SCANS` scans, since short clips often open with the subject hidden
+behind someone or still entering) it looks for up to ``max_people`` people with a separate IMAGE-mode
+landmarker, and re-creates the tracking landmarker when that number changes (more people: at once; fewer: after
+two scans agree). It is also re-created when a scan finds someone the tracker is not following: once tracking
+holds, MediaPipe never looks for anyone else, so a bystander picked up first (a crowded gym, the subject entering
+late) would otherwise be followed for the rest of the video while the subject goes unseen.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 NUM_KEYPOINTS = 33
 #: A scanned person whose keypoint box overlaps a tracked one's by more than this share is not someone new.
 MAX_OVERLAP = 0.3
+#: Scans at a quarter of ``scan_interval`` at the start of a video or segment.
+WARMUP_SCANS = 4
 
 
 @dataclass
@@ -86,6 +89,7 @@ class MediaPipeBackend:
         self._scanner: Any = None
         self._num_poses = max_people
         self._last_scan: float | None = None
+        self._scans = 0
         self._fewer_scans = 0
         self._last_ms = -1
         self._last_result: Any = None  # the tracker's latest result (who it follows)
@@ -112,6 +116,7 @@ class MediaPipeBackend:
             self._tracker = None
         self._num_poses = self.max_people
         self._last_scan = None
+        self._scans = 0
         self._fewer_scans = 0
         self._last_ms = -1
         self._last_result = None
@@ -180,9 +185,11 @@ class MediaPipeBackend:
         if self.max_people == 1:
             self._num_poses = 1
             return
-        if self._last_scan is not None and time_s - self._last_scan < self.scan_interval:
+        interval = self.scan_interval / 4 if self._scans < WARMUP_SCANS else self.scan_interval
+        if self._last_scan is not None and time_s - self._last_scan < interval:
             return
         self._last_scan = time_s
+        self._scans += 1
         if self._scanner is None:
             self._scanner = self._create(self.max_people, video=False)
             with quiet_native_stderr():  # first inference logs from native code
