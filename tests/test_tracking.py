@@ -11,6 +11,7 @@ from posecoach.pose.tracking import (
     box_overlap,
     choose_subject,
     link_fragments,
+    movement,
     pose_distance,
     subject_scores,
 )
@@ -65,6 +66,18 @@ def test_subject_is_the_prominent_person_not_the_first_or_briefest() -> None:
     assert scores[1] > scores[0] and scores[1] > scores[2]
     assert choose_subject(lm, np.array([7, 8, 9])) == 8
     assert choose_subject(np.zeros((T, 0, 33, 5)), np.zeros(0, np.int64)) is None
+
+
+def test_subject_is_the_person_exercising_not_the_coach_standing_beside_them() -> None:
+    T = 60
+    lm = np.full((T, 2, 33, 5), np.nan, np.float32)
+    for t in range(T):
+        lm[t, 0] = _person(0.4, 0.5, 0.8)  # the coach: large, central, standing still
+        squat = 0.6 + 0.2 * np.cos(2 * np.pi * t / 30)  # squatting: body height 0.8 <-> 0.4, twice
+        lm[t, 1] = _person(0.65, 0.9 - squat / 2, squat)
+    assert movement(lm)[0] == pytest.approx(0.0, abs=1e-6) and movement(lm)[1] > 0.1
+    assert subject_scores(lm[:, :1]).item() > 0  # alone, someone still is still the subject
+    assert choose_subject(lm, np.array([3, 4])) == 4
 
 
 def test_link_fragments_rejoins_a_person_split_in_two_and_keeps_others_apart() -> None:

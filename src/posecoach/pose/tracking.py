@@ -8,8 +8,10 @@ for ``max_age`` seconds ends. Ids are never reused.
 Subject rule (`choose_subject`): the person the video is about is the one most present and most
 prominent over the whole sequence, not the one with the highest detector score in some frame. Each track
 scores the sum over its frames of ``visible share x body height (fraction of the frame) x centrality``,
-where centrality falls linearly from 1 at the frame centre to 0.5 at the edge. The highest score wins, so a
-small, peripheral or briefly seen bystander does not become the subject.
+where centrality falls linearly from 1 at the frame centre to 0.5 at the edge, times its movement relative to
+the most moving person's (at least `MIN_MOVEMENT_WEIGHT`): how far its keypoints move about its own centre, in
+body sizes. The highest score wins, so a small, peripheral or briefly seen bystander does not become the
+subject, nor does a coach standing beside the person exercising.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 VISIBLE = 0.5
+#: The least weight movement gives a person (one who stands still beside someone exercising).
+MIN_MOVEMENT_WEIGHT = 0.25
 
 
 def body_size(landmarks: np.ndarray, aspect: float = 1.0) -> np.ndarray:
@@ -112,7 +116,27 @@ def subject_scores(landmarks: np.ndarray, aspect: float = 1.0) -> np.ndarray:
     centrality = 1.0 - 0.5 * off
     size = body_size(landmarks, 1.0)  # height as a fraction of the frame
     per_frame = np.where(detected, visible_share * size * centrality, 0.0)
-    return np.nansum(per_frame, axis=0)
+    moved = movement(landmarks)
+    weight = np.maximum(moved / moved.max(), MIN_MOVEMENT_WEIGHT) if moved.size and moved.max() > 0 else 1.0
+    return np.nansum(per_frame, axis=0) * weight
+
+
+def movement(landmarks: np.ndarray) -> np.ndarray:
+    """How much each person of a ``(T, P, K, 5)`` array moves: the mean over keypoints of the range (5th to 95th
+    percentile over frames) of the keypoint's position about the person's centre, in units of the person's median
+    body size (0 for someone seen in under 5 frames). Walking across the picture is not movement; squatting is."""
+    out = np.zeros(landmarks.shape[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for p in range(landmarks.shape[1]):
+            lm = landmarks[:, p]
+            lm = lm[np.isfinite(lm[..., 0]).any(axis=-1)]
+            if len(lm) < 5:
+                continue
+            rel = (lm[..., :2] - np.nanmean(lm[..., :2], axis=1, keepdims=True)) / np.nanmedian(body_size(lm))
+            lo, hi = np.nanpercentile(rel, [5, 95], axis=0)
+            out[p] = np.nan_to_num(np.nanmean(np.linalg.norm(hi - lo, axis=-1)))
+    return out
 
 
 def choose_subject(landmarks: np.ndarray, track_ids: np.ndarray) -> int | None:
