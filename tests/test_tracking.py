@@ -71,10 +71,12 @@ def test_subject_is_the_prominent_person_not_the_first_or_briefest() -> None:
 def test_subject_is_the_person_exercising_not_the_coach_standing_beside_them() -> None:
     T = 60
     lm = np.full((T, 2, 33, 5), np.nan, np.float32)
+    squatter = _person(0.65, 0.5, 0.8)
     for t in range(T):
         lm[t, 0] = _person(0.4, 0.5, 0.8)  # the coach: large, central, standing still
-        squat = 0.6 + 0.2 * np.cos(2 * np.pi * t / 30)  # squatting: body height 0.8 <-> 0.4, twice
-        lm[t, 1] = _person(0.65, 0.9 - squat / 2, squat)
+        height = 0.6 + 0.2 * np.cos(2 * np.pi * t / 30)  # squatting twice: the same figure 0.8 <-> 0.4 tall
+        lm[t, 1] = squatter
+        lm[t, 1, :, 1] = 0.9 - (0.9 - squatter[:, 1]) * height / 0.8  # feet stay on the floor (y = 0.9)
     assert movement(lm)[0] == pytest.approx(0.0, abs=1e-6) and movement(lm)[1] > 0.1
     assert subject_scores(lm[:, :1]).item() > 0  # alone, someone still is still the subject
     assert choose_subject(lm, np.array([3, 4])) == 4
