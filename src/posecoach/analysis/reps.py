@@ -177,14 +177,15 @@ class ChannelCounter:
     def vote(self) -> float:
         """The channel's weight in `RepCounter.best`: a long count's range score times its regularity to the power
         `REGULAR_POWER` (without the alternating penalty); a short count's score as it is."""
-        if sum(not r.partial for r in self.reps) < REGULAR_MIN_REPS:
+        ends = self._whole_ends()
+        if len(ends) < REGULAR_MIN_REPS:
             return self.score
-        return self.score / self.spec.weight * self.regularity() ** REGULAR_POWER
+        return self.score / self.spec.weight * self.regularity(ends) ** REGULAR_POWER
 
-    def regularity(self) -> float:
-        """Share of the intervals between repetition ends within `REGULAR_BAND` of their median (1.0 below
-        `REGULAR_MIN_REPS` repetitions, where it says little)."""
-        ends = [r.end_s for r in self.reps if not r.partial]
+    def regularity(self, ends: list[float] | None = None) -> float:
+        """Share of the intervals between repetition ends (default: the whole repetitions') within `REGULAR_BAND`
+        of their median (1.0 below `REGULAR_MIN_REPS` repetitions, where it says little)."""
+        ends = self._whole_ends() if ends is None else ends
         if len(ends) < REGULAR_MIN_REPS:
             return 1.0
         gaps = np.diff(ends)
@@ -193,6 +194,9 @@ class ChannelCounter:
             return 1.0
         lo, hi = REGULAR_BAND
         return float(np.mean((gaps >= lo * mid) & (gaps <= hi * mid)))
+
+    def _whole_ends(self) -> list[float]:
+        return [r.end_s for r in self.reps if not r.partial]
 
     def _is_partial(self, rom: float) -> bool:
         ref = self._recent[-max(self.settings.rom_window, 1):]
