@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from posecoach.analysis.exercises import Exercise, catalogue, get_exercise
-from posecoach.analysis.form import judge_reps, judge_span
+from posecoach.analysis.form import Judgement, judge_reps, judge_span
 from posecoach.analysis.holds import measure_hold
 from posecoach.analysis.recognition import OTHER, recognise
 from posecoach.analysis.reps import RepCounter
@@ -49,6 +49,11 @@ class LiveState:
     hold_s: float | None = None  # seconds held, for a hold exercise
     cues: list[LiveCue] = field(default_factory=list)
     rep_frames: tuple[int, int] | None = None  # (start, end) frame of the latest repetition
+
+
+def _cues(judgement: Judgement, rep: int) -> list[LiveCue]:
+    """The rules a judgement found broken, as cues for repetition ``rep`` (0: the hold)."""
+    return [LiveCue(f.rule.id, f.rule.title, f.rule.cue, f.rule.severity, rep) for f in judgement.errors]
 
 
 class _Columns:
@@ -161,9 +166,7 @@ class LiveCoach:
             self._cues = []
             return
         signals, _ = self._columns.view()
-        judgement = judge_reps(self._exercise.rules, signals, [rep], result.signal)[0]
-        self._cues = [LiveCue(f.rule.id, f.rule.title, f.rule.cue, f.rule.severity, rep.index)
-                      for f in judgement.errors]
+        self._cues = _cues(judge_reps(self._exercise.rules, signals, [rep], result.signal)[0], rep.index)
 
     def _measure_hold(self) -> None:
         assert self._exercise is not None and self._exercise.hold is not None
@@ -171,8 +174,7 @@ class LiveCoach:
         res = measure_hold(signals, times, self._exercise.hold)
         self._hold_s = float(res.seconds)
         if res.start_frame is not None and res.end_frame is not None:
-            judgement = judge_span(self._exercise.rules, signals, res.start_frame, res.end_frame)
-            self._cues = [LiveCue(f.rule.id, f.rule.title, f.rule.cue, f.rule.severity, 0) for f in judgement.errors]
+            self._cues = _cues(judge_span(self._exercise.rules, signals, res.start_frame, res.end_frame), 0)
 
     @property
     def count(self) -> int:
