@@ -87,6 +87,12 @@ def smooth(times: np.ndarray, proba: np.ndarray, window_s: float = SMOOTH_S) -> 
     return np.array([s.update(float(t), float(p)) for t, p in zip(times, proba, strict=True)])
 
 
+def is_upright(above: float, trunk: float) -> bool:
+    """Upright (again): the head `UP_ABOVE` torso lengths over the hips and the trunk within `UP_TRUNK` of
+    vertical (False when unknown)."""
+    return bool(np.isfinite(above) and above > UP_ABOVE and trunk < UP_TRUNK)
+
+
 @dataclass
 class PostureHistory:
     """What the body did lately, from postures held at least `STEADY_S` (single-frame pose glitches do not
@@ -109,7 +115,7 @@ class PostureHistory:
         self._flip_since = (self._flip_since if self._flip_since is not None else t) if trunk >= INVERTED else None
         if self._flip_since is not None and t - self._flip_since >= STEADY_S:
             self.inverted_s = t
-        upright = bool(above > UP_ABOVE and trunk < UP_TRUNK)
+        upright = is_upright(above, trunk)
         if self._run is None or self._run[0] != upright:
             self._run = (upright, t)
         if t - self._run[1] >= STEADY_S and self.up != upright:
@@ -152,7 +158,7 @@ class FallStateMachine:
         ev = self._active
         if ev is None:
             return self._watch(frame, t, p, features, low, bool(steady_up))
-        upright = bool(np.isfinite(above) and above > UP_ABOVE and trunk < UP_TRUNK)
+        upright = is_upright(above, trunk)
         ev.confidence = max(ev.confidence, p)
         ev.end_frame, ev.end_s = frame, t
         if ev.impact_frame == ev.alert_frame and frame <= ev.alert_frame + 15 and hip_v > self._impact_v:
