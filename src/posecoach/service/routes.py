@@ -128,7 +128,7 @@ def me(user: Caller) -> User:
 @router.post("/v1/session", response_model=schemas.UserOut, tags=["users"], responses={401: {"model": schemas.Problem}})
 def sign_in(body: schemas.SignIn, request: Request, response: Response) -> User:
     """Sign in to the web app: checks the API key and keeps it in an HttpOnly, SameSite=Strict cookie."""
-    user = _db(request).user_for_key(body.api_key)
+    user = key_user(request, body.api_key)
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key: ask your administrator for yours "
                             "(`posecoach users add NAME` prints a new one)")
