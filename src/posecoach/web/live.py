@@ -33,10 +33,10 @@ import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from posecoach.errors import InputError, PoseCoachError
+from posecoach.pose.models import MODEL_NAMES
 
 router = APIRouter()
 log = logging.getLogger("posecoach.live")
-POSE_MODELS = ("lite", "full", "heavy")
 MAX_FRAME_BYTES = 4 * 1024 * 1024
 
 
@@ -158,8 +158,8 @@ async def live(ws: WebSocket) -> None:
     loop = asyncio.get_running_loop()
     session: LiveSession | None = None
     try:
-        if pose_model not in POSE_MODELS:
-            raise InputError(f"unknown pose model {pose_model!r}: use lite, full or heavy")
+        if pose_model not in MODEL_NAMES:
+            raise InputError(f"unknown pose model {pose_model!r}: use {', '.join(MODEL_NAMES)}")
         analysis = await loop.run_in_executor(executor, _analysis, ws, user, mode, params)
         session = await loop.run_in_executor(executor, LiveSession, mode, pose_model, analysis)
     except (InputError, PoseCoachError) as exc:
