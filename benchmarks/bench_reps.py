@@ -1,9 +1,10 @@
 """Repetition-counting benchmark on real clips: WorkoutTracker, QUVA Repetition and jump rope.
 
-    .venv/bin/python benchmarks/bench_reps.py [--cache DIR] [--model full] [--verbose] [--json FILE]
+    .venv/bin/python benchmarks/bench_reps.py [--cache DIR] [--model full] [--lead-s S] [--verbose] [--json FILE]
 
 For every clip: poses estimated from the video (or read from ``--cache DIR``) -> `count_repetitions(seq)`
 class-agnostic (exercise=None) and, where the clip's exercise is known, `count_repetitions(seq, exercise)`.
+``--lead-s S`` counts with `CounterSettings(lead_s=S)` (a repetition the video opens in counts; default off).
 Prints one table per dataset and overall: MAE = mean(abs(pred - true) / true) over the clips with true > 0,
 OBO = share of all clips with abs(pred - true) <= 1 (the RepCount / TransRAC scores), pose and counting time.
 """
@@ -15,30 +16,32 @@ from typing import Any
 
 from clips import PoseCache, bench_parser, data_dir, each_clip, header, rep_clips, run_clips, save_rows, table
 from posecoach.analysis import count_repetitions
+from posecoach.analysis.reps import CounterSettings
 
 
-def _timed_count(seq: Any, exercise: str | None, agnostic: bool = False) -> tuple[int, str | None, float]:
+def _timed_count(seq: Any, exercise: str | None, agnostic: bool = False,
+                 settings: CounterSettings | None = None) -> tuple[int, str | None, float]:
     t0 = time.perf_counter()
-    res = count_repetitions(seq, exercise, agnostic=agnostic)
+    res = count_repetitions(seq, exercise, agnostic=agnostic, settings=settings)
     return res.count, res.signal, time.perf_counter() - t0
 
 
-def run(cache: PoseCache) -> list[dict[str, Any]]:
+def run(cache: PoseCache, settings: CounterSettings | None = None) -> list[dict[str, Any]]:
     data = data_dir()
     clips = rep_clips(data)
     out = []
     for clip, name, poses in each_clip(cache, clips, data):
         seq = poses.sequence
-        pred, signal, count_s = _timed_count(seq, None)
+        pred, signal, count_s = _timed_count(seq, None, settings=settings)
         row: dict[str, Any] = {
             "dataset": clip.dataset, "clip": name, "exercise": clip.exercise, "frames": seq.num_frames,
             "fps": round(seq.fps, 3), "true": clip.count, "pred": pred, "signal": signal,
             "pred_given": None, "signal_given": None, "pose_s": round(poses.seconds, 3), "pose_cached": poses.cached,
             "count_s": round(count_s, 4), "count_given_s": None,
         }
-        row["pred_agnostic"], row["signal_agnostic"], _ = _timed_count(seq, None, agnostic=True)
+        row["pred_agnostic"], row["signal_agnostic"], _ = _timed_count(seq, None, True, settings)
         if clip.exercise:
-            row["pred_given"], row["signal_given"], t = _timed_count(seq, clip.exercise)
+            row["pred_given"], row["signal_given"], t = _timed_count(seq, clip.exercise, settings=settings)
             row["count_given_s"] = round(t, 4)
         out.append(row)
     return out
@@ -87,10 +90,14 @@ def details(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = bench_parser(__doc__)
     parser.add_argument("--verbose", "-v", action="store_true", help="print one row per clip")
+    parser.add_argument("--lead-s", type=float, default=0.0, metavar="S",
+                        help="count a repetition the video opens in if back at rest within S seconds (default off)")
     args = parser.parse_args()
-    rows = run_clips(parser, args, run)
+    settings = CounterSettings(lead_s=args.lead_s) if args.lead_s > 0 else None
+    rows = run_clips(parser, args, lambda cache: run(cache, settings))
     print(header())
-    print(f"\nRepetition counting, model {args.model}: {len(rows)} clips.\n")
+    lead = f", repetitions the video opens in counted (lead_s {args.lead_s:g})" if settings else ""
+    print(f"\nRepetition counting, model {args.model}{lead}: {len(rows)} clips.\n")
     if args.verbose:
         print(details(rows))
         print()

@@ -81,3 +81,18 @@ def test_analyze_real_squat_clip_end_to_end() -> None:
     # Rules the view cannot judge are reported as such, not guessed.
     statuses = {r["id"]: r["status"] for r in data["rules"]}
     assert set(statuses) == {r.id for r in get_exercise("squat").rules}
+
+
+@pytest.mark.video
+def test_a_clip_that_opens_at_the_bottom_of_a_squat() -> None:
+    from posecoach.analysis.reps import CounterSettings, count_repetitions
+    from posecoach.pose.engine import PoseEngine
+
+    with PoseEngine("full") as engine:  # WorkoutTracker squat_7: 2.3 s, opens squatting, stands up (labelled 1 rep)
+        seq = engine.process(data_file("reps/workouttracker/videos/squats/squat_7.mp4"))
+    assert count_repetitions(seq, "squat").count == 0  # by default only whole repetitions: this one began before
+    res = count_repetitions(seq, "squat", settings=CounterSettings(lead_s=2.0))
+    assert res.count == 1
+    rep = res.reps[0]
+    assert rep.turn_s < 1.5 < rep.end_s  # the turn is while squatting at the start, the end after standing up
+    assert rep.rom > 50  # degrees of knee (or hip) from the bottom to standing

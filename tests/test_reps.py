@@ -138,6 +138,45 @@ def test_a_rep_cut_by_the_end_counts_once_half_way_back() -> None:
     assert _count(full[:-13]) == 3  # ... but counted once it has come half-way back up (60 %)
 
 
+def _lead(knee: np.ndarray, lead_s: float = 2.0) -> list:
+    times = np.arange(len(knee)) / 30
+    return count_signals({"knee": knee}, times, [ChannelSpec("knee", rest=1)],
+                         settings=CounterSettings(lead_s=lead_s)).reps
+
+
+def test_a_rep_the_video_opens_in_counts_when_asked() -> None:
+    full = _cycles(3, 2.0)
+    reps = _lead(full[30:])  # opens at the bottom of the first squat, stands up, two more squats
+    assert len(reps) == 3
+    first = reps[0]
+    assert first.start_frame == 0 and first.turn_frame <= 1  # the turn is the first frame
+    assert full[30 + first.end_frame] > 165  # it ends standing, like the others
+    assert first.rom == pytest.approx(80, abs=3)  # bottom to standing, not to the band edge
+    assert [r.start_frame for r in reps[1:]] == [r.end_frame for r in reps[:-1]]
+
+
+def test_a_video_that_opens_half_way_up_or_in_the_set_up_adds_no_rep() -> None:
+    full = _cycles(3, 2.0)
+    assert len(_lead(full[45:])) == 2  # half-way up: 40 of 80 degrees, partial next to the full reps
+    bottom = np.concatenate([_still(4, value=90.0), np.linspace(90, 170, 30), _still(1), _cycles(2, 2.0)])
+    assert len(_lead(bottom)) == 2  # 4 s down before standing up (getting into position): over lead_s
+    assert len(_lead(full[30:], lead_s=0.0)) == 2  # off by default
+
+
+def test_live_equals_offline_with_a_rep_the_video_opens_in() -> None:
+    rng = np.random.default_rng(5)
+    knee = _cycles(4, 1.8)[20:] + rng.normal(0, 2, len(_cycles(4, 1.8)) - 20)
+    settings = CounterSettings(lead_s=2.0)
+    times = np.arange(len(knee)) / 30
+    offline = count_signals({"knee": knee}, times, [ChannelSpec("knee", rest=1)], settings=settings)
+    live = RepCounter([ChannelSpec("knee", rest=1)], settings)
+    for i in range(len(knee)):
+        live.update({"knee": float(knee[i])}, float(times[i]))
+    assert offline.count == 4
+    assert [(r.start_frame, r.end_frame) for r in live.result().reps] == [
+        (r.start_frame, r.end_frame) for r in offline.reps]
+
+
 def test_alternating_signal_counts_each_side() -> None:
     t = np.arange(300) / 30.0  # 10 s of stepping, a left-right cycle every second: 20 steps
     diff = 40.0 * np.sin(2 * math.pi * t)

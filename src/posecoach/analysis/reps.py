@@ -59,6 +59,7 @@ class CounterSettings:
     min_rep_s: float = 0.1  # shorter cycles are noise
     edge_reps: bool = True  # count a repetition cut by the end of the video (rest side known) ...
     end_return: float = 0.5  # ... by the end once it has come back this share of its range from the turn
+    lead_s: float = 0.0  # > 0: count a repetition the video opens in (rest side known), back at rest within this
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,8 @@ class ChannelCounter:
         self._last = (-1, 0.0)  # (frame, time) of the latest known value
         self._last_v = math.nan
         self._first_checked = False
+        self._first = (math.nan, -1, 0.0)  # the first known value
+        self._lead_turn = math.nan  # the turn of a repetition the video opened in (`CounterSettings.lead_s`)
         self._crossed_t = math.nan  # when the signal last changed side (an alternating repetition's start in time)
         # Read on every frame: plain attributes (the live loop runs once per channel per frame).
         self._minimum, self._alternating = spec.minimum, spec.alternating
@@ -225,7 +228,7 @@ class ChannelCounter:
                 if last_t == last_t and t - last_t > max_gap:  # a long gap abandons the repetition in progress
                     hi = lo = last_t = math.nan
                     if end_f >= 0:
-                        self._extend_last(end_f, end_t)
+                        self._extend_last(end_f, end_t, ext_v)
                         end_f = -1
                     side, self._open = 0, False
                     opened = False
@@ -236,6 +239,8 @@ class ChannelCounter:
                 last_t = t
                 ext_v, ext_f, ext_t = v, frame, t
                 self._top = self._bottom = (v, frame, t)
+                if self._first[1] < 0:
+                    self._first = (v, frame, t)
                 continue
             dt = t - last_t
             k = 1.0 if dt >= tau else (dt / tau if dt > 0.0 else 0.0)
@@ -266,14 +271,14 @@ class ChannelCounter:
                     self._bottom = (v, frame, t)
             else:
                 if end_f >= 0:
-                    self._extend_last(end_f, end_t)
+                    self._extend_last(end_f, end_t, ext_v)
                     end_f = -1
                 self._state, self._ext = side, (ext_v, ext_f, ext_t)
                 done += self._change_side(state, frame, t, v)
                 side, rest, opened = self._state, self._rest, self._open
                 ext_v, ext_f, ext_t = self._ext
         if end_f >= 0:
-            self._extend_last(end_f, end_t)
+            self._extend_last(end_f, end_t, ext_v)
         self._hi, self._lo, self._last_t, self._state, self._ext = hi, lo, last_t, side, (ext_v, ext_f, ext_t)
         self._last, self._last_v = (last_frame, last_time), last_v
         self.frames_seen += seen
@@ -287,6 +292,13 @@ class ChannelCounter:
                 self._rest = -state  # the movement leaves the side it started on
             if state != self._rest:
                 self._start = self._top if self._rest > 0 else self._bottom
+            elif self._opens_in_rep(t):
+                # The video opened away from rest and the signal came back: a repetition already under way, from
+                # the first frame through its turn (the far extreme seen so far) to here.
+                self._start = (math.nan, self._first[1], self._first[2])
+                self._turn = self._bottom if self._rest > 0 else self._top
+                self._lead_turn = self._turn[0]
+                done = self._complete(frame, t, v)
         elif self._alternating:  # from one side to the other: one repetition, turning where it crosses
             self._start, self._turn = self._ext, (v, frame, t)
             done = self._complete(frame, t, v, since=self._crossed_t)
@@ -300,6 +312,11 @@ class ChannelCounter:
         self._ext = (v, frame, t)
         self._crossed_t = t
         return done
+
+    def _opens_in_rep(self, t: float) -> bool:
+        """The signal reached the (known) rest side first, before any cycle, within `lead_s` of the first frame."""
+        lead_s = self.settings.lead_s
+        return lead_s > 0 and self.spec.rest != 0 and not self._recent and t - self._first[2] <= lead_s
 
     def _complete(self, frame: int, t: float, v: float, since: float = math.nan) -> bool:
         """Record the repetition that ends now; ``since``: when it began, if not at its start extreme (an
@@ -332,15 +349,24 @@ class ChannelCounter:
         """
         first, second = (r for r in self.reps if not r.partial)
         s = self.settings
-        if first.rom >= s.min_rel_rom * second.rom and first.duration_s >= s.min_rel_rom * second.duration_s:
+        long_enough = self._lead_turn == self._lead_turn or first.duration_s >= s.min_rel_rom * second.duration_s
+        if first.rom >= s.min_rel_rom * second.rom and long_enough:
             return
         first.partial = True
         self._roms.pop(0)
         self.score -= first.rom / self.spec.scale * self.spec.weight
 
-    def _extend_last(self, frame: int, t: float) -> None:
+    def _extend_last(self, frame: int, t: float, v: float) -> None:
         last = self.reps[-1]
         last.end_frame, last.end_s = frame, t
+        if self._lead_turn == self._lead_turn and len(self.reps) == 1:
+            # A repetition the video opened in: its range runs from its turn to the rest extreme it comes back to.
+            rom = abs(v - self._lead_turn)
+            if rom > last.rom:
+                if not last.partial:
+                    self.score += (rom - last.rom) / self.spec.scale * self.spec.weight
+                    self._roms[0] = rom
+                last.rom = float(rom)
 
 
 @dataclass
