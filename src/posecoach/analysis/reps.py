@@ -297,8 +297,9 @@ class ChannelCounter:
                 # the first frame through its turn (the far extreme seen so far) to here.
                 self._start = (math.nan, self._first[1], self._first[2])
                 self._turn = self._bottom if self._rest > 0 else self._top
-                self._lead_turn = self._turn[0]
                 done = self._complete(frame, t, v)
+                if self.reps:  # recorded (not too short)
+                    self._lead_turn = self._turn[0]
         elif self._alternating:  # from one side to the other: one repetition, turning where it crosses
             self._start, self._turn = self._ext, (v, frame, t)
             done = self._complete(frame, t, v, since=self._crossed_t)
