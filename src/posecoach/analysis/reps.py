@@ -364,6 +364,7 @@ class ChannelCounter:
             # A repetition the video opened in: its range runs from its turn to the rest extreme it comes back to.
             rom = abs(v - self._lead_turn)
             if rom > last.rom:
+                self._recent[0] = rom
                 if not last.partial:
                     self.score += (rom - last.rom) / self.spec.scale * self.spec.weight
                     self._roms[0] = rom
