@@ -146,7 +146,7 @@ class ChannelCounter:
         self._last = (-1, 0.0)  # (frame, time) of the latest known value
         self._last_v = math.nan
         self._first_checked = False
-        self._first = (math.nan, -1, 0.0)  # the first known value
+        self._first = (-1, 0.0)  # (frame, time) of the first known value
         self._lead_turn = math.nan  # the turn of a repetition the video opened in (`CounterSettings.lead_s`)
         self._crossed_t = math.nan  # when the signal last changed side (an alternating repetition's start in time)
         # Read on every frame: plain attributes (the live loop runs once per channel per frame).
@@ -201,6 +201,10 @@ class ChannelCounter:
     def _whole_ends(self) -> list[float]:
         return [r.end_s for r in self.reps if not r.partial]
 
+    def _points(self, rom: float) -> float:
+        """A whole repetition's share of the channel's score: its range in comparable units, times the weight."""
+        return rom / self.spec.scale * self.spec.weight
+
     def _is_partial(self, rom: float) -> bool:
         ref = self._recent[-max(self.settings.rom_window, 1):]
         return bool(ref) and rom < self.settings.min_rel_rom * statistics.median(ref)
@@ -239,8 +243,8 @@ class ChannelCounter:
                 last_t = t
                 ext_v, ext_f, ext_t = v, frame, t
                 self._top = self._bottom = (v, frame, t)
-                if self._first[1] < 0:
-                    self._first = (v, frame, t)
+                if self._first[0] < 0:
+                    self._first = (frame, t)
                 continue
             dt = t - last_t
             k = 1.0 if dt >= tau else (dt / tau if dt > 0.0 else 0.0)
@@ -295,7 +299,7 @@ class ChannelCounter:
             elif self._opens_in_rep(t):
                 # The video opened away from rest and the signal came back: a repetition already under way, from
                 # the first frame through its turn (the far extreme seen so far) to here.
-                self._start = (math.nan, self._first[1], self._first[2])
+                self._start = (math.nan, *self._first)
                 self._turn = self._bottom if self._rest > 0 else self._top
                 done = self._complete(frame, t, v)
                 if self.reps:  # recorded (not too short)
@@ -317,7 +321,7 @@ class ChannelCounter:
     def _opens_in_rep(self, t: float) -> bool:
         """The signal reached the (known) rest side first, before any cycle, within `lead_s` of the first frame."""
         lead_s = self.settings.lead_s
-        return lead_s > 0 and self.spec.rest != 0 and not self._recent and t - self._first[2] <= lead_s
+        return lead_s > 0 and self.spec.rest != 0 and not self._recent and t - self._first[1] <= lead_s
 
     def _complete(self, frame: int, t: float, v: float, since: float = math.nan) -> bool:
         """Record the repetition that ends now; ``since``: when it began, if not at its start extreme (an
@@ -333,7 +337,7 @@ class ChannelCounter:
         self._recent.append(rom)
         if not partial:
             self._roms.append(rom)
-            self.score += rom / self.spec.scale * self.spec.weight
+            self.score += self._points(rom)
         self.reps.append(Rep(index=0, start_frame=start_f, turn_frame=turn_f, end_frame=frame, start_s=start_t,
                              turn_s=turn_t, end_s=t, rom=float(rom), signal=self.spec.signal, partial=partial))
         self._open = True
@@ -355,7 +359,7 @@ class ChannelCounter:
             return
         first.partial = True
         self._roms.pop(0)
-        self.score -= first.rom / self.spec.scale * self.spec.weight
+        self.score -= self._points(first.rom)
 
     def _extend_last(self, frame: int, t: float, v: float) -> None:
         last = self.reps[-1]
@@ -366,7 +370,7 @@ class ChannelCounter:
             if rom > last.rom:
                 self._recent[0] = rom
                 if not last.partial:
-                    self.score += (rom - last.rom) / self.spec.scale * self.spec.weight
+                    self.score += self._points(rom) - self._points(last.rom)
                     self._roms[0] = rom
                 last.rom = float(rom)
 
