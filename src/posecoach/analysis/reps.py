@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from posecoach.analysis.rhythm import MIN_REPS, missed_cycles, regularity, split_rep
 from posecoach.core.sequence import PoseSequence
 from posecoach.features.signals import SIGNAL_UNITS, sequence_signals
 
@@ -31,13 +32,11 @@ UNIT_SCALE: dict[str, tuple[float, float]] = {"deg": (90.0, 20.0), "torso": (1.0
 #: Score weight of alternating (left minus right) signals, which also pick up one-sided tracking noise.
 DIFF_WEIGHT = 0.5
 
-#: A channel with at least `REGULAR_MIN_REPS` repetitions has its vote weighted by their regularity to the power
-#: `REGULAR_POWER` (the share of intervals between repetitions within `REGULAR_BAND` times their median) instead of
-#: by `DIFF_WEIGHT`: a long periodic movement is regular, pose noise counted as cycles (motion blur in fast jump
-#: rope, one-sided tracking glitches) is not, so the evidence replaces the prior.
-REGULAR_MIN_REPS = 12
+#: A channel with at least `rhythm.MIN_REPS` repetitions has its vote weighted by their regularity to the power
+#: `REGULAR_POWER` (`rhythm.regularity`) instead of by `DIFF_WEIGHT`: a long periodic movement is regular, pose noise
+#: counted as cycles (motion blur in fast jump rope, one-sided tracking glitches) is not, so the evidence replaces
+#: the prior.
 REGULAR_POWER = 4.0
-REGULAR_BAND = (0.6, 1.6)
 
 #: Signals a class-agnostic count considers (the bilateral means plus the alternating differences).
 AGNOSTIC_SIGNALS: tuple[str, ...] = (
@@ -149,6 +148,7 @@ class ChannelCounter:
         self._first = (-1, 0.0)  # (frame, time) of the first known value
         self._lead_turn = math.nan  # the turn of a repetition the video opened in (`CounterSettings.lead_s`)
         self._crossed_t = math.nan  # when the signal last changed side (an alternating repetition's start in time)
+        self._missed: tuple[tuple[int, float], int] = ((0, 0.0), 0)  # (whole reps, last end) -> `missed`
         # Read on every frame: plain attributes (the live loop runs once per channel per frame).
         self._minimum, self._alternating = spec.minimum, spec.alternating
         self._band, self._tau = self.settings.hysteresis, self.settings.tau_s
@@ -156,7 +156,15 @@ class ChannelCounter:
     @property
     def count(self) -> int:
         pending = self.pending()
-        return sum(not r.partial for r in self.reps) + (pending is not None and not pending.partial)
+        return sum(not r.partial for r in self.reps) + self.missed() + (pending is not None and not pending.partial)
+
+    def missed(self) -> int:
+        """Cycles lost in a fast steady rhythm (`rhythm.missed_cycles`) between the whole repetitions."""
+        ends = self._whole_ends()
+        key = (len(ends), ends[-1] if ends else 0.0)
+        if self._missed[0] != key:
+            self._missed = (key, sum(missed_cycles(ends)))
+        return self._missed[1]
 
     def pending(self) -> Rep | None:
         """The repetition in progress once it has turned: away from rest and past the far side's band.
@@ -181,22 +189,13 @@ class ChannelCounter:
         """The channel's weight in `RepCounter.best`: a long count's range score times its regularity to the power
         `REGULAR_POWER` (without the alternating penalty); a short count's score as it is."""
         ends = self._whole_ends()
-        if len(ends) < REGULAR_MIN_REPS:
+        if len(ends) < MIN_REPS:
             return self.score
-        return self.score / self.spec.weight * self.regularity(ends) ** REGULAR_POWER
+        return self.score / self.spec.weight * regularity(ends) ** REGULAR_POWER
 
-    def regularity(self, ends: list[float] | None = None) -> float:
-        """Share of the intervals between repetition ends (default: the whole repetitions') within `REGULAR_BAND`
-        of their median (1.0 below `REGULAR_MIN_REPS` repetitions, where it says little)."""
-        ends = self._whole_ends() if ends is None else ends
-        if len(ends) < REGULAR_MIN_REPS:
-            return 1.0
-        gaps = np.diff(ends)
-        mid = float(np.median(gaps))
-        if mid <= 0:
-            return 1.0
-        lo, hi = REGULAR_BAND
-        return float(np.mean((gaps >= lo * mid) & (gaps <= hi * mid)))
+    def regularity(self) -> float:
+        """`rhythm.regularity` of the whole repetitions' ends."""
+        return regularity(self._whole_ends())
 
     def _whole_ends(self) -> list[float]:
         return [r.end_s for r in self.reps if not r.partial]
@@ -452,8 +451,11 @@ class RepCounter:
     def result(self) -> RepResult:
         best = self.best
         pending = best.pending() if best else None
+        whole = [r for r in best.reps if not r.partial] if best else []
+        missed = missed_cycles([r.end_s for r in whole])
         every = (best.reps + ([pending] if pending else [])) if best else []
-        reps = [r for r in every if not r.partial]
+        reps = [r for i, rep in enumerate(whole) for r in split_rep(rep, 1 + (missed[i - 1] if i else 0))]
+        reps += [pending] if pending and not pending.partial else []
         for i, r in enumerate(reps, 1):
             r.index = i
         return RepResult(count=len(reps), reps=reps, signal=best.spec.signal if best else None,
