@@ -100,7 +100,6 @@ def test_a_real_jump_rope_clip_counted_exactly_gains_nothing() -> None:
 @pytest.mark.slow
 def test_a_real_jump_rope_clip_with_dropped_beats() -> None:
     from posecoach.analysis import count_repetitions
-    from posecoach.analysis.reps import RepCounter as Counter
     from posecoach.features.signals import sequence_signals
     from posecoach.pose.engine import PoseEngine
 
@@ -108,7 +107,7 @@ def test_a_real_jump_rope_clip_with_dropped_beats() -> None:
         seq = engine.process(data_file("reps/jump_rope/videos/china_1.mp4"))
     true = len(np.load(data_file("reps/jump_rope/annotations/china_1.npy")))
     res = count_repetitions(seq)
-    counter = Counter()
+    counter = RepCounter()
     counter.feed(sequence_signals(seq), seq.timestamps)
     best = counter.best
     assert best is not None and best.missed() >= 5  # dropped beats found ...

@@ -155,12 +155,13 @@ class ChannelCounter:
 
     @property
     def count(self) -> int:
-        pending = self.pending()
-        return sum(not r.partial for r in self.reps) + self.missed() + (pending is not None and not pending.partial)
+        pending, ends = self.pending(), self._whole_ends()
+        return len(ends) + self.missed(ends) + (pending is not None and not pending.partial)
 
-    def missed(self) -> int:
-        """Cycles lost in a fast steady rhythm (`rhythm.missed_cycles`) between the whole repetitions."""
-        ends = self._whole_ends()
+    def missed(self, ends: list[float] | None = None) -> int:
+        """Cycles lost in a fast steady rhythm (`rhythm.missed_cycles`) between the whole repetitions (``ends``:
+        their end times, when the caller has them)."""
+        ends = self._whole_ends() if ends is None else ends
         key = (len(ends), ends[-1] if ends else 0.0)
         if self._missed[0] != key:
             self._missed = (key, sum(missed_cycles(ends)))
