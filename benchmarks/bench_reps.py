@@ -1,10 +1,14 @@
 """Repetition-counting benchmark on real clips: WorkoutTracker, QUVA Repetition and jump rope.
 
-    .venv/bin/python benchmarks/bench_reps.py [--cache DIR] [--model full] [--lead-s S] [--verbose] [--json FILE]
+    .venv/bin/python benchmarks/bench_reps.py [--cache DIR] [--model full] [--lead-s S] [--verbose] [--budget N]
+        [--json FILE]
 
 For every clip: poses estimated from the video (or read from ``--cache DIR``) -> `count_repetitions(seq)`
 class-agnostic (exercise=None) and, where the clip's exercise is known, `count_repetitions(seq, exercise)`.
 ``--lead-s S`` counts with `CounterSettings(lead_s=S)` (a repetition the video opens in counts; default off).
+``--budget N`` adds where the MAE comes from: the N clips with the largest errors, each one's share of the MAE, the
+frames its ground truth marks and the repetitions counted (start-turn-end frames), to tell a miscount inside a
+set from a different reading of a repetition the clip cuts at its start or end.
 Prints one table per dataset and overall: MAE = mean(abs(pred - true) / true) over the clips with true > 0,
 OBO = share of all clips with abs(pred - true) <= 1 (the RepCount / TransRAC scores), pose and counting time.
 """
@@ -14,16 +18,27 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from clips import PoseCache, bench_parser, data_dir, each_clip, header, rep_clips, run_clips, save_rows, table
+from clips import (
+    PoseCache,
+    bench_parser,
+    data_dir,
+    each_clip,
+    header,
+    rep_clips,
+    run_clips,
+    save_rows,
+    table,
+    truth_frames,
+)
 from posecoach.analysis import count_repetitions
-from posecoach.analysis.reps import CounterSettings
+from posecoach.analysis.reps import CounterSettings, RepResult
 
 
 def _timed_count(seq: Any, exercise: str | None, agnostic: bool = False,
-                 settings: CounterSettings | None = None) -> tuple[int, str | None, float]:
+                 settings: CounterSettings | None = None) -> tuple[RepResult, float]:
     t0 = time.perf_counter()
     res = count_repetitions(seq, exercise, agnostic=agnostic, settings=settings)
-    return res.count, res.signal, time.perf_counter() - t0
+    return res, time.perf_counter() - t0
 
 
 def run(cache: PoseCache, settings: CounterSettings | None = None) -> list[dict[str, Any]]:
@@ -32,17 +47,20 @@ def run(cache: PoseCache, settings: CounterSettings | None = None) -> list[dict[
     out = []
     for clip, name, poses in each_clip(cache, clips, data):
         seq = poses.sequence
-        pred, signal, count_s = _timed_count(seq, None, settings=settings)
+        res, count_s = _timed_count(seq, None, settings=settings)
         row: dict[str, Any] = {
             "dataset": clip.dataset, "clip": name, "exercise": clip.exercise, "frames": seq.num_frames,
-            "fps": round(seq.fps, 3), "true": clip.count, "pred": pred, "signal": signal,
-            "pred_given": None, "signal_given": None, "pose_s": round(poses.seconds, 3), "pose_cached": poses.cached,
-            "count_s": round(count_s, 4), "count_given_s": None,
+            "fps": round(seq.fps, 3), "true": clip.count, "pred": res.count, "signal": res.signal,
+            "recognised": res.exercise, "pred_given": None, "signal_given": None,
+            "pose_s": round(poses.seconds, 3), "pose_cached": poses.cached, "count_s": round(count_s, 4),
+            "count_given_s": None, "marks": truth_frames(clip),
+            "reps": [[r.start_frame, r.turn_frame, r.end_frame] for r in res.reps],
         }
-        row["pred_agnostic"], row["signal_agnostic"], _ = _timed_count(seq, None, True, settings)
+        agnostic, _ = _timed_count(seq, None, True, settings)
+        row["pred_agnostic"], row["signal_agnostic"] = agnostic.count, agnostic.signal
         if clip.exercise:
-            row["pred_given"], row["signal_given"], t = _timed_count(seq, clip.exercise, settings=settings)
-            row["count_given_s"] = round(t, 4)
+            given, t = _timed_count(seq, clip.exercise, settings=settings)
+            row["pred_given"], row["signal_given"], row["count_given_s"] = given.count, given.signal, round(t, 4)
         out.append(row)
     return out
 
@@ -87,11 +105,39 @@ def details(rows: list[dict[str, Any]]) -> str:
                   "err (ex.)", "signal (ex.)", "pose s", "count ms"], body, "lllrrrrlrrrlrr")
 
 
+def _frames(items: list[Any], keep: int = 4) -> str:
+    """A list of frames (or start-turn-end triples), the middle elided when long."""
+    text = ["-".join(map(str, x)) if isinstance(x, list) else str(x) for x in items]
+    if len(text) > 2 * keep + 1:
+        text = [*text[:keep], f"... ({len(text) - 2 * keep} more)", *text[-keep:]]
+    return " ".join(text) or "-"
+
+
+def budget(rows: list[dict[str, Any]], top: int) -> str:
+    """The ``top`` clips that add most to the MAE (exercise unknown): their error, share of the MAE sum, and the
+    ground truth's marked frames beside the repetitions counted (start-turn-end)."""
+    scored = [r for r in rows if r["true"] > 0]
+    total = sum(abs(r["pred"] - r["true"]) / r["true"] for r in scored) or 1.0
+    worst = sorted((r for r in scored if r["pred"] != r["true"]),
+                   key=lambda r: -abs(r["pred"] - r["true"]) / r["true"])[:top]
+    body, left = [], total
+    for r in worst:
+        err = abs(r["pred"] - r["true"]) / r["true"]
+        left -= err
+        body.append([r["clip"].split("/videos/")[-1], r.get("recognised") or "other", r["true"], r["pred"],
+                     f"{err:.3f}", f"{100 * err / total:.0f} %", f"{left / len(scored):.3f}",
+                     _frames(r.get("marks", [])), _frames(r.get("reps", []))])
+    return table(["clip", "counted as", "true", "pred", "abs err / true", "share of MAE", "MAE without it and above",
+                  "ground truth frames", "repetitions counted (start-turn-end)"], body, "llrrrrrll")
+
+
 def main() -> None:
     parser = bench_parser(__doc__)
     parser.add_argument("--verbose", "-v", action="store_true", help="print one row per clip")
     parser.add_argument("--lead-s", type=float, default=0.0, metavar="S",
                         help="count a repetition the video opens in if back at rest within S seconds (default off)")
+    parser.add_argument("--budget", type=int, default=0, metavar="N",
+                        help="also print the N clips that add most to the MAE, with their frames (default 0)")
     args = parser.parse_args()
     settings = CounterSettings(lead_s=args.lead_s) if args.lead_s > 0 else None
     rows = run_clips(parser, args, lambda cache: run(cache, settings))
@@ -111,6 +157,11 @@ def main() -> None:
           "the known exercise (WorkoutTracker only). "
           f"pose s: wall time of pose estimation ({cached} of {len(rows)} clips from the cache, '(c)': time as "
           "recorded when cached); count s: `count_repetitions` incl. signal extraction.")
+    if args.budget > 0:
+        print(f"\nWhere the MAE comes from (exercise unknown), the {args.budget} largest errors. Ground truth frames: "
+              "WorkoutTracker's labelled frames (its author's 'a repetition starts here'), QUVA's and jump rope's "
+              "cycle ends. 'MAE without it and above': the MAE if this clip and every one above it were exact.\n")
+        print(budget(rows, args.budget))
     save_rows(args.json, rows)
 
 

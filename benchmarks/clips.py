@@ -127,6 +127,20 @@ def rep_clips(data: Path | None = None) -> list[RepClip]:
     return out
 
 
+def truth_frames(clip: RepClip) -> list[int]:
+    """The frames the ground truth marks: WorkoutTracker's labelled frames (``frame_labels/<ex>/<clip>.csv``,
+    label 1: where its author put a repetition), QUVA's and jump rope's cycle ends; [] where there is no file."""
+    videos = clip.video.parent.parent if clip.dataset == "workouttracker" else clip.video.parent
+    if clip.dataset == "workouttracker":
+        labels = videos.parent / "frame_labels" / clip.video.parent.name / f"{clip.video.stem}.csv"
+        if not labels.is_file():
+            return []
+        with open(labels, newline="") as f:
+            return [int(r["frame"]) for r in csv.DictReader(f) if float(r["label"] or 0) > 0]
+    ann = videos.parent / "annotations" / f"{clip.video.stem}.npy"
+    return [int(x) for x in np.load(ann)] if ann.is_file() else []
+
+
 def recognition_clips(data: Path | None = None) -> list[RecognitionClip]:
     """(video, expected catalogue name or "other") for every clip whose exercise is known."""
     data = data or data_dir()

@@ -1,0 +1,52 @@
+"""The counting benchmark's ground-truth frames and its error budget (`benchmarks/bench_reps.py --budget N`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import bench_reps  # noqa: E402
+import clips  # noqa: E402
+
+
+def _row(clip: str, true: int, pred: int, **extra: Any) -> dict[str, Any]:
+    return {"clip": f"reps/x/videos/{clip}", "true": true, "pred": pred, **extra}
+
+
+def test_budget_orders_clips_by_their_share_of_the_mae() -> None:
+    rows = [_row("a.mp4", 2, 3), _row("b.mp4", 1, 3, recognised="squat", marks=[5], reps=[[0, 4, 9]]),
+            _row("c.mp4", 4, 4), _row("d.mp4", 0, 2), _row("e.mp4", 10, 9)]
+    text = bench_reps.budget(rows, 2)
+    lines = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert [line.split(" | ")[0] for line in lines] == ["| b.mp4", "| a.mp4"]  # 2/1, then 1/2; e (0.1) cut by top
+    mae = (0.5 + 2.0 + 0.1) / 4  # d (true 0) is left out, as in the MAE
+    b = lines[0].split(" | ")
+    assert b[1] == "squat" and b[4] == "2.000" and b[5] == f"{100 * 2.0 / (mae * 4):.0f} %"
+    assert b[6] == f"{(0.5 + 0.1) / 4:.3f}"  # the MAE with b exact
+    assert b[7] == "5" and b[8].startswith("0-4-9")
+    assert lines[1].split(" | ")[6] == f"{0.1 / 4:.3f}"  # a and b exact
+
+
+def test_frames_elides_the_middle_of_long_lists() -> None:
+    assert bench_reps._frames([]) == "-"
+    assert bench_reps._frames([[1, 2, 3], [3, 4, 5]]) == "1-2-3 3-4-5"
+    assert bench_reps._frames(list(range(20)), keep=2) == "0 1 ... (16 more) 18 19"
+
+
+@pytest.mark.video
+def test_truth_frames_agree_with_the_labelled_counts() -> None:
+    """Every clip's marked frames: as many as its labelled count, in order, inside the video's frames."""
+    try:
+        rep_clips = clips.rep_clips()
+    except FileNotFoundError as exc:  # pragma: no cover - the data is part of the machine
+        pytest.fail(f"shared data missing: {exc}")
+    assert {c.dataset for c in rep_clips} == {"workouttracker", "quva", "jump_rope"}
+    for clip in rep_clips:
+        marks = clips.truth_frames(clip)
+        assert len(marks) == clip.count, clip.video
+        assert marks == sorted(marks) and all(m >= 0 for m in marks), clip.video
