@@ -10,8 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-import bench_reps  # noqa: E402
-import clips  # noqa: E402
+import bench_reps
+import clips
 
 
 def _row(clip: str, true: int, pred: int, **extra: Any) -> dict[str, Any]:
