@@ -116,16 +116,14 @@ def _frames(items: list[Any], keep: int = 4) -> str:
 def budget(rows: list[dict[str, Any]], top: int) -> str:
     """The ``top`` clips that add most to the MAE (exercise unknown): their error, share of the MAE sum, and the
     ground truth's marked frames beside the repetitions counted (start-turn-end)."""
-    scored = [r for r in rows if r["true"] > 0]
-    total = sum(abs(r["pred"] - r["true"]) / r["true"] for r in scored) or 1.0
-    worst = sorted((r for r in scored if r["pred"] != r["true"]),
-                   key=lambda r: -abs(r["pred"] - r["true"]) / r["true"])[:top]
+    errors = [(abs(r["pred"] - r["true"]) / r["true"], r) for r in rows if r["true"] > 0]
+    total = sum(err for err, _ in errors) or 1.0
+    worst = sorted(((err, r) for err, r in errors if err > 0), key=lambda e: -e[0])[:top]
     body, left = [], total
-    for r in worst:
-        err = abs(r["pred"] - r["true"]) / r["true"]
+    for err, r in worst:
         left -= err
         body.append([r["clip"].split("/videos/")[-1], r.get("recognised") or "other", r["true"], r["pred"],
-                     f"{err:.3f}", f"{100 * err / total:.0f} %", f"{left / len(scored):.3f}",
+                     f"{err:.3f}", f"{100 * err / total:.0f} %", f"{left / len(errors):.3f}",
                      _frames(r.get("marks", [])), _frames(r.get("reps", []))])
     return table(["clip", "counted as", "true", "pred", "abs err / true", "share of MAE", "MAE without it and above",
                   "ground truth frames", "repetitions counted (start-turn-end)"], body, "llrrrrrll")

@@ -100,11 +100,16 @@ def _existing(path: Path) -> Path:
     return path
 
 
+def _annotation(video: Path) -> Path:
+    """A QUVA or jump-rope clip's cycle ends: ``<set>/annotations/<clip>.npy`` beside ``<set>/videos/``."""
+    return video.parents[1] / "annotations" / f"{video.stem}.npy"
+
+
 def _annotated(root: Path, dataset: str) -> list[RepClip]:
     """Clips of a set with ``videos/<clip>.mp4`` and ``annotations/<clip>.npy`` (one entry per cycle)."""
     out = []
     for video in sorted((root / "videos").glob("*.mp4")):
-        ann = root / "annotations" / f"{video.stem}.npy"
+        ann = _annotation(video)
         if ann.is_file():
             out.append(RepClip(dataset, video, len(np.load(ann)), None))
     if not out:
@@ -130,14 +135,13 @@ def rep_clips(data: Path | None = None) -> list[RepClip]:
 def truth_frames(clip: RepClip) -> list[int]:
     """The frames the ground truth marks: WorkoutTracker's labelled frames (``frame_labels/<ex>/<clip>.csv``,
     label 1: where its author put a repetition), QUVA's and jump rope's cycle ends; [] where there is no file."""
-    videos = clip.video.parent.parent if clip.dataset == "workouttracker" else clip.video.parent
-    if clip.dataset == "workouttracker":
-        labels = videos.parent / "frame_labels" / clip.video.parent.name / f"{clip.video.stem}.csv"
+    if clip.dataset == "workouttracker":  # <root>/videos/<exercise>/<clip>.mp4
+        labels = clip.video.parents[2] / "frame_labels" / clip.video.parent.name / f"{clip.video.stem}.csv"
         if not labels.is_file():
             return []
         with open(labels, newline="") as f:
             return [int(r["frame"]) for r in csv.DictReader(f) if float(r["label"] or 0) > 0]
-    ann = videos.parent / "annotations" / f"{clip.video.stem}.npy"
+    ann = _annotation(clip.video)
     return [int(x) for x in np.load(ann)] if ann.is_file() else []
 
 
