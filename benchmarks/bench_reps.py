@@ -1,11 +1,13 @@
 """Repetition-counting benchmark on real clips: WorkoutTracker, QUVA Repetition and jump rope.
 
-    .venv/bin/python benchmarks/bench_reps.py [--cache DIR] [--model full] [--lead-s S] [--verbose] [--budget N]
-        [--json FILE]
+    .venv/bin/python benchmarks/bench_reps.py [--cache DIR] [--model full] [--lead-s S] [--end-return R] [--verbose]
+        [--budget N] [--json FILE]
 
 For every clip: poses estimated from the video (or read from ``--cache DIR``) -> `count_repetitions(seq)`
 class-agnostic (exercise=None) and, where the clip's exercise is known, `count_repetitions(seq, exercise)`.
 ``--lead-s S`` counts with `CounterSettings(lead_s=S)` (a repetition the video opens in counts; default off).
+``--end-return R`` counts a repetition the video ends in once it has come back R of its range from its turn
+(`CounterSettings.end_return`, default 0.5; 0: once it has passed the far side's band).
 ``--budget N`` adds where the MAE comes from: the N clips with the largest errors, each one's share of the MAE, the
 frames its ground truth marks and the repetitions counted (start-turn-end frames), to tell a miscount inside a
 set from a different reading of a repetition the clip cuts at its start or end.
@@ -129,19 +131,48 @@ def budget(rows: list[dict[str, Any]], top: int) -> str:
                   "ground truth frames", "repetitions counted (start-turn-end)"], body, "llrrrrrll")
 
 
+def counter_settings(lead_s: float = 0.0, end_return: float | None = None) -> CounterSettings | None:
+    """The counting conventions asked for on the command line; None for the defaults."""
+    changes: dict[str, float] = {}
+    if lead_s > 0:
+        changes["lead_s"] = lead_s
+    if end_return is not None and end_return != CounterSettings.end_return:
+        if not 0.0 <= end_return <= 1.0:
+            raise ValueError(f"--end-return must be between 0 and 1, got {end_return:g}")
+        changes["end_return"] = end_return
+    return CounterSettings(**changes) if changes else None
+
+
+def conventions(settings: CounterSettings | None) -> str:
+    """The non-default counting conventions, for the table's title."""
+    if settings is None:
+        return ""
+    parts = []
+    if settings.lead_s > 0:
+        parts.append(f"repetitions the video opens in counted (lead_s {settings.lead_s:g})")
+    if settings.end_return != CounterSettings.end_return:
+        parts.append(f"one it ends in counted {settings.end_return:g} of the way back (end_return)")
+    return "".join(f", {p}" for p in parts)
+
+
 def main() -> None:
     parser = bench_parser(__doc__)
     parser.add_argument("--verbose", "-v", action="store_true", help="print one row per clip")
     parser.add_argument("--lead-s", type=float, default=0.0, metavar="S",
                         help="count a repetition the video opens in if back at rest within S seconds (default off)")
+    parser.add_argument("--end-return", type=float, default=None, metavar="R",
+                        help="count a repetition the video ends in once R of its range back from its turn "
+                             "(0-1, default 0.5)")
     parser.add_argument("--budget", type=int, default=0, metavar="N",
                         help="also print the N clips that add most to the MAE, with their frames (default 0)")
     args = parser.parse_args()
-    settings = CounterSettings(lead_s=args.lead_s) if args.lead_s > 0 else None
+    try:
+        settings = counter_settings(args.lead_s, args.end_return)
+    except ValueError as exc:
+        parser.error(str(exc))
     rows = run_clips(parser, args, lambda cache: run(cache, settings))
     print(header())
-    lead = f", repetitions the video opens in counted (lead_s {args.lead_s:g})" if settings else ""
-    print(f"\nRepetition counting, model {args.model}{lead}: {len(rows)} clips.\n")
+    print(f"\nRepetition counting, model {args.model}{conventions(settings)}: {len(rows)} clips.\n")
     if args.verbose:
         print(details(rows))
         print()

@@ -50,3 +50,17 @@ def test_truth_frames_agree_with_the_labelled_counts() -> None:
         marks = clips.truth_frames(clip)
         assert len(marks) == clip.count, clip.video
         assert marks == sorted(marks) and all(m >= 0 for m in marks), clip.video
+
+
+def test_counter_settings_from_the_command_line() -> None:
+    """Defaults give None (the library's own settings); each option changes only its own field."""
+    assert bench_reps.counter_settings() is None
+    assert bench_reps.counter_settings(0.0, bench_reps.CounterSettings.end_return) is None
+    lead = bench_reps.counter_settings(2.0)
+    assert lead is not None and lead.lead_s == 2.0 and lead.end_return == bench_reps.CounterSettings.end_return
+    end = bench_reps.counter_settings(end_return=0.0)
+    assert end is not None and end.end_return == 0.0 and end.lead_s == 0.0
+    assert "lead_s 2" in bench_reps.conventions(lead) and "end_return" not in bench_reps.conventions(lead)
+    assert "end_return" in bench_reps.conventions(end) and bench_reps.conventions(None) == ""
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        bench_reps.counter_settings(end_return=1.5)

@@ -33,6 +33,7 @@ MIN_REPS = 12
 #: An interval longer than this many median intervals is a stop, not a dropped beat.
 MAX_GAP = 2.5
 
+
 def regularity(ends: Sequence[float]) -> float:
     """Share of the intervals between repetition ends (seconds) within `REGULAR_BAND` of their median: near 1 for a
     periodic movement, lower for pose noise counted as cycles; 1.0 below `MIN_REPS` repetitions (says little)."""
