@@ -151,7 +151,7 @@ def conventions(settings: CounterSettings | None) -> str:
     if settings.lead_s > 0:
         parts.append(f"repetitions the video opens in counted (lead_s {settings.lead_s:g})")
     if settings.end_return != CounterSettings.end_return:
-        parts.append(f"one it ends in counted {settings.end_return:g} of the way back (end_return)")
+        parts.append(f"one it ends in counted once back {settings.end_return:g} of its range (end_return)")
     return "".join(f", {p}" for p in parts)
 
 
