@@ -90,8 +90,9 @@ def test_a_clip_that_opens_at_the_bottom_of_a_squat() -> None:
 
     with PoseEngine("full") as engine:  # WorkoutTracker squat_7: 2.3 s, opens squatting, stands up (labelled 1 rep)
         seq = engine.process(data_file("reps/workouttracker/videos/squats/squat_7.mp4"))
-    assert count_repetitions(seq, "squat").count == 0  # by default only whole repetitions: this one began before
-    res = count_repetitions(seq, "squat", settings=CounterSettings(lead_s=2.0))
+    # The 'return' convention (default settings) counts only repetitions seen leaving rest: this one began before.
+    assert count_repetitions(seq, "squat", settings=CounterSettings()).count == 0
+    res = count_repetitions(seq, "squat")  # the squat's own convention (cut_reps = "turn"): its bottom is in view
     assert res.count == 1
     rep = res.reps[0]
     assert rep.turn_s < 1.5 < rep.end_s  # the turn is while squatting at the start, the end after standing up

@@ -100,6 +100,7 @@ class LiveCoach:
         self._judged = 0
         self._cues: list[LiveCue] = []
         self._rep_frames: tuple[int, int] | None = None
+        self._rep_open = False  # the latest judged repetition ends on the current frame: judge it again
         self._hold_s: float | None = None
         self._next_hold = 0.0
 
@@ -107,7 +108,7 @@ class LiveCoach:
     def _exercise_counter(ex: Exercise | None) -> RepCounter | None:
         if ex is None or ex.kind == "hold":
             return None
-        return RepCounter(ex.counting_channels(), exercise=ex.name)
+        return RepCounter(ex.counting_channels(), ex.counter_settings(), exercise=ex.name)
 
     @property
     def exercise(self) -> Exercise | None:
@@ -150,17 +151,23 @@ class LiveCoach:
             signals, times = self._columns.view()
             self._counter.feed(signals, times)
         self._judged, self._cues, self._rep_frames, self._hold_s = 0, [], None, None
+        self._rep_open = False
 
     def _judge_new_reps(self) -> None:
+        """Judge the latest repetition once it counts, and again on every frame while it is still under way (it
+        counts at its turn for an exercise whose `Exercise.cut_reps` is "turn", and ends on the current frame
+        until it is back at rest)."""
         counter = self._counter or self._agnostic
-        if counter.count <= self._judged:
-            self._judged = min(self._judged, counter.count)
+        count = counter.count
+        if count < self._judged or (count == self._judged and not self._rep_open):
+            self._judged = count
             return
         result = counter.result()
         self._judged = result.count
         if not result.reps:
             return
         rep = result.reps[-1]
+        self._rep_open = rep.end_frame >= counter.frames - 1
         self._rep_frames = (rep.start_frame, rep.end_frame)
         if self._exercise is None or counter is self._agnostic:
             self._cues = []

@@ -126,8 +126,12 @@ def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exerci
         hold = Hold(seconds=res.seconds, start_s=res.start_s, end_s=res.end_s, start_frame=res.start_frame,
                     end_frame=res.end_frame, errors=_errors(judgements[0]) if judgements else [])
         return ex, reps, judgements, hold, info
-    channels = ex.counting_channels() if ex else None
-    reps = counted if counted is not None else count_signals(signals, times, channels, exercise=ex.name if ex else None)
+    if counted is not None:
+        reps = counted
+    elif ex is not None:
+        reps = count_signals(signals, times, ex.counting_channels(), exercise=ex.name, settings=ex.counter_settings())
+    else:
+        reps = count_signals(signals, times)
     judgements = judge_reps(ex.rules, signals, reps.reps, reps.signal) if ex else [
         Judgement(r, view_of(signals, r.start_frame, r.end_frame + 1)) for r in reps.reps]
     return ex, reps, judgements, hold, info

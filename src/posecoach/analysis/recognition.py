@@ -193,7 +193,8 @@ def recognise(signals: Mapping[str, np.ndarray], exercises: Mapping[str, Exercis
             scores[name] = round(whole_match, 4)
             continue
         else:
-            res = counts[name] = count_signals(signals, times, ex.counting_channels(), exercise=name)
+            res = counts[name] = count_signals(signals, times, ex.counting_channels(), exercise=name,
+                                               settings=ex.counter_settings())
             span = (res.reps[0].start_frame, res.reps[-1].end_frame) if res.reps else None
             agreement = _agreement(res.count, dominant) ** AGREEMENT_POWER * _no_hold(res, signals, times)
         stats = describe(_span(signals, span[0], span[1] + 1)) if span else whole
@@ -214,7 +215,8 @@ def resolve_exercise(signals: Mapping[str, np.ndarray], times: np.ndarray, exerc
                      hidden: frozenset[str] = frozenset()) -> tuple[Exercise | None, Recognition | None]:
     """The exercise to analyse and how it was decided: the one named (an `Exercise`, a catalogue name or alias),
     else (None or ``"auto"``) the recognised one, None for "other". The `Recognition` is None when named; its
-    `count` holds the recognised exercise's repetitions, already counted with the default settings."""
+    `count` holds the recognised exercise's repetitions, already counted with its settings
+    (`Exercise.counter_settings`)."""
     if isinstance(exercise, Exercise):
         return exercise, None
     if exercise is not None and exercise.strip().lower() not in ("", "auto"):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -59,6 +59,27 @@ class CounterSettings:
     edge_reps: bool = True  # count a repetition cut by the end of the video (rest side known) ...
     end_return: float = 0.5  # ... by the end once it has come back this share of its range from the turn
     lead_s: float = 0.0  # > 0: count a repetition the video opens in (rest side known), back at rest within this
+
+
+#: `cut_rep_settings` "turn": a repetition the video opens in counts once it is back at rest within this (seconds).
+TURN_LEAD_S = 2.0
+
+
+def cut_rep_settings(cut_reps: str, base: CounterSettings | None = None) -> CounterSettings:
+    """Settings that count repetitions the video cuts at its start or end by an exercise's convention
+    (`Exercise.cut_reps`).
+
+    ``"return"`` (``base`` as it is): one the video ends in counts once it has come back `end_return` of its range;
+    one it opens in does not. ``"turn"``: each counts once its turning point is in view: the video ends past the far
+    side's band (the bottom of a squat, the chin over the bar), or opens away from rest and comes back within
+    `TURN_LEAD_S`.
+    """
+    base = base or CounterSettings()
+    if cut_reps == "return":
+        return base
+    if cut_reps == "turn":
+        return replace(base, lead_s=TURN_LEAD_S, end_return=0.0)
+    raise ValueError(f"unknown cut_reps convention {cut_reps!r}: 'return' or 'turn'")
 
 
 @dataclass(frozen=True)
@@ -334,7 +355,8 @@ class ChannelCounter:
         if t - (since if since == since else start_t) < s.min_rep_s or start_f < 0:
             return False
         partial = self._is_partial(rom)
-        self._recent.append(rom)
+        if start_v == start_v:  # not one the video opened in: its range, from before the video, is no reference
+            self._recent.append(rom)
         if not partial:
             self._roms.append(rom)
             self.score += self._points(rom)
@@ -351,11 +373,15 @@ class ChannelCounter:
 
         A noise blip at the start or a half-way movement while getting into position is much smaller or much
         shorter than the repetitions that follow; the live count drops by one when the second repetition shows it.
+        A repetition the video opened in (`CounterSettings.lead_s`) may be cut short, but not much larger: getting
+        into position from further away (standing, then reaching up to hang from a bar) is no repetition.
         """
         first, second = (r for r in self.reps if not r.partial)
         s = self.settings
-        long_enough = self._lead_turn == self._lead_turn or first.duration_s >= s.min_rel_rom * second.duration_s
-        if first.rom >= s.min_rel_rom * second.rom and long_enough:
+        lead = self._lead_turn == self._lead_turn
+        long_enough = lead or first.duration_s >= s.min_rel_rom * second.duration_s
+        in_range = first.rom >= s.min_rel_rom * second.rom and (not lead or first.rom * s.min_rel_rom <= second.rom)
+        if in_range and long_enough:
             return
         first.partial = True
         self._roms.pop(0)
@@ -368,7 +394,6 @@ class ChannelCounter:
             # A repetition the video opened in: its range runs from its turn to the rest extreme it comes back to.
             rom = abs(v - self._lead_turn)
             if rom > last.rom:
-                self._recent[0] = rom
                 if not last.partial:
                     self.score += self._points(rom) - self._points(last.rom)
                     self._roms[0] = rom
@@ -477,10 +502,11 @@ def count_repetitions(seq: PoseSequence, exercise: str | None = None, *, agnosti
                       settings: CounterSettings | None = None) -> RepResult:
     """Count the subject's repetitions.
 
-    ``exercise`` (a catalogue name or alias) narrows the signals and sets the rest sides. Without it the exercise
-    is recognised first and, when it is a catalogue exercise, counted as such (a hold has no repetitions); a
-    movement outside the catalogue ("other") is counted class-agnostically, on the dominant periodic motion
-    across every signal. ``agnostic=True`` skips recognition and always counts class-agnostically.
+    ``exercise`` (a catalogue name or alias) narrows the signals and sets the rest sides and how a repetition the
+    video cuts counts (`Exercise.counter_settings`). Without it the exercise is recognised first and, when it is a
+    catalogue exercise, counted as such (a hold has no repetitions); a movement outside the catalogue ("other") is
+    counted class-agnostically, on the dominant periodic motion across every signal. ``agnostic=True`` skips
+    recognition and always counts class-agnostically. ``settings``: used as they are, for every exercise.
     """
     from posecoach.analysis.recognition import resolve_exercise
     from posecoach.features.signals import hidden_signals
@@ -494,5 +520,7 @@ def count_repetitions(seq: PoseSequence, exercise: str | None = None, *, agnosti
         return RepResult(count=0, reps=[], signal=None, exercise=ex.name)
     if rec is not None and settings is None and rec.count is not None:  # recognition counted it already
         return rec.count
+    if ex is not None and settings is None:
+        settings = ex.counter_settings()
     return count_signals(signals, seq.timestamps, ex.counting_channels() if ex else None,
                          exercise=ex.name if ex else None, settings=settings)

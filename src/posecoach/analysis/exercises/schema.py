@@ -5,11 +5,14 @@ Definitions live as TOML files in ``catalogue/``, one per exercise; adding an ex
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from posecoach.features.signals import SIGNAL_NAMES
+
+if TYPE_CHECKING:
+    from posecoach.analysis.reps import CounterSettings
 
 View = Literal["front", "side", "diagonal"]
 VIEWS: tuple[View, ...] = ("front", "diagonal", "side")
@@ -116,6 +119,9 @@ class Exercise(_Strict):
     profile: Profile = Profile()
     hold: list[Range] = Field(default_factory=list, description="posture ranges that define the hold (holds)")
     rules: list[Rule] = []
+    cut_reps: Literal["return", "turn"] = Field(
+        "return", description="when a repetition the video cuts at its start or end counts: 'return' once it is seen "
+        "coming back (half-way back, for one the video ends in); 'turn' once its turning point is in view")
 
     @model_validator(mode="after")
     def _consistent(self) -> Exercise:
@@ -133,3 +139,9 @@ class Exercise(_Strict):
         from posecoach.analysis.reps import ChannelSpec
 
         return [ChannelSpec(c.signal, 1 if c.rest == "high" else -1, c.min_rom) for c in self.count]
+
+    def counter_settings(self) -> CounterSettings:
+        """The `CounterSettings` that count this exercise's repetitions (its `cut_reps` convention)."""
+        from posecoach.analysis.reps import cut_rep_settings
+
+        return cut_rep_settings(self.cut_reps)
