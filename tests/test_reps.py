@@ -7,7 +7,15 @@ import math
 import numpy as np
 import pytest
 
-from posecoach.analysis.reps import ChannelSpec, CounterSettings, RepCounter, count_signals
+from posecoach.analysis.exercises import get_exercise
+from posecoach.analysis.reps import (
+    TURN_LEAD_S,
+    ChannelSpec,
+    CounterSettings,
+    RepCounter,
+    count_signals,
+    cut_rep_settings,
+)
 
 
 def _cycles(n: int, period_s: float, fps: float = 30.0, low: float = 90.0, high: float = 170.0) -> np.ndarray:
@@ -161,6 +169,38 @@ def test_a_video_that_opens_half_way_up_or_in_the_set_up_adds_no_rep() -> None:
     bottom = np.concatenate([_still(4, value=90.0), np.linspace(90, 170, 30), _still(1), _cycles(2, 2.0)])
     assert len(_lead(bottom)) == 2  # 4 s down before standing up (getting into position): over lead_s
     assert len(_lead(full[30:], lead_s=0.0)) == 2  # off by default
+
+
+def test_an_opening_excursion_much_larger_than_a_rep_is_getting_into_position() -> None:
+    """Rising from the floor (knee 20 degrees) before 80-degree squats: the opening 'repetition' is dropped once the
+    next one shows it was much larger, and its range does not make the real ones look partial."""
+    knee = np.concatenate([np.linspace(20, 170, 30), _still(1), _cycles(3, 2.0)])
+    reps = _lead(knee)
+    assert len(reps) == 3 and all(r.rom == pytest.approx(80, abs=3) for r in reps)
+    assert reps[0].start_frame >= 30
+
+
+def test_cut_rep_conventions() -> None:
+    base = CounterSettings(hysteresis=0.25)
+    assert cut_rep_settings("return", base) is base
+    turn = cut_rep_settings("turn", base)
+    assert (turn.lead_s, turn.end_return, turn.hysteresis) == (TURN_LEAD_S, 0.0, 0.25)
+    with pytest.raises(ValueError, match="cut_reps"):
+        cut_rep_settings("half")
+    full = _cycles(3, 2.0)
+    times = np.arange(len(full)) / 30
+
+    def count(knee: np.ndarray, convention: str) -> int:
+        return count_signals({"knee": knee}, times[:len(knee)], [ChannelSpec("knee", rest=1)],
+                             settings=cut_rep_settings(convention)).count
+
+    # Opening at the bottom of the first squat, or ending at the bottom of the third: counted only at the turn.
+    assert [count(full[30:], c) for c in ("return", "turn")] == [2, 3]
+    assert [count(full[:-30], c) for c in ("return", "turn")] == [2, 3]
+    assert [count(full[:-50], c) for c in ("return", "turn")] == [2, 2]  # a third of the way down: not yet
+    # The catalogue says which: a squat counts at depth, a push-up once seen coming back up.
+    assert get_exercise("squat").counter_settings() == cut_rep_settings("turn")
+    assert get_exercise("push_up").counter_settings() == CounterSettings()
 
 
 def test_live_equals_offline_with_a_rep_the_video_opens_in() -> None:
