@@ -1,16 +1,20 @@
 """Repetition-counting benchmark on real clips: WorkoutTracker, QUVA Repetition and jump rope.
 
     .venv/bin/python benchmarks/bench_reps.py [--cache DIR] [--model full] [--lead-s S] [--end-return R] [--verbose]
-        [--budget N] [--json FILE]
+        [--budget N] [--cut-reps] [--json FILE]
 
 For every clip: poses estimated from the video (or read from ``--cache DIR``) -> `count_repetitions(seq)`
 class-agnostic (exercise=None) and, where the clip's exercise is known, `count_repetitions(seq, exercise)`.
+A repetition the video cuts at its start or end counts by the exercise's convention (`Exercise.cut_reps`); the
+two options below apply one convention to every exercise instead.
 ``--lead-s S`` counts with `CounterSettings(lead_s=S)` (a repetition the video opens in counts; default off).
 ``--end-return R`` counts a repetition the video ends in once it has come back R of its range from its turn
 (`CounterSettings.end_return`, default 0.5; 0: once it has passed the far side's band).
 ``--budget N`` adds where the MAE comes from: the N clips with the largest errors, each one's share of the MAE, the
 frames its ground truth marks and the repetitions counted (start-turn-end frames), to tell a miscount inside a
 set from a different reading of a repetition the clip cuts at its start or end.
+``--cut-reps`` adds, per exercise, the clips whose count (exercise given) the 'return' and 'turn' conventions
+differ on, and which of the two their labels side with: the evidence for each catalogue entry's `cut_reps`.
 Prints one table per dataset and overall: MAE = mean(abs(pred - true) / true) over the clips with true > 0,
 OBO = share of all clips with abs(pred - true) <= 1 (the RepCount / TransRAC scores), pose and counting time.
 """
@@ -18,6 +22,7 @@ OBO = share of all clips with abs(pred - true) <= 1 (the RepCount / TransRAC sco
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from clips import (
@@ -33,7 +38,11 @@ from clips import (
     truth_frames,
 )
 from posecoach.analysis import count_repetitions
-from posecoach.analysis.reps import CounterSettings, RepResult
+from posecoach.analysis.exercises import get_exercise
+from posecoach.analysis.reps import CounterSettings, RepResult, cut_rep_settings
+
+#: The conventions for a repetition the video cuts (`Exercise.cut_reps`), compared by ``--cut-reps``.
+CUT_REPS = ("return", "turn")
 
 
 def _timed_count(seq: Any, exercise: str | None, agnostic: bool = False,
@@ -43,7 +52,7 @@ def _timed_count(seq: Any, exercise: str | None, agnostic: bool = False,
     return res, time.perf_counter() - t0
 
 
-def run(cache: PoseCache, settings: CounterSettings | None = None) -> list[dict[str, Any]]:
+def run(cache: PoseCache, settings: CounterSettings | None = None, cut_reps: bool = False) -> list[dict[str, Any]]:
     data = data_dir()
     clips = rep_clips(data)
     out = []
@@ -63,6 +72,9 @@ def run(cache: PoseCache, settings: CounterSettings | None = None) -> list[dict[
         if clip.exercise:
             given, t = _timed_count(seq, clip.exercise, settings=settings)
             row["pred_given"], row["signal_given"], row["count_given_s"] = given.count, given.signal, round(t, 4)
+            if cut_reps:
+                row["pred_cut"] = {c: count_repetitions(seq, clip.exercise, settings=cut_rep_settings(c)).count
+                                   for c in CUT_REPS}
         out.append(row)
     return out
 
@@ -131,6 +143,23 @@ def budget(rows: list[dict[str, Any]], top: int) -> str:
                   "ground truth frames", "repetitions counted (start-turn-end)"], body, "llrrrrrll")
 
 
+def cut_rep_table(rows: list[dict[str, Any]]) -> str:
+    """Per exercise: the clips whose count (exercise given) depends on the cut-repetition convention, and which
+    convention their labels side with (the count closer to the true one)."""
+    changed: dict[str, list[tuple[str, str]]] = {}
+    for r in rows:
+        cut = r.get("pred_cut")
+        if not cut or len(set(cut.values())) == 1:
+            continue
+        err = {c: abs(n - r["true"]) for c, n in cut.items()}
+        side = min(CUT_REPS, key=err.__getitem__) if len(set(err.values())) > 1 else "tie"
+        changed.setdefault(r["exercise"], []).append((Path(r["clip"]).stem, side))
+    body = [[ex, get_exercise(ex).cut_reps, len(v), *(sum(s == k for _, s in v) for k in (*CUT_REPS, "tie")),
+             " ".join(f"{name} ({side})" for name, side in v)] for ex, v in sorted(changed.items())]
+    return table(["exercise", "catalogue", "clips it changes", *(f"labels side with {c}" for c in CUT_REPS), "tie",
+                  "clips"], body, "llrrrrl")
+
+
 def counter_settings(lead_s: float = 0.0, end_return: float | None = None) -> CounterSettings | None:
     """The counting conventions asked for on the command line; None for the defaults."""
     changes: dict[str, float] = {}
@@ -163,6 +192,9 @@ def main() -> None:
     parser.add_argument("--end-return", type=float, default=None, metavar="R",
                         help="count a repetition the video ends in once R of its range back from its turn "
                              "(0-1, default 0.5)")
+    parser.add_argument("--cut-reps", action="store_true",
+                        help="also count each clip of known exercise with each cut-repetition convention and print, "
+                             "per exercise, which one its labels side with")
     parser.add_argument("--budget", type=int, default=0, metavar="N",
                         help="also print the N clips that add most to the MAE, with their frames (default 0)")
     args = parser.parse_args()
@@ -170,7 +202,7 @@ def main() -> None:
         settings = counter_settings(args.lead_s, args.end_return)
     except ValueError as exc:
         parser.error(str(exc))
-    rows = run_clips(parser, args, lambda cache: run(cache, settings))
+    rows = run_clips(parser, args, lambda cache: run(cache, settings, args.cut_reps))
     print(header())
     print(f"\nRepetition counting, model {args.model}{conventions(settings)}: {len(rows)} clips.\n")
     if args.verbose:
@@ -191,6 +223,12 @@ def main() -> None:
               "WorkoutTracker's labelled frames (its author's 'a repetition starts here'), QUVA's and jump rope's "
               "cycle ends. 'MAE without it and above': the MAE if this clip and every one above it were exact.\n")
         print(budget(rows, args.budget))
+    if args.cut_reps:
+        print("\nA repetition the video cuts at its start or end (exercise given): 'return' counts one it ends in once "
+              "half-way back and not one it opens in; 'turn' counts each once its turning point is in view "
+              "(`Exercise.cut_reps`). Clips whose count the two conventions differ on, and which the labels side "
+              "with.\n")
+        print(cut_rep_table(rows))
     save_rows(args.json, rows)
 
 

@@ -32,6 +32,20 @@ def test_budget_orders_clips_by_their_share_of_the_mae() -> None:
     assert lines[1].split(" | ")[6] == f"{0.1 / 4:.3f}"  # a and b exact
 
 
+def test_cut_rep_table_says_which_convention_each_clip_sides_with() -> None:
+    rows = [_row("s1.mp4", 2, 1, exercise="squat", pred_cut={"return": 1, "turn": 2}),
+            _row("s2.mp4", 1, 0, exercise="squat", pred_cut={"return": 0, "turn": 1}),
+            _row("p1.mp4", 2, 2, exercise="push_up", pred_cut={"return": 2, "turn": 3}),
+            _row("p2.mp4", 2, 2, exercise="push_up", pred_cut={"return": 2, "turn": 2}),  # not changed: left out
+            _row("d1.mp4", 3, 2, exercise="dip", pred_cut={"return": 2, "turn": 4}),  # one off either way
+            _row("q.mp4", 5, 5)]  # exercise unknown: no pred_cut
+    lines = [line for line in bench_reps.cut_rep_table(rows).splitlines() if line.startswith("| ")][2:]
+    cells = [line.strip("| ").split(" | ") for line in lines]
+    assert [c[:6] for c in cells] == [["dip", "return", "1", "0", "0", "1"], ["push_up", "return", "1", "1", "0", "0"],
+                                      ["squat", "turn", "2", "0", "2", "0"]]
+    assert cells[2][6] == "s1 (turn) s2 (turn)" and cells[0][6] == "d1 (tie)"
+
+
 def test_frames_elides_the_middle_of_long_lists() -> None:
     assert bench_reps._frames([]) == "-"
     assert bench_reps._frames([[1, 2, 3], [3, 4, 5]]) == "1-2-3 3-4-5"
