@@ -162,6 +162,7 @@ BROKEN = {
     "bad_view": ('title = "X"\n[[count]]\nsignal = "knee"\nrest = "high"\n[[rules]]\nid = "a"\ntitle = "A"\n'
                  'cue = "c"\nsignal = "knee"\nbroken_when = "above"\nlimit = 1\nviews = ["top"]\n'),
     "bad_rest": 'title = "X"\n[[count]]\nsignal = "knee"\nrest = "up"\n',
+    "bad_cut_reps": 'title = "X"\ncut_reps = "half"\n[[count]]\nsignal = "knee"\nrest = "high"\n',
     "unknown_free_signal": 'title = "X"\n[[count]]\nsignal = "knee"\nrest = "high"\n[profile]\nfree = ["arms"]\n',
     "not_toml": 'title = "X\n',
     "no_title": '[[count]]\nsignal = "knee"\nrest = "high"\n',
