@@ -38,8 +38,9 @@ from clips import (
     truth_frames,
 )
 from posecoach.analysis import count_repetitions
+from posecoach.analysis.counter_settings import CounterSettings, cut_rep_settings
 from posecoach.analysis.exercises import get_exercise
-from posecoach.analysis.reps import CounterSettings, RepResult, cut_rep_settings
+from posecoach.analysis.reps import RepResult
 
 #: The conventions for a repetition the video cuts (`Exercise.cut_reps`), compared by ``--cut-reps``.
 CUT_REPS = ("return", "turn")

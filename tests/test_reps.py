@@ -7,15 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from posecoach.analysis.counter_settings import TURN_LEAD_S, cut_rep_settings
 from posecoach.analysis.exercises import get_exercise
-from posecoach.analysis.reps import (
-    TURN_LEAD_S,
-    ChannelSpec,
-    CounterSettings,
-    RepCounter,
-    count_signals,
-    cut_rep_settings,
-)
+from posecoach.analysis.reps import ChannelSpec, CounterSettings, RepCounter, count_signals
 
 
 def _cycles(n: int, period_s: float, fps: float = 30.0, low: float = 90.0, high: float = 170.0) -> np.ndarray:

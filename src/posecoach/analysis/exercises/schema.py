@@ -5,14 +5,12 @@ Definitions live as TOML files in ``catalogue/``, one per exercise; adding an ex
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from posecoach.analysis.counter_settings import CounterSettings, cut_rep_settings
 from posecoach.features.signals import SIGNAL_NAMES
-
-if TYPE_CHECKING:
-    from posecoach.analysis.reps import CounterSettings
 
 View = Literal["front", "side", "diagonal"]
 VIEWS: tuple[View, ...] = ("front", "diagonal", "side")
@@ -142,6 +140,4 @@ class Exercise(_Strict):
 
     def counter_settings(self) -> CounterSettings:
         """The `CounterSettings` that count this exercise's repetitions (its `cut_reps` convention)."""
-        from posecoach.analysis.reps import cut_rep_settings
-
         return cut_rep_settings(self.cut_reps)
