@@ -108,7 +108,7 @@ class LiveCoach:
     def _exercise_counter(ex: Exercise | None) -> RepCounter | None:
         if ex is None or ex.kind == "hold":
             return None
-        return RepCounter(ex.counting_channels(), ex.counter_settings(), exercise=ex.name)
+        return ex.counter()
 
     @property
     def exercise(self) -> Exercise | None:

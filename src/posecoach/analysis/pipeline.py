@@ -128,10 +128,8 @@ def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exerci
         return ex, reps, judgements, hold, info
     if counted is not None:
         reps = counted
-    elif ex is not None:
-        reps = count_signals(signals, times, ex.counting_channels(), exercise=ex.name, settings=ex.counter_settings())
     else:
-        reps = count_signals(signals, times)
+        reps = ex.count_reps(signals, times) if ex is not None else count_signals(signals, times)
     judgements = judge_reps(ex.rules, signals, reps.reps, reps.signal) if ex else [
         Judgement(r, view_of(signals, r.start_frame, r.end_frame + 1)) for r in reps.reps]
     return ex, reps, judgements, hold, info

@@ -193,8 +193,7 @@ def recognise(signals: Mapping[str, np.ndarray], exercises: Mapping[str, Exercis
             scores[name] = round(whole_match, 4)
             continue
         else:
-            res = counts[name] = count_signals(signals, times, ex.counting_channels(), exercise=name,
-                                               settings=ex.counter_settings())
+            res = counts[name] = ex.count_reps(signals, times)
             span = (res.reps[0].start_frame, res.reps[-1].end_frame) if res.reps else None
             agreement = _agreement(res.count, dominant) ** AGREEMENT_POWER * _no_hold(res, signals, times)
         stats = describe(_span(signals, span[0], span[1] + 1)) if span else whole

@@ -485,7 +485,6 @@ def count_repetitions(seq: PoseSequence, exercise: str | None = None, *, agnosti
         return RepResult(count=0, reps=[], signal=None, exercise=ex.name)
     if rec is not None and settings is None and rec.count is not None:  # recognition counted it already
         return rec.count
-    if ex is not None and settings is None:
-        settings = ex.counter_settings()
-    return count_signals(signals, seq.timestamps, ex.counting_channels() if ex else None,
-                         exercise=ex.name if ex else None, settings=settings)
+    if ex is not None:
+        return ex.count_reps(signals, seq.timestamps, settings)
+    return count_signals(signals, seq.timestamps, settings=settings)

@@ -5,12 +5,18 @@ Definitions live as TOML files in ``catalogue/``, one per exercise; adding an ex
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from posecoach.analysis.counter_settings import CounterSettings, cut_rep_settings
 from posecoach.features.signals import SIGNAL_NAMES
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from posecoach.analysis.reps import RepCounter, RepResult
 
 View = Literal["front", "side", "diagonal"]
 VIEWS: tuple[View, ...] = ("front", "diagonal", "side")
@@ -141,3 +147,19 @@ class Exercise(_Strict):
     def counter_settings(self) -> CounterSettings:
         """The `CounterSettings` that count this exercise's repetitions (its `cut_reps` convention)."""
         return cut_rep_settings(self.cut_reps)
+
+    def counter(self, settings: CounterSettings | None = None) -> RepCounter:
+        """A live `RepCounter` for this exercise: its counting signals, and ``settings`` (default:
+        `counter_settings`)."""
+        from posecoach.analysis.reps import RepCounter
+
+        settings = settings if settings is not None else self.counter_settings()
+        return RepCounter(self.counting_channels(), settings, exercise=self.name)
+
+    def count_reps(self, signals: Mapping[str, np.ndarray], times: np.ndarray,
+                   settings: CounterSettings | None = None) -> RepResult:
+        """This exercise's repetitions in a sequence's signals, counted as `counter` would live."""
+        from posecoach.analysis.reps import count_signals
+
+        settings = settings if settings is not None else self.counter_settings()
+        return count_signals(signals, times, self.counting_channels(), exercise=self.name, settings=settings)
