@@ -39,8 +39,15 @@ from clips import (
 )
 from posecoach.analysis import count_repetitions
 from posecoach.analysis.counter_settings import CounterSettings, cut_rep_settings
+from posecoach.analysis.counting import RELIABLE, RhythmCheck
 from posecoach.analysis.exercises import get_exercise
 from posecoach.analysis.reps import RepResult
+from transforms import TRANSFORMS
+
+#: The settings `--loso` chooses among (when the whole-body rhythm checks and overrides a count).
+CHECK_GRID: dict[str, RhythmCheck] = {
+    f"conf {c:g}, reps {n}, per side {'yes' if p else 'no'}": RhythmCheck(c, n, p)
+    for c in (0.3, 0.5, 0.7) for n in (3, 5) for p in (True, False)}
 
 #: The conventions for a repetition the video cuts (`Exercise.cut_reps`), compared by ``--cut-reps``.
 CUT_REPS = ("return", "turn")
@@ -53,12 +60,13 @@ def _timed_count(seq: Any, exercise: str | None, agnostic: bool = False,
     return res, time.perf_counter() - t0
 
 
-def run(cache: PoseCache, settings: CounterSettings | None = None, cut_reps: bool = False) -> list[dict[str, Any]]:
+def run(cache: PoseCache, settings: CounterSettings | None = None, cut_reps: bool = False,
+        transform: str | None = None, loso: bool = False) -> list[dict[str, Any]]:
     data = data_dir()
     clips = rep_clips(data)
     out = []
     for clip, name, poses in each_clip(cache, clips, data):
-        seq = poses.sequence
+        seq = TRANSFORMS[transform](poses.sequence) if transform else poses.sequence
         res, count_s = _timed_count(seq, None, settings=settings)
         row: dict[str, Any] = {
             "dataset": clip.dataset, "clip": name, "exercise": clip.exercise, "frames": seq.num_frames,
@@ -67,7 +75,11 @@ def run(cache: PoseCache, settings: CounterSettings | None = None, cut_reps: boo
             "pose_s": round(poses.seconds, 3), "pose_cached": poses.cached, "count_s": round(count_s, 4),
             "count_given_s": None, "marks": truth_frames(clip),
             "reps": [[r.start_frame, r.turn_frame, r.end_frame] for r in res.reps],
+            "confidence": res.confidence, "method": res.method, "rhythm": res.rhythm, "note": res.note,
         }
+        if loso:
+            row["pred_check"] = {k: count_repetitions(seq, None, settings=settings, check=c).count
+                                 for k, c in CHECK_GRID.items()}
         agnostic, _ = _timed_count(seq, None, True, settings)
         row["pred_agnostic"], row["signal_agnostic"] = agnostic.count, agnostic.signal
         if clip.exercise:
@@ -107,6 +119,37 @@ def summary(rows: list[dict[str, Any]]) -> str:
     return table(["dataset", "clips", "true = 0", "frames", "MAE", "OBO", "MAE (agnostic)",
                   "OBO (agnostic)", "clips with exercise", "MAE (exercise)",
                   "OBO (exercise)", "pose s", "count s", "count s (exercise)"], body)
+
+
+def _mae(rows: list[dict[str, Any]], pred: Any) -> float:
+    rel = [abs(pred(r) - r["true"]) / r["true"] for r in rows if r["true"] > 0]
+    return sum(rel) / len(rel) if rel else 0.0
+
+
+def loso_table(rows: list[dict[str, Any]]) -> str:
+    """Leave one source out: for each dataset, the `CHECK_GRID` setting with the lowest MAE on every other dataset
+    (ties: the default's order), and its MAE / OBO on the dataset left out, beside the shipped default's."""
+    default = next(k for k, c in CHECK_GRID.items() if c == RhythmCheck())
+    body = []
+    for ds in dict.fromkeys(r["dataset"] for r in rows):
+        rest, held = [r for r in rows if r["dataset"] != ds], [r for r in rows if r["dataset"] == ds]
+        best = min(CHECK_GRID, key=lambda k: (round(_mae(rest, lambda r: r["pred_check"][k]), 4), k != default))
+        picked = [{**r, "p": r["pred_check"][best]} for r in held]
+        shipped = [{**r, "p": r["pred_check"][default]} for r in held]
+        there = _mae(rest, lambda r, k=best: r["pred_check"][k])
+        body.append([ds, len(held), best, f"{there:.3f}", *scores(picked, "p"), *scores(shipped, "p")])
+    return table(["left out", "clips", "chosen on the other sources", "MAE there", "MAE left out", "OBO left out",
+                  "MAE left out (default)", "OBO left out (default)"], body, "lrlrrrrr")
+
+
+def confidence_table(rows: list[dict[str, Any]]) -> str:
+    """Errors split by the count's reported reliability: does a low confidence flag the wrong counts?"""
+    body = []
+    for label, sel in (("reliable", [r for r in rows if r["confidence"] >= RELIABLE]),
+                       ("unreliable", [r for r in rows if r["confidence"] < RELIABLE])):
+        mae, obo = scores(sel, "pred") if sel else ("-", "-")
+        body.append([label, len(sel), mae, obo, sum(r["pred"] > 2 * r["true"] for r in sel if r["true"] > 0)])
+    return table(["count reported as", "clips", "MAE", "OBO", "counted > 2x true"], body)
 
 
 def details(rows: list[dict[str, Any]]) -> str:
@@ -198,14 +241,20 @@ def main() -> None:
                              "per exercise, which one its labels side with")
     parser.add_argument("--budget", type=int, default=0, metavar="N",
                         help="also print the N clips that add most to the MAE, with their frames (default 0)")
+    parser.add_argument("--input", choices=sorted(TRANSFORMS), default=None, metavar="TRANSFORM",
+                        help="count on transformed poses, as another tool would hand them in: "
+                             + ", ".join(sorted(TRANSFORMS)) + " (benchmarks/transforms.py; default: as estimated)")
+    parser.add_argument("--loso", action="store_true",
+                        help="also choose the rhythm-check settings leaving one source out (CHECK_GRID)")
     args = parser.parse_args()
     try:
         settings = counter_settings(args.lead_s, args.end_return)
     except ValueError as exc:
         parser.error(str(exc))
-    rows = run_clips(parser, args, lambda cache: run(cache, settings, args.cut_reps))
+    rows = run_clips(parser, args, lambda cache: run(cache, settings, args.cut_reps, args.input, args.loso))
     print(header())
-    print(f"\nRepetition counting, model {args.model}{conventions(settings)}: {len(rows)} clips.\n")
+    given = f", input transformed: {args.input}" if args.input else ""
+    print(f"\nRepetition counting, model {args.model}{conventions(settings)}{given}: {len(rows)} clips.\n")
     if args.verbose:
         print(details(rows))
         print()
@@ -219,6 +268,12 @@ def main() -> None:
           "the known exercise (WorkoutTracker only). "
           f"pose s: wall time of pose estimation ({cached} of {len(rows)} clips from the cache, '(c)': time as "
           "recorded when cached); count s: `count_repetitions` incl. signal extraction.")
+    print("\nExercise unknown, by the confidence reported with each count:\n")
+    print(confidence_table(rows))
+    if args.loso:
+        print("\nLeave one source out (exercise unknown): the rhythm-check setting (`RhythmCheck`) chosen on the "
+              "other sources by their MAE, scored on the source left out.\n")
+        print(loso_table(rows))
     if args.budget > 0:
         print(f"\nWhere the MAE comes from (exercise unknown), the {args.budget} largest errors. Ground truth frames: "
               "WorkoutTracker's labelled frames (its author's 'a repetition starts here'), QUVA's and jump rope's "

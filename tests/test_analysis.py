@@ -85,7 +85,8 @@ def test_analyze_real_squat_clip_end_to_end() -> None:
 
 @pytest.mark.video
 def test_a_clip_that_opens_at_the_bottom_of_a_squat() -> None:
-    from posecoach.analysis.reps import CounterSettings, count_repetitions
+    from posecoach.analysis.counting import count_repetitions
+    from posecoach.analysis.reps import CounterSettings
     from posecoach.pose.engine import PoseEngine
 
     with PoseEngine("full") as engine:  # WorkoutTracker squat_7: 2.3 s, opens squatting, stands up (labelled 1 rep)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from posecoach.analysis.counting import count_repetitions
 from posecoach.analysis.exercises import catalogue, get_exercise
 from posecoach.analysis.pipeline import analyze_sequence
 from posecoach.analysis.recognition import recognise
-from posecoach.analysis.reps import RepCounter, count_repetitions
+from posecoach.analysis.reps import RepCounter, count_signals
 from posecoach.core.sequence import PoseSequence
 from posecoach.core.skeleton import BLAZEPOSE_33
 from posecoach.features.signals import sequence_signals
@@ -179,10 +180,12 @@ def test_standing_still_is_other() -> None:
 @pytest.mark.parametrize("agnostic", [False, True], ids=["exercise", "agnostic"])
 @pytest.mark.parametrize("name", REP_NAMES)
 def test_live_counter_matches_offline(name: str, agnostic: bool) -> None:
+    """The live counter runs the same code as the offline count on the exercise's signals; class-agnostic, that is
+    the channel vote (`count_signals`), before the whole-body rhythm checks it (offline only, see below)."""
     seq = _sequence(name, dropout=0.05, seed=1)
     exercise = None if agnostic else name
-    offline = count_repetitions(seq, exercise, agnostic=agnostic)
     signals = sequence_signals(seq)
+    offline = count_signals(signals, seq.timestamps) if agnostic else count_repetitions(seq, exercise)
     live = RepCounter(None if agnostic else get_exercise(name).counting_channels(), exercise=exercise)
     for i, t in enumerate(seq.timestamps):
         live.update({k: float(v[i]) for k, v in signals.items()}, t)
@@ -193,6 +196,27 @@ def test_live_counter_matches_offline(name: str, agnostic: bool) -> None:
         (r.start_frame, r.turn_frame, r.end_frame) for r in offline.reps]
     if not agnostic:
         assert offline.count == REPS
+
+
+@pytest.mark.parametrize("name", REP_NAMES)
+def test_agnostic_count_checked_by_the_whole_body(name: str) -> None:
+    """Exercise unknown and not recognised (agnostic), the count is right: the whole-body rhythm checks the vote
+    (the jumping jack's vote counts the wrists twice a cycle; the body's rhythm overrides it)."""
+    seq = _sequence(name, dropout=0.05, seed=1)
+    result = count_repetitions(seq, agnostic=True)
+    assert result.count == REPS, (result.signal, result.method, result.note)
+    assert result.confidence >= 0.5
+
+
+@pytest.mark.xfail(strict=True, reason="the live counter has no whole-body rhythm check yet: class-agnostic, the "
+                   "jumping jack's live vote counts the wrists twice a cycle (10 of 5)")
+def test_live_agnostic_count_is_checked_by_the_whole_body() -> None:
+    seq = _sequence("jumping_jack", dropout=0.05, seed=1)
+    signals = sequence_signals(seq)
+    live = RepCounter()
+    for i, t in enumerate(seq.timestamps):
+        live.update({k: float(v[i]) for k, v in signals.items()}, t)
+    assert live.count == count_repetitions(seq, agnostic=True).count == REPS
 
 
 # ------------------------------------------------------------------------------------------------ robustness

@@ -117,8 +117,9 @@ def judge_rule(rule: Rule, signals: Mapping[str, np.ndarray], first: int, last: 
 
 def judge_reps(rules: Sequence[Rule], signals: Mapping[str, np.ndarray], reps: Sequence[Rep],
                driver: str | None = None) -> list[Judgement]:
-    """Judge every rule on every repetition; ``driver`` is the counting signal (for turn / start windows)."""
-    drive = None if driver is None else np.asarray(signals[driver], dtype=np.float64)
+    """Judge every rule on every repetition; ``driver`` is the counting signal (for turn / start windows; None or
+    not a signal, as for a whole-body count: the repetition's own turn frame)."""
+    drive = None if driver is None or driver not in signals else np.asarray(signals[driver], dtype=np.float64)
     out = []
     for rep in reps:
         view = view_of(signals, rep.start_frame, rep.end_frame + 1)

@@ -6,15 +6,18 @@ report. `analyze_sequence` is pure; `analyze` adds the edge: estimating poses wh
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from posecoach.analysis.counting import RELIABLE, VOTE_CONFIDENCE, WHOLE_BODY, body_rhythm, reconcile
 from posecoach.analysis.exercises import Exercise
 from posecoach.analysis.form import Judgement, judge_reps, judge_span
 from posecoach.analysis.holds import measure_hold
+from posecoach.analysis.periodicity import Periodicity
 from posecoach.analysis.recognition import OTHER, resolve_exercise
 from posecoach.analysis.reps import RepResult, count_signals
 from posecoach.core.sequence import PoseSequence
@@ -65,6 +68,9 @@ def _summary(ex_title: str, reps: Reps, hold: Hold | None, rules: list[RuleSumma
         lines.append(f"{ex_title}: held for {hold.seconds:.1f} s ({view} view).")
     else:
         lines.append(f"{ex_title}: {reps.count} repetition{'s' if reps.count != 1 else ''} ({view} view).")
+        if not reps.reliable:
+            lines.append(f"The count is unsure (confidence {reps.confidence:.0%})"
+                         + (f": {reps.note}." if reps.note else "."))
     order = {"error": 0, "warning": 1, "info": 2}
     cues = {r.id: r.cue for r in ex.rules} if ex else {}
     for r in sorted(rules, key=lambda r: order[r.severity]):
@@ -95,7 +101,7 @@ def _exercise_info(ex: Exercise | None, given: bool, confidence: float, scores: 
 
 
 def _rep_items(result: RepResult, judgements: list[Judgement]) -> list[RepItem]:
-    unit = SIGNAL_UNITS.get(result.signal or "", "deg")
+    unit = "cycle" if result.signal == WHOLE_BODY else SIGNAL_UNITS.get(result.signal or "", "deg")
     return [RepItem(index=r.index, start_frame=r.start_frame, turn_frame=r.turn_frame, end_frame=r.end_frame,
                     start_s=round(r.start_s, 3), turn_s=round(r.turn_s, 3), end_s=round(r.end_s, 3),
                     duration_s=round(r.duration_s, 3), eccentric_s=round(r.eccentric_s, 3),
@@ -105,11 +111,13 @@ def _rep_items(result: RepResult, judgements: list[Judgement]) -> list[RepItem]:
 
 
 def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exercise: str | Exercise | None = None,
-                    hidden: frozenset[str] = frozenset(),
+                    hidden: frozenset[str] = frozenset(), body: Periodicity | None = None,
                     ) -> tuple[Exercise | None, RepResult, list[Judgement], Hold | None, ExerciseInfo]:
     """The analysis proper (pure): exercise, repetitions, per-rep judgements, hold.
 
-    ``hidden``: signals of joints the camera does not see (`hidden_signals`), for recognition.
+    ``hidden``: signals of joints the camera does not see (`hidden_signals`), for recognition. ``body``: the whole
+    body's rhythm (`counting.body_rhythm`), which checks the count (`counting.reconcile`); without it the count
+    is the exercise's (or the channel vote's, for "other") as it is.
     """
     view = view_of(signals)
     ex, rec = resolve_exercise(signals, times, exercise, hidden)
@@ -130,6 +138,10 @@ def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exerci
         reps = counted
     else:
         reps = ex.count_reps(signals, times) if ex is not None else count_signals(signals, times)
+    if body is not None:
+        reps = reconcile(dataclasses.replace(reps, method="exercise" if ex is not None else "signals"), body,
+                         given=rec is None and ex is not None,
+                         confidence=(rec.confidence if rec else 1.0) if ex is not None else VOTE_CONFIDENCE)
     judgements = judge_reps(ex.rules, signals, reps.reps, reps.signal) if ex else [
         Judgement(r, view_of(signals, r.start_frame, r.end_frame + 1)) for r in reps.reps]
     return ex, reps, judgements, hold, info
@@ -144,9 +156,13 @@ def analyze_sequence(seq: PoseSequence, exercise: str | Exercise | None = None) 
     if not signals:
         signals = {name: np.full(seq.num_frames, np.nan) for name in SIGNAL_UNITS}
     hidden = hidden_signals(seq) if seq.num_people else frozenset()
-    ex, result, judgements, hold, info = analyze_signals(signals, seq.timestamps, exercise, hidden)
+    body = body_rhythm(seq) if seq.num_people and seq.detection_rate() else None
+    ex, result, judgements, hold, info = analyze_signals(signals, seq.timestamps, exercise, hidden, body)
+    if body is None and hold is None:
+        result = dataclasses.replace(result, confidence=0.0, note="nobody in the video: not measurable")
     reps = Reps(count=result.count, signal=result.signal, items=_rep_items(result, judgements) if hold is None else [],
-                partial=len(result.partial))
+                partial=len(result.partial), confidence=result.confidence, reliable=result.confidence >= RELIABLE,
+                method=result.method, note=result.note or None, rhythm=result.rhythm)
     rules = _rule_summaries(ex, judgements)
     report = AnalysisReport(posecoach_version=__version__, input=inp, model=model, exercise=info, reps=reps,
                             hold=hold, rules=rules)

@@ -24,8 +24,7 @@ import numpy as np
 
 from posecoach.analysis.counter_settings import CounterSettings
 from posecoach.analysis.rhythm import MIN_REPS, missed_cycles, regularity, split_rep
-from posecoach.core.sequence import PoseSequence
-from posecoach.features.signals import SIGNAL_UNITS, sequence_signals
+from posecoach.features.signals import SIGNAL_UNITS
 
 #: Signal units -> (range worth 1 point of score, default minimum range of a repetition).
 UNIT_SCALE: dict[str, tuple[float, float]] = {"deg": (90.0, 20.0), "torso": (1.0, 0.15)}
@@ -375,6 +374,15 @@ class RepResult:
     exercise: str | None = None
     partial: list[Rep] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
+    #: 0-1: how far the count can be trusted (`posecoach.analysis.counting.reconcile`); 1 when not checked.
+    confidence: float = 1.0
+    #: Why the count is unsure or not measurable ("" when it is reliable).
+    note: str = ""
+    #: How it was counted: "exercise" (the exercise's signals), "whole_body" (the body's rhythm), "excursions"
+    #: (large movements one by one, no rhythm) or "signals" (the channel vote alone).
+    method: str = "signals"
+    #: The whole-body rhythm's count, when it was measured (for comparison).
+    rhythm: int | None = None
 
 
 class RepCounter:
@@ -461,30 +469,3 @@ def count_signals(columns: Mapping[str, np.ndarray], times: np.ndarray,
     counter = RepCounter(channels, settings, exercise)
     counter.feed(columns, np.asarray(times, dtype=np.float64))
     return counter.result()
-
-
-def count_repetitions(seq: PoseSequence, exercise: str | None = None, *, agnostic: bool = False,
-                      settings: CounterSettings | None = None) -> RepResult:
-    """Count the subject's repetitions.
-
-    ``exercise`` (a catalogue name or alias) narrows the signals and sets the rest sides and how a repetition the
-    video cuts counts (`Exercise.counter_settings`). Without it the exercise is recognised first and, when it is a
-    catalogue exercise, counted as such (a hold has no repetitions); a movement outside the catalogue ("other") is
-    counted class-agnostically, on the dominant periodic motion across every signal. ``agnostic=True`` skips
-    recognition and always counts class-agnostically. ``settings``: used as they are, for every exercise.
-    """
-    from posecoach.analysis.recognition import resolve_exercise
-    from posecoach.features.signals import hidden_signals
-
-    if not seq.num_people:
-        return RepResult(count=0, reps=[], signal=None, exercise=exercise)
-    signals = sequence_signals(seq)
-    ex, rec = (None, None) if agnostic and exercise is None else resolve_exercise(
-        signals, seq.timestamps, exercise, hidden_signals(seq))
-    if ex is not None and ex.kind == "hold":
-        return RepResult(count=0, reps=[], signal=None, exercise=ex.name)
-    if rec is not None and settings is None and rec.count is not None:  # recognition counted it already
-        return rec.count
-    if ex is not None:
-        return ex.count_reps(signals, seq.timestamps, settings)
-    return count_signals(signals, seq.timestamps, settings=settings)

@@ -248,7 +248,8 @@ def _summary(path: Path, report: AnalysisReport, written: list[Path]) -> None:
     if report.hold is not None:
         out.print(f"held for {report.hold.seconds:.1f} s")
     else:
-        out.print(f"{_amount(report)} repetition{'' if report.reps.count == 1 else 's'}")
+        sure = "" if report.reps.reliable else f" [yellow](unsure, confidence {report.reps.confidence:.0%})[/]"
+        out.print(f"{_amount(report)} repetition{'' if report.reps.count == 1 else 's'}{sure}")
     if report.reps.items:
         table = Table("rep", "start", "end", "ROM", "errors")
         for r in report.reps.items:

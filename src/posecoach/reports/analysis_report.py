@@ -82,6 +82,12 @@ class Reps(ReportModel):
     signal: str | None = Field(description="the signal the repetitions were counted on")
     items: list[RepItem] = []
     partial: int = Field(0, description="movements that started a repetition but did not reach full range")
+    confidence: float = Field(1.0, ge=0, le=1, description="how far the count can be trusted, 0-1")
+    reliable: bool = Field(True, description="confidence at least 0.5; otherwise read the note")
+    method: str = Field("exercise", description="how it was counted: exercise (its signals), whole_body (the "
+                        "body's rhythm), excursions (large movements one by one), signals, hold or none")
+    note: str | None = Field(None, description="why the count is unsure or not measurable")
+    rhythm: int | None = Field(None, description="the whole body's rhythm count, when measured (a cross-check)")
 
 
 class Hold(ReportModel):

@@ -65,7 +65,7 @@ def _check(seq: PoseSequence, role: str) -> None:
 
 def count_reps(seq: PoseSequence) -> list[tuple[int, int]]:
     """Repetitions ``[start, end]`` frames: the exercise's own counter, else the class-agnostic one."""
-    from posecoach.analysis.reps import count_repetitions
+    from posecoach.analysis.counting import count_repetitions
 
     result = count_repetitions(seq)
     if result.count < 2:

@@ -1,0 +1,149 @@
+"""Which repetition count to report, and how sure it is: the exercise's own counter checked against the whole
+body's rhythm.
+
+Two counts come from every sequence:
+
+* the **whole-body rhythm** (`periodicity.whole_body_count`): the cycles of every body joint together, the same
+  for any landmark normalisation, pose tool or camera distance, and blind to what the exercise is;
+* the **exercise's counter** (`reps`, the catalogue's signals, rest sides and `cut_reps` conventions), when the
+  exercise is named or recognised: precise about where a repetition starts and ends, and about a repetition the
+  video cuts, but only as right as the exercise.
+
+`reconcile` keeps the exercise's count where the rhythm agrees with it (or says nothing), and otherwise trusts
+the one with the evidence: a recognised exercise whose count disagrees with a clear whole-body rhythm gives way
+to the rhythm (a wrong guess of the exercise, or one joint cycling on its own); a named exercise keeps its count
+but is marked unreliable. With no exercise, the class-agnostic channel vote (`reps.RepCounter`) is checked the
+same way; without a rhythm to check it, a vote far above the body's few large movements is rejected. Every
+result carries a ``confidence`` (0-1) and, below `RELIABLE`, a ``note`` that says why it is unsure; a sequence
+with no periodic movement and no large movement is "not measurable" (count 0, confidence 0).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from posecoach.analysis.counter_settings import CounterSettings
+from posecoach.analysis.periodicity import Periodicity, whole_body_count
+from posecoach.analysis.recognition import resolve_exercise
+from posecoach.analysis.reps import Rep, RepResult, count_signals
+from posecoach.core.sequence import PoseSequence
+from posecoach.features.signals import hidden_signals, sequence_signals
+
+#: Below this confidence a count is reported as unreliable (with its note).
+RELIABLE = 0.5
+#: Counts agree when within one, or within this share of the larger one.
+AGREE_SHARE = 0.2
+#: Confidence of an exercise's count the rhythm cannot check (too short, aperiodic): the recognition's or 1 when
+#: named, times this.
+UNCHECKED = 0.8
+#: Confidence of the class-agnostic channel vote before the rhythm checks it (one signal, no exercise).
+VOTE_CONFIDENCE = 0.6
+#: Without a rhythm, a count more than this many times the whole body's large movements (plus one) is one signal
+#: cycling on its own.
+IMPLAUSIBLE = 2
+#: The signal name a whole-body count reports.
+WHOLE_BODY = "whole_body"
+
+
+@dataclass(frozen=True)
+class RhythmCheck:
+    """When the whole-body rhythm checks, and overrides, an exercise's count (`reconcile`).
+
+    The defaults come from `benchmarks/bench_reps.py --loso` (leave one source out over a small grid).
+    """
+
+    min_confidence: float = 0.5  # the rhythm's confidence needed to check a count
+    min_reps: int = 3  # ... and its cycles
+    per_side: bool = True  # a count on an alternating (left-right) signal twice the rhythm's agrees too: one
+    #                        repetition per side of the body's cycle (steps in jump rope, alternating lunges)
+
+
+def body_rhythm(seq: PoseSequence) -> Periodicity:
+    """The whole-body periodicity of the sequence's subject."""
+    return whole_body_count(seq.subject_landmarks(), seq.timestamps)
+
+
+def agree(a: int, b: int) -> bool:
+    """Two counts agree: within one, or within `AGREE_SHARE` of the larger."""
+    return abs(a - b) <= max(1.0, AGREE_SHARE * max(a, b))
+
+
+def rhythm_result(body: Periodicity, exercise: str | None = None) -> RepResult:
+    """The whole-body count as a `RepResult` (each cycle a repetition, its range in typical-cycle units)."""
+    reps = [Rep(index=i, start_frame=c.start_frame, turn_frame=c.turn_frame, end_frame=c.end_frame,
+                start_s=c.start_s, turn_s=c.turn_s, end_s=c.end_s, rom=c.range, signal=WHOLE_BODY)
+            for i, c in enumerate(body.cycles, 1)]
+    note = body.reason or ("" if body.confidence >= RELIABLE else
+                           f"weak rhythm (periodicity {body.periodicity:.2f}, regularity {body.regularity:.2f})")
+    return RepResult(count=len(reps), reps=reps, signal=WHOLE_BODY if reps else None, exercise=exercise,
+                     confidence=body.confidence, note=note, method="whole_body" if body.rhythmic else "excursions",
+                     rhythm=body.count)
+
+
+def reconcile(result: RepResult | None, body: Periodicity, *, given: bool, confidence: float = 1.0,
+              check: RhythmCheck | None = None) -> RepResult:
+    """The count to report from a count on the exercise's signals (``result``: the exercise's counter, or the
+    class-agnostic channel vote; None: none) and the whole-body rhythm ``body``.
+
+    ``given``: the exercise was named by the caller, so its count stands (marked unreliable when the rhythm
+    disagrees); else ``confidence`` is how sure the exercise (or the vote) is.
+    """
+    check = check or RhythmCheck()
+    if result is None:
+        return rhythm_result(body)
+    checkable = body.rhythmic and body.count >= check.min_reps and body.confidence >= check.min_confidence
+    if not checkable:
+        if not given and not body.rhythmic and result.count > IMPLAUSIBLE * max(body.count, 1) + 1:
+            # No rhythm, a few large movements of the whole body, and many more cycles on some signal: that
+            # signal is cycling on its own (a free arm, tracking jitter), not the body repeating a movement.
+            out = rhythm_result(body, result.exercise)
+            return dataclasses.replace(out, confidence=min(out.confidence, UNCHECKED * confidence), note=(
+                f"{result.count} cycles on {result.signal} alone, against {body.count} large movements of the "
+                "whole body"))
+        conf = round(confidence * UNCHECKED, 3)
+        note = "" if conf >= RELIABLE else result.note or "no whole-body rhythm to check the count against"
+        return dataclasses.replace(result, confidence=conf, rhythm=body.count, note=note)
+    per_side = check.per_side and (result.signal or "").endswith("_diff") and agree(result.count, 2 * body.count)
+    if agree(result.count, body.count) or per_side:
+        conf = max(confidence, body.confidence)
+        return dataclasses.replace(result, confidence=round(conf, 3), rhythm=body.count)
+    if given:
+        return dataclasses.replace(
+            result, confidence=round(min(confidence, 1.0 - body.confidence) * UNCHECKED, 3), rhythm=body.count,
+            note=f"the whole body's rhythm suggests {body.count} repetitions, not {result.count}")
+    out = rhythm_result(body, result.exercise)
+    note = f"the count on {result.signal} ({result.count}) disagrees with the whole body's rhythm"
+    return dataclasses.replace(out, note=note)
+
+
+def count_repetitions(seq: PoseSequence, exercise: str | None = None, *, agnostic: bool = False,
+                      settings: CounterSettings | None = None, check: RhythmCheck | None = None) -> RepResult:
+    """Count the subject's repetitions, with a confidence (`RepResult.confidence`, `RepResult.note`).
+
+    ``exercise`` (a catalogue name or alias) narrows the signals and sets the rest sides and how a repetition the
+    video cuts counts (`Exercise.counter_settings`); its count is checked against the whole body's rhythm
+    (`reconcile`). Without it the exercise is recognised first; a catalogue exercise is counted as such (a hold
+    has no repetitions) unless the whole body's rhythm clearly disagrees, and a movement outside the catalogue
+    ("other") is counted on the whole body's rhythm. ``agnostic=True`` skips recognition: the whole body's
+    rhythm alone. ``settings``: used as they are, for every exercise. ``check``: when the rhythm overrides.
+    """
+    if not seq.num_people or not seq.detection_rate():
+        return RepResult(count=0, reps=[], signal=None, exercise=exercise, confidence=0.0,
+                         note="nobody in the video: not measurable", method="none")
+    body = body_rhythm(seq)
+    signals = sequence_signals(seq)
+    if agnostic and exercise is None:
+        vote = count_signals(signals, seq.timestamps, settings=settings)
+        return reconcile(vote, body, given=False, confidence=VOTE_CONFIDENCE, check=check)
+    ex, rec = resolve_exercise(signals, seq.timestamps, exercise, hidden_signals(seq))
+    if ex is not None and ex.kind == "hold":
+        return RepResult(count=0, reps=[], signal=None, exercise=ex.name, method="hold")
+    if ex is None:
+        vote = rec.count if rec is not None and settings is None and rec.count is not None else count_signals(
+            signals, seq.timestamps, settings=settings)
+        return reconcile(vote, body, given=False, confidence=VOTE_CONFIDENCE, check=check)
+    counted = rec.count if rec is not None and settings is None else None
+    result = counted if counted is not None else ex.count_reps(signals, seq.timestamps, settings)
+    result = dataclasses.replace(result, method="exercise")
+    return reconcile(result, body, given=rec is None, confidence=rec.confidence if rec else 1.0, check=check)

@@ -1,0 +1,323 @@
+"""Whole-body periodicity: the class-agnostic repetition count, from every body joint at once.
+
+A repetition is one cycle of the whole body's shape, not of one chosen joint. The steps:
+
+1. **Embedding** (`body_embedding`): the 13 body keypoints every pose tool gives (nose, shoulders, elbows,
+   wrists, hips, knees, ankles; COCO-17 has them, so do BlazePose-33 and the NTU/Kinect mappings), image x and y
+   only, standardised per frame and per axis over the keypoints (minus their mean, over their spread). That makes
+   the embedding the same for image-normalised landmarks, landmarks normalised per frame to the person's box,
+   another zoom, camera distance or image aspect ratio: each of those is a per-frame, per-axis affine map of x
+   and y, which the standardisation removes.
+2. **Resampling** onto a uniform time grid (dropped frames, variable frame rate, 15 fps streams), short gaps
+   filled by interpolation.
+3. **Period** (`estimate_period`): the autocorrelation of the whole embedding (every coordinate together, the
+   trace of the lagged self-similarity), whose first strong peak is the dominant period. Its height there is
+   how periodic the body's movement is.
+4. **Periodic component**: the projection of the embedding that repeats best at that period (the leading
+   solution of ``C_P w = lambda C_0 w``, C_0 the covariance and C_P the lag-P covariance; "periodic component
+   analysis"), band-limited around the period.
+5. **Repetitions**: the cycles of that component, peak to peak, at least half a period apart and with a range
+   comparable to the set's typical repetition (pauses, set-up and small jitters are not cycles).
+
+The result carries a confidence: the periodicity, the regularity of the intervals and how much of the movement
+the rhythm explains. Pure functions of a pose sequence (or arrays), NumPy and SciPy only.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+from scipy.signal import find_peaks
+
+#: BlazePose-33 indices of the body keypoints every pose tool gives: nose, shoulders, elbows, wrists, hips,
+#: knees, ankles (the COCO-17 body without eyes and ears).
+BODY_POINTS: tuple[int, ...] = (0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
+#: Each body point's mirror image (left <-> right), as positions in `BODY_POINTS`.
+_MIRROR: tuple[int, ...] = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11)
+#: A frame needs this many of them to be embedded.
+MIN_POINTS = 8
+#: Grid rate bounds (Hz): the embedding is resampled at the input's median rate within these.
+MIN_RATE, MAX_RATE = 10.0, 60.0
+#: Shortest and longest period considered (seconds); at least `MIN_CYCLES` cycles must fit in the sequence.
+MIN_PERIOD_S, MAX_PERIOD_S = 0.12, 12.0
+MIN_CYCLES = 1.6
+#: The period is the shortest lag whose autocorrelation peak reaches this share of the highest peak.
+FIRST_PEAK_SHARE = 0.85
+#: Missing stretches longer than this (seconds) are not bridged: the movement there is unknown.
+MAX_GAP_S = 1.0
+#: A cycle counts when its range reaches this share of the set's typical cycle range.
+MIN_REL_RANGE = 0.35
+#: Peaks closer than this share of the period are one cycle.
+MIN_SPACING = 0.5
+#: Alternating sides: the mirror image's correlation at ALT_WINDOW of the period reaches ALT_SHARE of the
+#: period's autocorrelation (and at least ALT_MIN).
+ALT_WINDOW, ALT_SHARE, ALT_MIN = (0.35, 0.65), 0.8, 0.3
+#: Without a rhythm: excursions at least this far apart (seconds) spanning this share of the main movement's range
+#: count, with this confidence.
+EXCURSION_S, EXCURSION_RANGE, EXCURSION_CONFIDENCE = 0.5, 0.5, 0.3
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """One cycle of the periodic component: frames (of the input) where it starts, turns and ends."""
+
+    start_frame: int
+    turn_frame: int
+    end_frame: int
+    start_s: float
+    turn_s: float
+    end_s: float
+    range: float  # of the periodic component, in units of the set's typical cycle range
+
+
+@dataclass(frozen=True)
+class Periodicity:
+    """What `whole_body_count` found: the count, its cycles, the period and how much to trust them."""
+
+    count: int
+    cycles: tuple[Cycle, ...]
+    period_s: float  # NaN when no periodic movement was found
+    periodicity: float  # autocorrelation of the whole embedding at the period, 0-1
+    regularity: float  # share of the intervals between cycles within 0.5-1.6 of their median, 0-1
+    confidence: float  # 0-1: see `confidence`
+    reason: str = ""  # why the count is not measurable or has no rhythm, when it is
+    alternating: bool = False  # one repetition per side (the cycle's halves mirror each other)
+
+    @property
+    def rhythmic(self) -> bool:
+        """A period was found (else the count, if any, is of separate large movements)."""
+        return math.isfinite(self.period_s)
+
+
+def body_embedding(landmarks: np.ndarray) -> np.ndarray:
+    """``(T, 2 * len(BODY_POINTS))`` per-frame, per-axis standardised body keypoints (NaN rows where fewer than
+    `MIN_POINTS` are known). ``landmarks``: ``(T, 33, >=2)`` image x, y (any per-frame axis scaling)."""
+    pts = np.asarray(landmarks, dtype=np.float64)[:, BODY_POINTS, :2]
+    known = np.isfinite(pts).all(axis=-1)
+    pts = np.where(known[..., None], pts, np.nan)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames with no keypoint: NaN, masked below
+        mean = np.nanmean(pts, axis=1, keepdims=True) if pts.size else pts
+        std = np.nanstd(pts, axis=1, keepdims=True) if pts.size else pts
+        emb = (pts - mean) / np.where(std > 1e-9, std, np.nan)
+    emb[known.sum(axis=1) < MIN_POINTS] = np.nan
+    return emb.reshape(len(emb), -1)
+
+
+def _resample(emb: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(grid times, values on the grid, known mask)``: linear interpolation per coordinate, gaps longer than
+    `MAX_GAP_S` left unknown (filled with the coordinate's mean so filters can run, and masked)."""
+    ok = np.isfinite(emb).all(axis=1)
+    if ok.sum() < 2:
+        return np.zeros(0), np.zeros((0, emb.shape[1])), np.zeros(0, dtype=bool)
+    t = times[ok]
+    dt = float(np.median(np.diff(t)))
+    rate = min(max(1.0 / dt if dt > 0 else 30.0, MIN_RATE), MAX_RATE)
+    grid = np.arange(t[0], t[-1] + 0.5 / rate, 1.0 / rate)
+    vals = np.stack([np.interp(grid, t, emb[ok, d]) for d in range(emb.shape[1])], axis=1)
+    # Unknown where the nearest known frames are more than MAX_GAP_S apart.
+    idx = np.clip(np.searchsorted(t, grid), 1, len(t) - 1)
+    gap = t[idx] - t[idx - 1]
+    known = gap <= MAX_GAP_S + 1e-9
+    if not known.all():
+        vals[~known] = vals[known].mean(axis=0) if known.any() else 0.0
+    return grid, vals, known
+
+
+def _mirror(x: np.ndarray, flip: bool = True) -> np.ndarray:
+    """The embedding with left and right keypoints swapped and, with ``flip``, x negated: the mirror image (the
+    other side's turn, seen from the front); without: the sides' roles exchanged (seen from the side)."""
+    pts = x.reshape(len(x), len(BODY_POINTS), 2)[:, _MIRROR].copy()
+    if flip:
+        pts[..., 0] *= -1.0
+    return pts.reshape(len(x), -1)
+
+
+def _autocorrelation(x: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+    """Normalised autocorrelation of a multichannel signal ``(N, D)`` (centred), summed over channels: the trace
+    of the lagged self-similarity, per lag 0..N-1, each lag normalised by the energy of its overlap. With ``y``
+    (same shape): the cross-correlation of ``x[t]`` with ``y[t + lag]``."""
+    n = len(x)
+    y = x if y is None else y
+    size = 1 << (2 * n - 1).bit_length()
+    f = np.fft.rfft(x, size, axis=0)
+    g = f if y is x else np.fft.rfft(y, size, axis=0)
+    acf = np.fft.irfft((f.conj() * g).sum(axis=1), size)[:n]
+    energy = np.cumsum((x ** 2).sum(axis=1))  # y's is the same for the mirror image (a permutation, a sign)
+    head = energy[::-1]  # energy of x[:n-L] (for lag L: first n-L samples)
+    tail = energy[-1] - np.concatenate(([0.0], energy[:-1]))  # energy of x[L:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = acf / np.sqrt(head * tail)
+    return np.nan_to_num(out)
+
+
+def estimate_period(x: np.ndarray, rate: float) -> tuple[float, float]:
+    """``(period in samples, autocorrelation there)`` of a centred ``(N, D)`` signal; (NaN, 0) if none."""
+    n = len(x)
+    lo = max(2, int(MIN_PERIOD_S * rate))
+    hi = min(int(MAX_PERIOD_S * rate), int(n / MIN_CYCLES))
+    if hi <= lo + 1:
+        return math.nan, 0.0
+    acf = _autocorrelation(x)
+    seg = acf[: hi + 2]
+    peaks, _ = find_peaks(seg)
+    peaks = peaks[(peaks >= lo) & (peaks <= hi)]
+    if not len(peaks):
+        return math.nan, 0.0
+    best = float(seg[peaks].max())
+    if best <= 0:
+        return math.nan, 0.0
+    first = int(peaks[np.argmax(seg[peaks] >= FIRST_PEAK_SHARE * best)])
+    # Refine the lag by a parabola through the peak and its neighbours.
+    a, b, c = seg[first - 1], seg[first], seg[first + 1]
+    denom = a - 2 * b + c
+    shift = 0.5 * (a - c) / denom if denom < 0 else 0.0
+    return first + float(np.clip(shift, -0.5, 0.5)), float(b)
+
+
+def _alternation(x: np.ndarray, lag: float, strength: float) -> tuple[float, bool]:
+    """``(lag of half a cycle in samples, flip)`` when the movement alternates sides: the body half a period later
+    is itself with the sides exchanged, as in alternating lunges, arm raises or steps; ``(0.0, False)`` when not.
+
+    The sides exchange as a mirror image seen from the front (``flip``: x negated too) or as a plain swap seen from
+    the side. The heights (y) must match on their own as well: in a symmetric movement they are anti-phase half
+    a period apart, whatever the sign of x does.
+    """
+    lo, hi = max(int(ALT_WINDOW[0] * lag), 1), math.ceil(ALT_WINDOW[1] * lag)
+    if hi <= lo:
+        return 0.0, False
+    need = max(ALT_SHARE * strength, ALT_MIN)
+    y = x.reshape(len(x), len(BODY_POINTS), 2)[..., 1]
+    heights = _autocorrelation(y, y[:, _MIRROR])[lo:hi + 1]
+    best = (0.0, 0.0, False)
+    for flip in (True, False):
+        both = np.minimum(_autocorrelation(x, _mirror(x, flip))[lo:hi + 1], heights)
+        i = int(np.argmax(both))
+        if both[i] > best[0]:
+            best = (float(both[i]), float(lo + i), flip)
+    value, half, flip = best
+    return (half, flip) if value >= need else (0.0, False)
+
+
+def _periodic_component(x: np.ndarray, lag: int) -> np.ndarray:
+    """The unit projection of ``x`` (N, D) that repeats best at ``lag`` samples (top generalised eigenvector of
+    the symmetrised lag covariance against the covariance, lightly regularised)."""
+    c0 = x.T @ x / len(x)
+    a, b = x[:-lag], x[lag:]
+    cp = (a.T @ b + b.T @ a) / (2 * len(a))
+    reg = 1e-3 * np.trace(c0) / len(c0) + 1e-12
+    # Whiten by C_0 (regularised), then the top eigenvector of the whitened lag covariance.
+    evals, evecs = np.linalg.eigh(c0 + reg * np.eye(len(c0)))
+    white = evecs / np.sqrt(np.maximum(evals, 1e-12))
+    m = white.T @ cp @ white
+    _, v = np.linalg.eigh((m + m.T) / 2)
+    w = white @ v[:, -1]
+    # Keep the direction's scale comparable: project, then weigh against the first principal axis' variance.
+    return w / (np.linalg.norm(w) + 1e-12)
+
+
+def regularity(intervals: np.ndarray) -> float:
+    """Share of intervals within 0.5-1.6 of their median (1 under three intervals)."""
+    if len(intervals) < 3:
+        return 1.0
+    mid = float(np.median(intervals))
+    return float(np.mean((intervals >= 0.5 * mid) & (intervals <= 1.6 * mid))) if mid > 0 else 0.0
+
+
+def confidence(periodicity: float, regular: float, count: int) -> float:
+    """0-1: how periodic the whole body is at the period found, times how regular the cycles are; a count of
+    one or two says little about a rhythm, so it keeps the periodicity alone."""
+    p = min(max(periodicity, 0.0), 1.0)
+    return round(p * (regular if count >= 4 else 1.0), 3)
+
+
+NOT_MEASURABLE = Periodicity(0, (), math.nan, 0.0, 0.0, 0.0, "no periodic whole-body movement")
+
+
+def whole_body_count(landmarks: np.ndarray, times: np.ndarray) -> Periodicity:
+    """Count the cycles of the whole body's movement (see the module docstring).
+
+    ``landmarks``: ``(T, 33, >=2)`` image landmarks of one person (NaN where unknown); ``times``: ``(T,)``
+    seconds, increasing.
+    """
+    times = np.asarray(times, dtype=np.float64)
+    emb = body_embedding(landmarks)
+    grid, x, known = _resample(emb, times)
+    if len(grid) < 8:
+        return NOT_MEASURABLE
+    rate = 1.0 / float(grid[1] - grid[0])
+    x = gaussian_filter1d(x, sigma=max(0.03 * rate, 0.5), axis=0)
+    x = x - x.mean(axis=0)
+    lag, strength = estimate_period(x, rate)
+    if not math.isfinite(lag):
+        return _excursions(x, grid, times, rate)
+    half, flip = _alternation(x, lag, strength)
+    if half:  # one side, then the other: a repetition per side, in the body's mirror-symmetric part
+        x, lag = (x + _mirror(x, flip)) / 2.0, half
+    # Band-limit around the period: smooth fast jitter, remove posture drift slower than a few cycles.
+    xb = gaussian_filter1d(x, sigma=max(lag / 10.0, 0.5), axis=0)
+    xb = xb - gaussian_filter1d(xb, sigma=lag, axis=0, mode="nearest")
+    w = _periodic_component(xb, max(round(lag), 1))
+    s = xb @ w
+    s[~known] = 0.0
+    cycles = _cycles(s, grid, times, lag)
+    intervals = np.diff([c.turn_s for c in cycles]) if len(cycles) > 1 else np.zeros(0)
+    regular = regularity(intervals)
+    conf = confidence(strength, regular, len(cycles))
+    return Periodicity(len(cycles), tuple(cycles), lag / rate, round(strength, 3), round(regular, 3), conf,
+                       alternating=bool(half))
+
+
+def _excursions(x: np.ndarray, grid: np.ndarray, times: np.ndarray, rate: float) -> Periodicity:
+    """No rhythm (too short for two cycles, or aperiodic): the large excursions of the body's main movement
+    (first principal component), each at least `EXCURSION_S` apart and spanning most of its range."""
+    xs = gaussian_filter1d(x, sigma=max(0.1 * rate, 0.5), axis=0)
+    xs = xs - xs.mean(axis=0)
+    _, sv, vt = np.linalg.svd(xs, full_matrices=False)
+    if not len(sv) or sv[0] <= 0:
+        return NOT_MEASURABLE
+    s = xs @ vt[0]
+    if np.median(s) > 0.5 * (s.max() + s.min()):
+        s = -s
+    span = float(np.percentile(s, 98) - np.percentile(s, 2))
+    if span <= 0:
+        return NOT_MEASURABLE
+    peaks, props = find_peaks(s, distance=max(int(EXCURSION_S * rate), 1), prominence=EXCURSION_RANGE * span)
+    frames = np.clip(np.searchsorted(times, grid), 0, len(times) - 1)
+    cycles = []
+    for i, p in enumerate(peaks):
+        a = int(props["left_bases"][i])
+        b = int(props["right_bases"][i])
+        cycles.append(Cycle(int(frames[a]), int(frames[p]), int(frames[b]), float(grid[a]), float(grid[p]),
+                            float(grid[b]), round(float(props["prominences"][i] / span), 3)))
+    return Periodicity(len(cycles), tuple(cycles), math.nan, 0.0, 0.0, EXCURSION_CONFIDENCE,
+                       "no rhythm: large movements counted one by one")
+
+
+def _cycles(s: np.ndarray, grid: np.ndarray, times: np.ndarray, lag: float) -> list[Cycle]:
+    """Peak-to-peak cycles of the periodic component ``s`` on the grid; the side whose peaks are excursions
+    (the sharper side: its extremes lie further from the median) is the turning side."""
+    if np.median(s) > 0.5 * (s.max() + s.min()):  # the excursions point down: turn at the minima
+        s = -s
+    dist = max(int(MIN_SPACING * lag), 1)
+    peaks, props = find_peaks(s, distance=dist, prominence=0)
+    if not len(peaks):
+        return []
+    prom = props["prominences"]
+    typical = float(np.percentile(prom, 75))
+    keep = prom >= MIN_REL_RANGE * typical
+    peaks, prom = peaks[keep], prom[keep]
+    frames = np.clip(np.searchsorted(times, grid), 0, len(times) - 1)
+    out = []
+    for i, p in enumerate(peaks):
+        a = int(peaks[i - 1]) if i else max(int(p - lag / 2), 0)
+        b = int(peaks[i + 1]) if i + 1 < len(peaks) else min(int(p + lag / 2), len(s) - 1)
+        start = a + int(np.argmin(s[a:p + 1])) if p > a else a
+        end = p + int(np.argmin(s[p:b + 1])) if b > p else b
+        out.append(Cycle(int(frames[start]), int(frames[p]), int(frames[end]), float(grid[start]),
+                         float(grid[p]), float(grid[end]), round(float(prom[i] / typical), 3)))
+    return out
