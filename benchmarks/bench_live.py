@@ -1,11 +1,20 @@
 """Live coaching throughput: a real clip's frames as JPEGs over the /v1/live WebSocket, as fast as the server
-answers with two frames in flight (what the web app's client does), for each pose model.
+answers with two frames in flight (what the web app's client does), for each pose model; and the live counter's
+own cost per frame.
 
     .venv/bin/python benchmarks/bench_live.py [--clip PATH] [--seconds 20] [--models lite,full]
+                                              [--repeat 5] [--coach-only | --no-coach]
 
-Prints one row per pose model: frames/s answered, end-to-end latency (send -> answer) median and p95, the
-server's own time per frame (JPEG decode + pose + analysis), and the live rep count at the end. No browser:
-the browser test (tests/web/test_live.py) measures the page itself, with the camera capped at 30 frames/s.
+First table, one row per pose model: frames/s answered, end-to-end latency (send -> answer) median and p95, the
+server's own time per frame (JPEG decode + pose + analysis), and the live rep count at the end (the count shown
+and the estimate). No browser: the browser test (tests/web/test_live.py) measures the page itself, with the
+camera capped at 30 frames/s.
+
+Second table, the live counter alone: the same frames' poses (estimated once, as the server does, with the first
+pose model), fed to `LiveCoach.update` frame by frame with the exercise named and unknown ("auto": recognition
+every 2 s and a recount when the exercise changes), for the clip once and looped ``--repeat`` times (a longer
+session); ms per frame mean, p95 and max, the mean over the session's last 10 s, the final estimate, the count
+shown and the number of corrections shown.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import numpy as np
 import uvicorn
 from websockets.sync.client import connect
 
+from posecoach.analysis.live import LiveCoach
 from posecoach.io import VideoReader
 from posecoach.service import Settings, create_app
 from posecoach.service.db import Database
@@ -67,8 +77,54 @@ def serve(data: Path) -> tuple[str, str, uvicorn.Server]:
     return f"ws://127.0.0.1:{port}/v1/live", key, server
 
 
+Frame = tuple[np.ndarray | None, np.ndarray | None, float]
+
+
+def poses_of(jpegs: list[bytes], model: str, fps: float) -> list[Frame]:
+    """(landmarks, world, t) of every JPEG frame, as the live server computes them (decode, one person, video
+    mode), for the counter alone."""
+    from posecoach.pose.landmarker import MediaPipeBackend
+
+    out: list[Frame] = []
+    with MediaPipeBackend(model, max_people=1, video=True) as backend:
+        for i, jpeg in enumerate(jpegs):
+            rgb = cv2.cvtColor(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+            t = i / fps
+            poses = backend(rgb, t)
+            out.append((poses.landmarks[0] if len(poses) else None, poses.world[0] if len(poses) else None, t))
+    return out
+
+
+def coach_cost(frames: list[Frame], exercise: str, repeat: int, fps: float) -> dict[str, float]:
+    """`LiveCoach.update`'s wall time per frame over ``frames`` played ``repeat`` times in a row."""
+    coach = LiveCoach(exercise, width=640, height=480)
+    ms = []
+    span = len(frames) / fps
+    state = None
+    for r in range(repeat):
+        for lm, world, t in frames:
+            started = time.perf_counter()
+            state = coach.update(lm, world, t + r * span)
+            ms.append((time.perf_counter() - started) * 1000.0)
+    assert state is not None
+    a = np.asarray(ms)
+    return {"frames": len(a), "seconds": len(a) / fps, "mean": float(a.mean()), "p95": float(np.percentile(a, 95)),
+            "max": float(a.max()), "last10": float(a[-round(10 * fps):].mean()), "count": state.count,
+            "shown": state.shown, "corrections": len(state.corrections)}
+
+
+def coach_table(frames: list[Frame], exercise: str, repeat: int, fps: float) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for name in (exercise, "auto"):
+        for n in sorted({1, repeat}):
+            r = coach_cost(frames, name, n, fps)
+            rows.append([name, f"{r['seconds']:.0f} s ({r['frames']})", f"{r['mean']:.2f}", f"{r['p95']:.2f}",
+                         f"{r['max']:.1f}", f"{r['last10']:.2f}", r["count"], r["shown"], r["corrections"]])
+    return rows
+
+
 def run(url: str, key: str, model: str, exercise: str, jpegs: list[bytes]) -> dict[str, float]:
-    latencies, server_ms, count = [], [], 0
+    latencies, server_ms, count, shown = [], [], 0, 0
     with connect(f"{url}?exercise={exercise}&pose_model={model}", additional_headers={"X-API-Key": key},
                  max_size=None) as ws:
         assert json.loads(ws.recv())["type"] == "ready"
@@ -89,13 +145,13 @@ def run(url: str, key: str, model: str, exercise: str, jpegs: list[bytes]) -> di
             msg = json.loads(ws.recv())
             latencies.append((time.perf_counter() - sent.pop(msg["t"])) * 1000.0)
             server_ms.append(msg["server_ms"])
-            count = msg.get("count", count)
+            count, shown = msg.get("count", count), msg.get("shown", shown)
             if nxt < len(jpegs):
                 send()
         wall = time.perf_counter() - start
     lat = sorted(latencies)
     return {"fps": len(jpegs) / wall, "latency_ms": statistics.median(lat), "latency_p95_ms": lat[int(0.95 * len(lat))],
-            "server_ms": statistics.median(server_ms), "count": count}
+            "server_ms": statistics.median(server_ms), "count": count, "shown": shown}
 
 
 def main() -> None:
@@ -104,21 +160,38 @@ def main() -> None:
     ap.add_argument("--exercise", default="squat")
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--models", default="lite,full")
+    ap.add_argument("--repeat", type=int, default=5, help="the clip looped this many times: a longer session for "
+                    "the counter's cost (default 5)")
+    only = ap.add_mutually_exclusive_group()
+    only.add_argument("--coach-only", action="store_true", help="only the live counter's cost (no WebSocket)")
+    only.add_argument("--no-coach", action="store_true", help="only the WebSocket throughput")
     args = ap.parse_args()
     jpegs = frames_as_jpeg(args.clip, args.seconds)
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        url, key, server = serve(Path(tmp))
-        for model in args.models.split(","):
-            r = run(url, key, model, args.exercise, jpegs)
-            rows.append([model, len(jpegs), f"{r['fps']:.1f}", f"{r['latency_ms']:.0f}", f"{r['latency_p95_ms']:.0f}",
-                         f"{r['server_ms']:.1f}", r["count"]])
-        server.should_exit = True
+    models = args.models.split(",")
     print(header())
-    print(f"clip: {args.clip.name}, first {args.seconds:g} s, 640x480 JPEG q70, exercise {args.exercise}, "
-          "2 frames in flight, loopback\n")
-    print(table(["pose model", "frames", "frames/s", "latency ms (median)", "latency ms (p95)", "server ms/frame",
-                 "live count"], rows))
+    if not args.coach_only:
+        rows = []
+        with tempfile.TemporaryDirectory() as tmp:
+            url, key, server = serve(Path(tmp))
+            for model in models:
+                r = run(url, key, model, args.exercise, jpegs)
+                rows.append([model, len(jpegs), f"{r['fps']:.1f}", f"{r['latency_ms']:.0f}",
+                             f"{r['latency_p95_ms']:.0f}", f"{r['server_ms']:.1f}", f"{r['shown']} ({r['count']})"])
+            server.should_exit = True
+        print(f"clip: {args.clip.name}, first {args.seconds:g} s, 640x480 JPEG q70, exercise {args.exercise}, "
+              "2 frames in flight, loopback\n")
+        print(table(["pose model", "frames", "frames/s", "latency ms (median)", "latency ms (p95)",
+                     "server ms/frame", "live count shown (estimate)"], rows))
+    if not args.no_coach:
+        fps = 30.0
+        with VideoReader(args.clip) as reader:
+            fps = reader.info.fps or fps
+        frames = poses_of(jpegs, models[0], fps)
+        print(f"\nlive counter alone (LiveCoach.update per frame; poses by {models[0]}, computed beforehand): "
+              f"{args.clip.name}, first {args.seconds:g} s, once and looped {args.repeat} times\n")
+        print(table(["exercise", "session (frames)", "ms/frame mean", "ms/frame p95", "ms/frame max",
+                     "ms/frame mean, last 10 s", "count", "shown", "corrections"],
+                    coach_table(frames, args.exercise, args.repeat, fps)))
 
 
 if __name__ == "__main__":

@@ -1,17 +1,19 @@
 """LiveCoach: the live (frame by frame) exercise coach against the offline analysis, on synthetic sequences of
-every catalogue exercise and on a real squat clip."""
+every catalogue exercise and on a real squat clip; the shown count (never decreasing, corrections recorded)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from posecoach.analysis import live
+from posecoach.analysis.counting import count_repetitions
 from posecoach.analysis.exercises import catalogue
-from posecoach.analysis.live import LiveCoach
+from posecoach.analysis.live import CountCorrection, LiveCoach, LiveState, ShownCount
 from posecoach.analysis.pipeline import analyze_sequence
-from posecoach.analysis.reps import count_repetitions
 from posecoach.core.sequence import PoseSequence
 from posecoach.features.signals import image_size
 from tests.synthetic import make_exercise, make_hold
@@ -19,15 +21,27 @@ from tests.synthetic import make_exercise, make_hold
 REP_NAMES = sorted(n for n, ex in catalogue().items() if ex.kind == "reps")
 
 
-def feed(seq: PoseSequence, exercise: str | None) -> tuple[LiveCoach, list[int]]:
+def run(seq: PoseSequence, exercise: str | None) -> tuple[LiveCoach, list[LiveState]]:
+    """Feed the sequence to a new LiveCoach frame by frame; the coach and its state after every frame."""
     width, height = image_size(seq)
     coach = LiveCoach(exercise, width=width, height=height)
     lm, world = seq.subject_landmarks(), seq.subject_world()
-    counts = []
+    states = []
     for i in range(seq.num_frames):
         seen = np.isfinite(lm[i, :, 0]).any()
-        counts.append(coach.update(lm[i] if seen else None, world[i] if seen else None, seq.timestamps[i]).count)
-    return coach, counts
+        states.append(coach.update(lm[i] if seen else None, world[i] if seen else None, seq.timestamps[i]))
+    return coach, states
+
+
+def feed(seq: PoseSequence, exercise: str | None) -> tuple[LiveCoach, list[int]]:
+    """`run`, keeping only the estimated count after every frame."""
+    coach, states = run(seq, exercise)
+    return coach, [s.count for s in states]
+
+
+def shown_of(estimates: list[int]) -> tuple[list[int], ShownCount]:
+    shown = ShownCount()
+    return [shown.update(e, i) for i, e in enumerate(estimates)], shown
 
 
 @pytest.mark.parametrize("name", REP_NAMES)
@@ -97,3 +111,77 @@ def test_real_squat_clip_live_equals_offline(squat_side_clip: Path) -> None:
     seq = estimate_poses(squat_side_clip, model="lite", workers=1)
     _, counts = feed(seq, "squat")
     assert counts[-1] == count_repetitions(seq, "squat").count >= 1
+
+
+def test_shown_count_holds_through_a_step_back_with_one_correction() -> None:
+    shown, sc = shown_of([0, 1, 2, 3, 2, 3, 4])
+    assert shown == [0, 1, 2, 3, 3, 3, 4]
+    assert sc.corrections == (CountCorrection(frame=4, shown=3, estimate=2, reason=live.FEWER),)
+    text = sc.corrections[0].text
+    assert text.startswith("Count corrected: 3 -> 2 (") and "3 stays on screen until repetition 4" in text
+
+
+def test_shown_count_records_a_jump_of_more_than_one() -> None:
+    shown, sc = shown_of([0, 1, 1, 4, 5])
+    assert shown == [0, 1, 1, 4, 5]
+    assert [(c.frame, c.shown, c.estimate) for c in sc.corrections] == [(3, 1, 4)]
+    assert sc.corrections[0].text == f"Count corrected: 1 -> 4 (+3: {live.MORE})."
+
+
+def test_shown_count_records_each_new_low_once() -> None:
+    """An estimate wavering under the shown count is one correction; a lower one is another; catching up and
+    passing the shown count moves it by one, with no correction."""
+    shown, sc = shown_of([1, 2, 3, 2, 3, 2, 3, 1, 2, 3, 4, 3, 4])
+    assert shown == [1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4]
+    assert [(c.shown, c.estimate) for c in sc.corrections] == [(3, 2), (3, 1), (4, 3)]
+
+
+def test_a_recount_after_recognition_gives_its_reason() -> None:
+    shown, sc = shown_of([0, 5])
+    assert shown == [0, 5] and sc.corrections[0].reason == live.MORE
+    sc.update(2, 2, reason="recognised Squat, repetitions recounted from the start")
+    assert sc.shown == 5 and "Count corrected: 5 -> 2 (recognised Squat" in sc.corrections[-1].text
+
+
+@pytest.mark.parametrize(("name", "exercise"), [("squat", "squat"), ("lunge", "lunge"), ("jumping_jack", None),
+                                                ("shoulder_press", None), ("pull_up", None)])
+def test_shown_count_never_decreases_and_every_correction_is_recorded(name: str, exercise: str | None) -> None:
+    seq = make_exercise(name, reps=5, view="diagonal", dropout=0.05, jitter=0.01)
+    _, states = run(seq, exercise)
+    shown = [s.shown for s in states]
+    assert min(np.diff(shown)) >= 0 and all(s.shown >= s.count for s in states)
+    # the states' shown counts and corrections are those of the rule applied to their estimates, frame by frame
+    expected, sc = shown_of([s.count for s in states])
+    numbers = [(c.frame, c.shown, c.estimate) for c in states[-1].corrections]
+    assert shown == expected and numbers == [(c.frame, c.shown, c.estimate) for c in sc.corrections]
+    for frame, before, estimate in numbers:  # at a step back under the count on screen, or a jump of 2 or more
+        assert states[frame].count == estimate and states[frame - 1].shown == before
+        assert estimate < before or estimate > before + 1
+    # every jump has one; while a count stays on screen, the first step under it and the lowest estimate have one
+    frames = {f for f, *_ in numbers}
+    assert {i for i in range(1, len(states)) if states[i].count > states[i - 1].shown + 1} <= frames
+    for value in set(shown):
+        under = [(s.count, i) for i, s in enumerate(states) if s.shown == value and s.count < value]
+        if under:
+            assert under[0][1] in frames and (value, min(under)[0]) in {(b, e) for _, b, e in numbers}
+    assert states[-1].correction == (states[-1].corrections[-1] if states[-1].corrections else None)
+    if exercise is not None:  # the last state carries the true estimate: the offline count
+        assert states[-1].count == count_repetitions(seq, exercise).count
+
+
+def test_a_recount_by_recognition_is_a_correction_with_its_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recognition (scripted) switches to biceps curls after four squats, then back to squats: the count on
+    screen holds, then jumps, and both corrections name the exercise recognised."""
+    def scripted(signals: object, times: np.ndarray, **_: object) -> SimpleNamespace:
+        t = float(times[-1])
+        return SimpleNamespace(name="other" if t < 9 else "bicep_curl" if t < 13 else "squat", confidence=0.9)
+
+    monkeypatch.setattr(live, "recognise", scripted)
+    seq = make_exercise("squat", reps=8, view="side")
+    _, states = run(seq, None)
+    assert min(np.diff([s.shown for s in states])) >= 0
+    curl = [c for c in states[-1].corrections if "recognised Biceps curl" in c.reason]
+    squat = [c for c in states[-1].corrections if "recognised Squat" in c.reason]
+    assert len(curl) == 1 and curl[0].estimate < curl[0].shown
+    assert len(squat) == 1 and squat[0].estimate > squat[0].shown + 1
+    assert states[-1].count == states[-1].shown == count_repetitions(seq, "squat").count

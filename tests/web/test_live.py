@@ -1,9 +1,12 @@
 """The Live page in headless Chromium with a fake camera fed from a real squat clip: skeleton drawn, rep count
-rising, frame rate and latency measured (written to build/live_metrics.json and printed)."""
+rising, frame rate and latency measured (written to build/live_metrics.json and printed); and, with the live
+socket scripted, a correction of the count shown as a note while the count on screen never goes down."""
 
 from __future__ import annotations
 
 import json
+import re
+import struct
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -14,6 +17,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from posecoach.analysis.live import ShownCount
 from posecoach.io import VideoReader
 from tests.web.conftest import SCREENSHOTS, WebServer, shoot, signed_in
 
@@ -79,6 +83,7 @@ def test_live_page_counts_squats_from_a_fake_camera(launch: object, web_server: 
     expect(page.locator("#live-exercise-name")).to_contain_text("Squat")
     shoot(page, "live-squat")
     page.click("#live-stop")
+    expect(page.locator("#live-final")).to_contain_text("Final count: ")
     SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS.parent / "live_metrics.json").write_text(json.dumps(metrics, indent=1))
     print(f"\nlive (squat named, lite model, 640x480): {metrics}")
@@ -96,6 +101,61 @@ def test_live_page_recognises_the_exercise(launch: object, web_server: WebServer
     assert width <= 390, f"the live page is {width} px wide on a 390 px screen"
     shoot(page, "live-auto-phone")
     page.context.close()
+
+
+def test_live_page_shows_a_correction_and_never_counts_down(launch: object, web_server: WebServer) -> None:
+    """The live socket scripted (the server's rule, `ShownCount`, on the estimates 0 1 2 3 2 3 4 7 6): the page
+    shows 0 1 2 3 3 3 4 7 7, lists the three corrections in words, and gives the estimate, 6, as the final count
+    when stopped."""
+    estimates = [e for e in (0, 1, 2, 3, 2, 3, 4, 7, 6) for _ in range(4)]
+    rule = ShownCount()
+    answers = []
+    for i, e in enumerate(estimates):
+        shown = rule.update(e, i)
+        answers.append({"type": "frame", "landmarks": None, "server_ms": 1.0, "count": e, "shown": shown,
+                        "exercise": "squat", "title": "Squat", "confidence": 1.0, "hold_s": None, "cues": [],
+                        "rep_frames": None, "correction": rule.corrections[-1].text if rule.corrections else None,
+                        "corrections": [{"frame": c.frame, "shown": c.shown, "estimate": c.estimate,
+                                         "text": c.text} for c in rule.corrections]})
+
+    def socket(ws: object) -> None:
+        sent = 0
+
+        def answer(message: str | bytes) -> None:
+            nonlocal sent
+            (t,) = struct.unpack("<d", message[:8])  # type: ignore[index, arg-type]
+            ws.send(json.dumps({**answers[min(sent, len(answers) - 1)], "t": t}))  # type: ignore[attr-defined]
+            sent += 1
+
+        ws.on_message(answer)  # type: ignore[attr-defined]
+        ws.send(json.dumps({"type": "ready", "mode": "exercise", "pose_model": "lite"}))  # type: ignore[attr-defined]
+
+    browser = launch(*FAKE_CAMERA)  # type: ignore[operator]
+    page = signed_in(browser, web_server, viewport={"width": 1280, "height": 900})
+    page.route_web_socket(re.compile(r".*/v1/live\b.*"), socket)  # type: ignore[attr-defined]
+    page.goto("/#/live")  # type: ignore[attr-defined]
+    page.select_option("#live-exercise", "squat")  # type: ignore[attr-defined]
+    page.click("#live-start")  # type: ignore[attr-defined]
+    seen = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and page.locator("#live-corrections li").count() < 3:  # type: ignore[attr-defined]
+        seen.append(int(page.inner_text("#live-count")))  # type: ignore[attr-defined]
+        time.sleep(0.02)
+    seen.append(int(page.inner_text("#live-count")))  # type: ignore[attr-defined]
+    assert seen == sorted(seen) and seen[-1] == 7, f"the count on screen went {seen}"
+    notes = page.locator("#live-corrections li")  # type: ignore[attr-defined]
+    expect(notes).to_have_count(3)
+    expect(notes.nth(0)).to_contain_text("Count corrected: 3 -> 2")
+    expect(notes.nth(0)).to_contain_text("3 stays on screen until repetition 4")
+    expect(notes.nth(1)).to_contain_text("Count corrected: 4 -> 7 (+3")
+    expect(notes.nth(2)).to_contain_text("Count corrected: 7 -> 6")
+    expect(page.locator("#live-corrections li.latest")).to_contain_text("7 -> 6")  # type: ignore[attr-defined]
+    expect(page.locator("#live-badge")).to_have_text("7")  # type: ignore[attr-defined]
+    shoot(page, "live-correction")
+    page.click("#live-stop")  # type: ignore[attr-defined]
+    expect(page.locator("#live-final")).to_have_text(  # type: ignore[attr-defined]
+        "Final count: 6 (the best estimate; 7 was shown, see the corrections above)")
+    page.context.close()  # type: ignore[attr-defined]
 
 
 def test_live_page_without_a_camera_says_so(browser: object, web_server: WebServer) -> None:

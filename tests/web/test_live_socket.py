@@ -60,6 +60,7 @@ def test_a_real_frame_gets_landmarks_and_a_bad_frame_a_reason(web_server: WebSer
         assert frame["type"] == "frame" and frame["t"] == 123.5 and frame["width"] == 640
         assert len(frame["landmarks"]) == 33 and all(0 <= p[2] <= 1 for p in frame["landmarks"])
         assert frame["count"] == 0 and frame["exercise"] == "squat" and frame["server_ms"] > 0
+        assert frame["shown"] == 0 and frame["corrections"] == [] and frame["correction"] is None
         ws.send(struct.pack("<d", 124.0) + b"not a jpeg")
         bad = json.loads(ws.recv(timeout=30))
         assert bad == {"type": "error", "message": "a frame is not a JPEG image", "t": 124.0}

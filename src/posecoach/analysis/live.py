@@ -7,6 +7,12 @@ caller gives each frame's time). Per frame it computes the frame's signals and f
 first frame, and the exercise is recognised every ``recognise_every_s`` on the last ``window_s`` of signals;
 once recognised, that exercise's counter is replayed over everything seen so far and goes on live. Each
 completed repetition is judged against the exercise's form rules; its broken rules are the current cues.
+
+Two counts: ``LiveState.count`` is the coach's best current estimate (equal to the offline count on the same
+frames; it may step back, e.g. when the second movement shows the first was set-up, or jump when a recognised
+exercise's counter recounts the session), and ``LiveState.shown`` is what a screen shows, which never decreases.
+`ShownCount` keeps the shown count and records every change that is not a plain step of one as a
+`CountCorrection`, in plain words, so a correction is shown as one instead of as a silent jump.
 """
 
 from __future__ import annotations
@@ -36,9 +42,79 @@ class LiveCue:
     rep: int  # the repetition it was seen in (0 for a hold)
 
 
+@dataclass(frozen=True)
+class CountCorrection:
+    """A change of the estimated count that is not one step up, as shown next to the count.
+
+    ``shown`` is the count on screen when it happened, ``estimate`` the coach's new estimate: below ``shown``
+    (the screen keeps ``shown``) or more than one above it (the screen jumps to ``estimate``).
+    """
+
+    frame: int
+    shown: int
+    estimate: int
+    reason: str
+
+    @property
+    def text(self) -> str:
+        """The correction in plain words, e.g. "Count corrected: 11 -> 10 (...); 11 stays on screen until
+        repetition 12." or "Count corrected: 11 -> 14 (+3: ...)."."""
+        if self.estimate < self.shown:
+            return (f"Count corrected: {self.shown} -> {self.estimate} ({self.reason}); {self.shown} stays on "
+                    f"screen until repetition {self.shown + 1}.")
+        return f"Count corrected: {self.shown} -> {self.estimate} (+{self.estimate - self.shown}: {self.reason})."
+
+
+#: Reasons of a correction made by the same counter (not by a change of the recognised exercise).
+FEWER = "an earlier movement no longer counts as a repetition"
+MORE = "earlier movements now count as repetitions"
+
+
+class ShownCount:
+    """The count to show: never decreasing, every change other than a step of one recorded as a correction.
+
+    The rule, per frame, with ``estimate`` the coach's best current count:
+
+    * ``estimate`` above the shown count: the shown count becomes ``estimate``; a rise of more than one at once
+      is recorded as a correction (shown -> estimate);
+    * ``estimate`` at or below the shown count: the shown count stays. An estimate below it is recorded as a
+      correction (shown -> estimate) when it is lower than any estimate already recorded since the shown count
+      last changed, so an estimate wavering between 2 and 3 under a shown 3 is one correction, not one per
+      frame; the shown count moves again once the estimate passes it.
+
+    So the estimates 1, 2, 3, 2, 3, 4 are shown as 1, 2, 3, 3, 3, 4 with one correction (3 -> 2). The
+    corrections stay in `corrections` for the whole session, latest last.
+    """
+
+    def __init__(self) -> None:
+        self.shown = 0
+        self.corrections: tuple[CountCorrection, ...] = ()
+        self._low = 0  # the lowest estimate recorded (or the shown count) since the shown count last changed
+
+    def update(self, estimate: int, frame: int, reason: str | None = None) -> int:
+        """Take the frame's estimate; return the count to show. ``reason``: why the estimate may have changed
+        on this frame (a recount after recognition), else the counter's own revision is assumed."""
+        if estimate > self.shown:
+            if estimate > self.shown + 1:
+                self._record(frame, estimate, reason or MORE)
+            self.shown = self._low = estimate
+        elif estimate < self._low:
+            self._record(frame, estimate, reason or FEWER)
+            self._low = estimate
+        return self.shown
+
+    def _record(self, frame: int, estimate: int, reason: str) -> None:
+        self.corrections = (*self.corrections, CountCorrection(frame, self.shown, estimate, reason))
+
+
 @dataclass
 class LiveState:
-    """What the coach knows after a frame."""
+    """What the coach knows after a frame.
+
+    ``count`` is the best current estimate (the true count so far: use it for a summary at the end), ``shown``
+    the count to display (never decreasing, see `ShownCount`), ``corrections`` every correction of the session
+    (latest last) to display next to it.
+    """
 
     frame: int
     count: int
@@ -49,6 +125,22 @@ class LiveState:
     hold_s: float | None = None  # seconds held, for a hold exercise
     cues: list[LiveCue] = field(default_factory=list)
     rep_frames: tuple[int, int] | None = None  # (start, end) frame of the latest repetition
+    shown: int = 0
+    corrections: tuple[CountCorrection, ...] = ()
+
+    @property
+    def correction(self) -> CountCorrection | None:
+        """The latest correction of the session, None when there was none."""
+        return self.corrections[-1] if self.corrections else None
+
+
+def _recount_reason(exercise: Exercise | None) -> str:
+    """Why the count changes when recognition switches to ``exercise`` (None: not a catalogue exercise)."""
+    if exercise is None:
+        return "exercise no longer recognised, repetitions recounted as a general movement"
+    if exercise.kind == "hold":
+        return f"recognised {exercise.title}, a hold that is timed, not counted"
+    return f"recognised {exercise.title}, repetitions recounted from the start"
 
 
 def _cues(judgement: Judgement, rep: int) -> list[LiveCue]:
@@ -78,7 +170,8 @@ class _Columns:
 
 
 class LiveCoach:
-    """Feed `update(landmarks, world, t)` per frame; read the returned `LiveState`.
+    """Feed `update(landmarks, world, t)` per frame; read the returned `LiveState` (its ``shown`` count for a
+    screen, its ``count`` for the result).
 
     ``exercise``: a catalogue name or alias, or None / "auto" to recognise it. ``width`` / ``height``: the frame's
     size (the landmarks are normalised to it). ``landmarks``: ``(33, 3..5)`` normalised image landmarks of the
@@ -103,6 +196,8 @@ class LiveCoach:
         self._rep_open = False  # the latest judged repetition ends on the current frame: judge it again
         self._hold_s: float | None = None
         self._next_hold = 0.0
+        self._shown = ShownCount()
+        self._recount: str | None = None  # why the count was recounted on this frame (recognition), if it was
 
     @staticmethod
     def _exercise_counter(ex: Exercise | None) -> RepCounter | None:
@@ -134,6 +229,8 @@ class LiveCoach:
         if self._exercise is not None and self._exercise.kind == "hold" and t >= self._next_hold:
             self._next_hold = t + 0.5
             self._measure_hold()
+        self._shown.update(self.count, self._columns.n - 1, self._recount)
+        self._recount = None
         return self.state()
 
     def _recognise(self, t: float) -> None:
@@ -146,6 +243,7 @@ class LiveCoach:
         if name == current:
             return
         self._exercise = catalogue()[name] if name else None
+        self._recount = _recount_reason(self._exercise)
         self._counter = self._exercise_counter(self._exercise)
         if self._counter is not None:  # replay everything seen so far: the same count as offline
             signals, times = self._columns.view()
@@ -194,4 +292,5 @@ class LiveCoach:
         title = ex.title if ex else ("Recognising…" if not self._named and self._confidence == 0 else "Other movement")
         return LiveState(frame=self._columns.n - 1, count=self.count, exercise=ex.name if ex else None, title=title,
                          recognised=not self._named and ex is not None, confidence=round(self._confidence, 3),
-                         hold_s=self._hold_s, cues=list(self._cues), rep_frames=self._rep_frames)
+                         hold_s=self._hold_s, cues=list(self._cues), rep_frames=self._rep_frames,
+                         shown=self._shown.shown, corrections=self._shown.corrections)

@@ -10,8 +10,14 @@ Protocol (one connection = one camera session):
   (code 4401 for authentication, 4400 for bad parameters).
 * Client -> server, binary: 8 bytes little-endian float64, the client's capture time in ms, then one JPEG frame.
 * Server -> client, text: ``{"type": "frame", "t": <echoed>, "server_ms": .., "landmarks": [[x, y, vis] x 33]
-  | null, ...}`` plus, by mode: ``count, exercise, title, confidence, cues[], hold_s`` (exercise);
-  ``probability, alert, events`` (falls); ``posture, count`` (posture). One answer per frame, in order.
+  | null, ...}`` plus, by mode: ``count, shown, correction, corrections[], exercise, title, confidence, cues[],
+  hold_s`` (exercise); ``probability, alert, events`` (falls); ``posture, count`` (posture). One answer per frame,
+  in order.
+* Mode exercise: ``count`` is the coach's best current estimate (it may step back or jump: use it for the result
+  at the end), ``shown`` the count to display, which never decreases; an estimate that falls under the count
+  shown, or rises more than one above it at once, is a correction, listed in ``corrections`` (the session's,
+  latest last: ``{"frame", "shown", "estimate", "text"}``, the text in plain words to show next to the count);
+  ``correction`` is the latest one's text or null (`posecoach.analysis.live.ShownCount` has the exact rule).
 
 The client keeps at most two frames in flight, so the server never queues more than one frame and latency stays
 bounded. Decoding, pose estimation and the analysis run in one worker thread per connection (MediaPipe's
@@ -77,9 +83,13 @@ class LiveSession:
         if self.mode == "exercise":
             a.size = (float(width), float(height))  # the frames' real size (the camera may differ from asked)
             s = a.update(lm, world, t)
-            return {"count": s.count, "exercise": s.exercise, "title": s.title, "confidence": s.confidence,
-                    "hold_s": None if s.hold_s is None else round(s.hold_s, 1), "rep_frames": s.rep_frames,
-                    "cues": [{"title": c.title, "cue": c.cue, "severity": c.severity, "rep": c.rep} for c in s.cues]}
+            return {"count": s.count, "shown": s.shown, "exercise": s.exercise, "title": s.title,
+                    "confidence": s.confidence, "hold_s": None if s.hold_s is None else round(s.hold_s, 1),
+                    "rep_frames": s.rep_frames,
+                    "cues": [{"title": c.title, "cue": c.cue, "severity": c.severity, "rep": c.rep} for c in s.cues],
+                    "correction": s.correction.text if s.correction else None,
+                    "corrections": [{"frame": c.frame, "shown": c.shown, "estimate": c.estimate, "text": c.text}
+                                    for c in s.corrections]}
         nobody = np.full((33, 4), np.nan)
         if self.mode == "falls":
             p = a.update(lm[:, :4] if lm is not None else nobody, t)

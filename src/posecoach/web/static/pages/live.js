@@ -1,5 +1,9 @@
 // Live: the webcam with the skeleton drawn over it, the rep count, the exercise (chosen or recognised), the
 // latest repetition's form cues, frame rate and latency; spoken cues optional.
+// The count shown is the server's `shown` count, which never decreases; when the coach corrects its estimate
+// (down, or up by more than one at once) the correction is listed under the count in plain words, latest last,
+// for the rest of the session, and spoken with the cues. When the session stops, the final count is the
+// coach's best estimate (`count`), said next to the shown one when they differ.
 import { h } from '../ui.js';
 import { exerciseSelect, liveControls } from '../widgets.js';
 
@@ -8,29 +12,58 @@ export async function render(root) {
   const speak = h('input', { type: 'checkbox', id: 'live-speak' });
   const badge = h('div', { id: 'live-badge', class: 'badge', 'aria-hidden': 'true' }, '0');
   const count = h('div', { id: 'live-count', class: 'big' }, '0');
+  const corrections = h('ol', { id: 'live-corrections', class: 'corrections', 'aria-live': 'polite', hidden: true });
+  const final = h('p', { id: 'live-final', role: 'status', hidden: true });
   const exercise = h('div', { id: 'live-exercise-name' }, '–');
   const hold = h('div', { id: 'live-hold', class: 'muted' });
   const cues = h('ul', { id: 'live-cues' });
   let lastCue = '';
+  let last = null;  // the latest answer, for the final count
 
   const say = (text) => {
     if (!speak.checked || !('speechSynthesis' in window) || text === lastCue) return;
     lastCue = text;
     speechSynthesis.speak(new SpeechSynthesisUtterance(text));
   };
+  const showCorrections = (list) => {
+    if (list.length === corrections.children.length) return;
+    const fresh = list.slice(corrections.children.length);
+    corrections.replaceChildren(...list.map((c, i) => h('li', { class: i === list.length - 1 ? 'latest' : null,
+      dataset: { shown: c.shown, estimate: c.estimate } }, c.text)));
+    corrections.hidden = list.length === 0;
+    badge.title = list.length ? list[list.length - 1].text : '';
+    for (const c of fresh) say(`Count corrected, ${c.shown} to ${c.estimate}`);
+  };
   const onUpdate = (msg) => {
-    if (String(msg.count) !== count.textContent && msg.count > 0) say(String(msg.count));
-    count.textContent = msg.count;
-    badge.textContent = msg.count;
+    const shown = msg.shown ?? msg.count;  // `shown` never decreases (an older server sends only `count`)
+    if (String(shown) !== count.textContent && shown > 0) say(String(shown));
+    count.textContent = shown;
+    badge.textContent = shown;
+    showCorrections(msg.corrections || []);
+    last = msg;
     exercise.textContent = msg.exercise ? `${msg.title}${msg.confidence < 1 ? ` (recognised, ${Math.round(msg.confidence * 100)} %)` : ''}` : msg.title;
     hold.textContent = msg.hold_s !== null && msg.hold_s !== undefined ? `held ${msg.hold_s} s` : '';
     cues.replaceChildren(...msg.cues.map((c) => h('li', { class: `sev-${c.severity}` }, h('strong', {}, c.title), ': ', c.cue)));
     if (!msg.cues.length && msg.count > 0 && msg.exercise) cues.append(h('li', { class: 'ok' }, 'Good form in the last repetition.'));
     if (msg.cues.length) say(msg.cues[0].cue);
   };
+  const onStart = () => {
+    select.disabled = true;
+    last = null;
+    count.textContent = '0'; badge.textContent = '0'; badge.title = '';
+    corrections.replaceChildren(); corrections.hidden = true;
+    final.hidden = true;
+  };
+  const onStop = () => {
+    select.disabled = false;
+    if (!last || (last.hold_s !== null && last.hold_s !== undefined)) return;
+    const shown = last.shown ?? last.count;
+    final.textContent = `Final count: ${last.count}` + (last.count !== shown
+      ? ` (the best estimate; ${shown} was shown, see the corrections above)` : '');
+    final.hidden = false;
+  };
   const { buttons, cam, stats, halt } = liveControls('live', { mode: 'exercise', startLabel: 'Start camera',
-    params: () => ({ exercise: select.value }), onUpdate,
-    onStart: () => { select.disabled = true; }, onStop: () => { select.disabled = false; } });
+    params: () => ({ exercise: select.value }), onUpdate, onStart, onStop });
   cam.el.append(badge);  // the count over the video, readable from a distance while exercising
   root.append(h('section', { class: 'card' },
     h('h1', {}, 'Live coaching'),
@@ -41,7 +74,7 @@ export async function render(root) {
   h('div', { class: 'row' },
     h('section', { class: 'card' }, cam.el, stats.el),
     h('section', { class: 'card live-panel' },
-      h('small', { class: 'muted' }, 'Repetitions'), count,
+      h('small', { class: 'muted' }, 'Repetitions'), count, corrections, final,
       h('small', { class: 'muted' }, 'Exercise'), exercise, hold,
       h('h2', {}, 'Form cues'), cues)));
   return halt;
