@@ -105,6 +105,9 @@ def reconcile(result: RepResult | None, body: Periodicity, *, given: bool, confi
         note = "" if conf >= RELIABLE else result.note or "no whole-body rhythm to check the count against"
         return dataclasses.replace(result, confidence=conf, rhythm=body.count, note=note)
     per_side = check.per_side and (result.signal or "").endswith("_diff") and agree(result.count, 2 * body.count)
+    if result.method == "signals" and agree(result.count, body.count) and not per_side:
+        # The vote knows no exercise's conventions: where it agrees, the rhythm of every joint is the better count.
+        return rhythm_result(body)
     if agree(result.count, body.count) or per_side:
         conf = max(confidence, body.confidence)
         return dataclasses.replace(result, confidence=round(conf, 3), rhythm=body.count)

@@ -47,6 +47,8 @@ MIN_PERIOD_S, MAX_PERIOD_S = 0.12, 12.0
 MIN_CYCLES = 1.6
 #: The period is the shortest lag whose autocorrelation peak reaches this share of the highest peak.
 FIRST_PEAK_SHARE = 0.85
+#: Below this RMS movement of the embedding (a share of the body's spread) the body is still: not measurable.
+MIN_MOTION = 0.01
 #: Missing stretches longer than this (seconds) are not bridged: the movement there is unknown.
 MAX_GAP_S = 1.0
 #: A cycle counts when its range reaches this share of the set's typical cycle range.
@@ -252,6 +254,8 @@ def whole_body_count(landmarks: np.ndarray, times: np.ndarray) -> Periodicity:
     rate = 1.0 / float(grid[1] - grid[0])
     x = gaussian_filter1d(x, sigma=max(0.03 * rate, 0.5), axis=0)
     x = x - x.mean(axis=0)
+    if float(np.sqrt(np.mean(x ** 2))) < MIN_MOTION:
+        return NOT_MEASURABLE
     lag, strength = estimate_period(x, rate)
     if not math.isfinite(lag):
         return _excursions(x, grid, times, rate)
@@ -267,7 +271,7 @@ def whole_body_count(landmarks: np.ndarray, times: np.ndarray) -> Periodicity:
     cycles = _cycles(s, grid, times, lag)
     intervals = np.diff([c.turn_s for c in cycles]) if len(cycles) > 1 else np.zeros(0)
     regular = regularity(intervals)
-    conf = confidence(strength, regular, len(cycles))
+    conf = confidence(strength, regular, len(cycles)) if cycles else 0.0
     return Periodicity(len(cycles), tuple(cycles), lag / rate, round(strength, 3), round(regular, 3), conf,
                        alternating=bool(half))
 

@@ -1,0 +1,123 @@
+"""The whole-body rhythm (`analysis/periodicity.py`) and how it checks a count (`analysis/counting.py`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from posecoach.analysis.counting import RhythmCheck, agree, body_rhythm, count_repetitions, reconcile
+from posecoach.analysis.periodicity import Cycle, Periodicity, body_embedding, whole_body_count
+from posecoach.analysis.reps import RepResult
+from posecoach.core.sequence import PoseSequence
+from tests.conftest import data_file
+from tests.synthetic import make_exercise
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import transforms
+
+REPS = 5
+
+
+def _squat(**kw: object) -> PoseSequence:
+    return make_exercise("squat", reps=REPS, **kw)  # type: ignore[arg-type]
+
+
+def test_embedding_ignores_per_frame_axis_scaling() -> None:
+    """Box normalisation (and any zoom, shift or aspect ratio) is a per-frame affine map of x and y: the
+    embedding is the same."""
+    seq = _squat()
+    lm = seq.subject_landmarks()
+    scale = np.linspace(0.5, 2.0, len(lm))[:, None]
+    warped = lm.copy()
+    warped[..., 0] = lm[..., 0] * scale + 0.3
+    warped[..., 1] = lm[..., 1] * 0.4 - 0.1
+    a, b = body_embedding(lm), body_embedding(warped)
+    assert np.allclose(a, b, atol=1e-4, equal_nan=True)
+
+
+@pytest.mark.parametrize("name", ["identity_from_landmarks", "box", "coco17", "avg5", "drop", "fps15", "mirror"])
+def test_synthetic_count_holds_under_every_transformation(name: str) -> None:
+    seq = transforms.TRANSFORMS[name](_squat())
+    body = body_rhythm(seq)
+    assert body.count == REPS and body.rhythmic and body.confidence > 0.8, body
+
+
+def test_an_alternating_movement_counts_one_repetition_per_side() -> None:
+    body = body_rhythm(make_exercise("lunge", reps=REPS))
+    assert body.alternating and body.count == REPS
+
+
+def test_a_symmetric_movement_is_not_alternating() -> None:
+    body = body_rhythm(make_exercise("pull_up", reps=REPS))
+    assert not body.alternating and body.count == REPS
+
+
+def test_standing_still_is_not_measurable() -> None:
+    seq = _squat()
+    still = np.repeat(seq.subject_landmarks()[:1], seq.num_frames, axis=0)
+    body = whole_body_count(still, seq.timestamps)
+    assert body.count == 0 and body.confidence <= 0.3 and not body.rhythmic
+
+
+def test_nobody_is_not_measurable() -> None:
+    seq = PoseSequence.from_landmarks(np.zeros((60, 33, 4), dtype=np.float32), fps=30.0)
+    res = count_repetitions(seq)
+    assert res.count == 0 and res.confidence == 0.0 and "not measurable" in res.note
+
+
+def _result(count: int, signal: str = "knee") -> RepResult:
+    return RepResult(count=count, reps=[], signal=signal, exercise="squat", method="exercise")
+
+
+def _rhythm(count: int, confidence: float = 0.9, period: float = 2.0) -> Periodicity:
+    return Periodicity(count, (), period, confidence, 1.0, confidence)
+
+
+def test_reconcile_keeps_an_agreeing_count_and_overrides_a_wrong_guess() -> None:
+    kept = reconcile(_result(6), _rhythm(5), given=False, confidence=0.7)
+    assert kept.count == 6 and kept.method == "exercise" and kept.confidence == 0.9
+    wrong = reconcile(_result(97, "elbow_diff"), _rhythm(5), given=False, confidence=0.7)
+    assert wrong.method == "whole_body" and wrong.rhythm == 5 and "disagrees" in wrong.note
+
+
+def test_reconcile_keeps_a_named_exercise_but_marks_it_unsure() -> None:
+    named = reconcile(_result(20), _rhythm(5), given=True)
+    assert named.count == 20 and named.confidence < 0.5 and "suggests 5" in named.note
+
+
+def test_reconcile_counts_per_side_on_an_alternating_signal_only() -> None:
+    assert reconcile(_result(10, "knee_diff"), _rhythm(5), given=False).count == 10
+    assert reconcile(_result(10, "knee"), _rhythm(5), given=False).method == "whole_body"
+    strict = RhythmCheck(per_side=False)
+    assert reconcile(_result(10, "knee_diff"), _rhythm(5), given=False, check=strict).method == "whole_body"
+
+
+def test_reconcile_rejects_one_signal_cycling_without_a_rhythm() -> None:
+    none = Periodicity(1, (Cycle(0, 10, 20, 0.0, 0.33, 0.67, 1.0),), float("nan"), 0.0, 0.0, 0.3, "no rhythm")
+    res = reconcile(_result(7, "elbow"), none, given=False, confidence=0.6)
+    assert res.count == 1 and res.confidence < 0.5
+    assert reconcile(_result(2, "hip"), none, given=False, confidence=0.6).count == 2  # within reach: kept
+
+
+def test_agree() -> None:
+    assert agree(5, 6) and agree(20, 24) and not agree(5, 8) and not agree(20, 26)
+
+
+@pytest.fixture(scope="module")
+def monkey_bars() -> PoseSequence:
+    """A real QUVA clip: 4 swings along monkey bars (poses estimated here)."""
+    from posecoach.pose.engine import estimate_poses
+
+    return estimate_poses(data_file("reps/quva/videos/041_monkey_bars.mp4"))
+
+
+@pytest.mark.parametrize("name", ["box", "coco17", "avg5", "drop", "fps15", "mirror"])
+def test_real_clip_count_holds_under_transformations(monkey_bars: PoseSequence, name: str) -> None:
+    base = body_rhythm(transforms.TRANSFORMS["identity_from_landmarks"](monkey_bars))
+    assert base.count == 4
+    moved = body_rhythm(transforms.TRANSFORMS[name](monkey_bars))
+    assert abs(moved.count - base.count) <= 1, (name, moved)
