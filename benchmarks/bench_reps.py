@@ -1,6 +1,8 @@
-"""Repetition-counting benchmark on real clips: WorkoutTracker, QUVA Repetition and jump rope.
+"""Repetition-counting benchmark on real clips: WorkoutTracker, QUVA Repetition and jump rope, plus UI-PRMD's
+Kinect repetitions joined per person and movement (100 sequences of 10; another pose tool, no video).
 
-    .venv/bin/python benchmarks/bench_reps.py [--cache DIR] [--model full] [--lead-s S] [--end-return R] [--verbose]
+    .venv/bin/python benchmarks/bench_reps.py [--cache DIR] [--model full] [--input TRANSFORM] [--loso] [--videos-only]
+        [--lead-s S] [--end-return R] [--verbose]
         [--budget N] [--cut-reps] [--json FILE]
 
 For every clip: poses estimated from the video (or read from ``--cache DIR``) -> `count_repetitions(seq)`
@@ -36,18 +38,19 @@ from clips import (
     save_rows,
     table,
     truth_frames,
+    ui_prmd_rep_clips,
 )
 from posecoach.analysis import count_repetitions
 from posecoach.analysis.counter_settings import CounterSettings, cut_rep_settings
-from posecoach.analysis.counting import RELIABLE, RhythmCheck
+from posecoach.analysis.counting import RELIABLE, RhythmCheck, count_candidates
 from posecoach.analysis.exercises import get_exercise
 from posecoach.analysis.reps import RepResult
 from transforms import TRANSFORMS
 
 #: The settings `--loso` chooses among (when the whole-body rhythm checks and overrides a count).
 CHECK_GRID: dict[str, RhythmCheck] = {
-    f"conf {c:g}, reps {n}, per side {'yes' if p else 'no'}": RhythmCheck(c, n, p)
-    for c in (0.3, 0.5, 0.7) for n in (3, 5) for p in (True, False)}
+    f"conf {c:g}, vote conf {v:g}, reps {n}, per side {'yes' if p else 'no'}": RhythmCheck(c, n, v, p)
+    for c in (0.3, 0.5, 0.7) for v in (0.3, 0.5) for n in (3, 5) for p in (True, False)}
 
 #: The conventions for a repetition the video cuts (`Exercise.cut_reps`), compared by ``--cut-reps``.
 CUT_REPS = ("return", "turn")
@@ -61,35 +64,47 @@ def _timed_count(seq: Any, exercise: str | None, agnostic: bool = False,
 
 
 def run(cache: PoseCache, settings: CounterSettings | None = None, cut_reps: bool = False,
-        transform: str | None = None, loso: bool = False) -> list[dict[str, Any]]:
+        transform: str | None = None, loso: bool = False, videos_only: bool = False) -> list[dict[str, Any]]:
+    """One row per clip: the video clips (poses from ``cache``), then, unless ``videos_only``, UI-PRMD's joined
+    Kinect repetitions (another pose tool, no video)."""
     data = data_dir()
-    clips = rep_clips(data)
     out = []
-    for clip, name, poses in each_clip(cache, clips, data):
-        seq = TRANSFORMS[transform](poses.sequence) if transform else poses.sequence
-        res, count_s = _timed_count(seq, None, settings=settings)
-        row: dict[str, Any] = {
-            "dataset": clip.dataset, "clip": name, "exercise": clip.exercise, "frames": seq.num_frames,
-            "fps": round(seq.fps, 3), "true": clip.count, "pred": res.count, "signal": res.signal,
-            "recognised": res.exercise, "pred_given": None, "signal_given": None,
-            "pose_s": round(poses.seconds, 3), "pose_cached": poses.cached, "count_s": round(count_s, 4),
-            "count_given_s": None, "marks": truth_frames(clip),
-            "reps": [[r.start_frame, r.turn_frame, r.end_frame] for r in res.reps],
-            "confidence": res.confidence, "method": res.method, "rhythm": res.rhythm, "note": res.note,
-        }
-        if loso:
-            row["pred_check"] = {k: count_repetitions(seq, None, settings=settings, check=c).count
-                                 for k, c in CHECK_GRID.items()}
-        agnostic, _ = _timed_count(seq, None, True, settings)
-        row["pred_agnostic"], row["signal_agnostic"] = agnostic.count, agnostic.signal
-        if clip.exercise:
-            given, t = _timed_count(seq, clip.exercise, settings=settings)
-            row["pred_given"], row["signal_given"], row["count_given_s"] = given.count, given.signal, round(t, 4)
-            if cut_reps:
-                row["pred_cut"] = {c: count_repetitions(seq, clip.exercise, settings=cut_rep_settings(c)).count
-                                   for c in CUT_REPS}
-        out.append(row)
+    for clip, name, poses in each_clip(cache, rep_clips(data), data):
+        out.append(_row(clip.dataset, name, clip.exercise, clip.count, poses.sequence, settings, transform, loso,
+                        poses.seconds, poses.cached, truth_frames(clip), cut_reps))
+    if not videos_only:
+        for lclip in ui_prmd_rep_clips(data):
+            out.append(_row("ui_prmd", lclip.name, None, lclip.count, lclip.load(),
+                            settings, transform, loso, 0.0, True, [], False))
     return out
+
+
+def _row(dataset: str, name: str, exercise: str | None, true: int, seq: Any, settings: CounterSettings | None,
+         transform: str | None, loso: bool, pose_s: float, cached: bool, marks: list[int],
+         cut_reps: bool) -> dict[str, Any]:
+    seq = TRANSFORMS[transform](seq) if transform else seq
+    res, count_s = _timed_count(seq, None, settings=settings)
+    row: dict[str, Any] = {
+        "dataset": dataset, "clip": name, "exercise": exercise, "frames": seq.num_frames,
+        "fps": round(seq.fps, 3), "true": true, "pred": res.count, "signal": res.signal,
+        "recognised": res.exercise, "pred_given": None, "signal_given": None,
+        "pose_s": round(pose_s, 3), "pose_cached": cached, "count_s": round(count_s, 4),
+        "count_given_s": None, "marks": marks,
+        "reps": [[r.start_frame, r.turn_frame, r.end_frame] for r in res.reps],
+        "confidence": res.confidence, "method": res.method, "rhythm": res.rhythm, "note": res.note,
+    }
+    if loso:
+        cands = count_candidates(seq, None, settings=settings)
+        row["pred_check"] = {k: cands.decide(c).count for k, c in CHECK_GRID.items()}
+    agnostic, _ = _timed_count(seq, None, True, settings)
+    row["pred_agnostic"], row["signal_agnostic"] = agnostic.count, agnostic.signal
+    if exercise:
+        given, t = _timed_count(seq, exercise, settings=settings)
+        row["pred_given"], row["signal_given"], row["count_given_s"] = given.count, given.signal, round(t, 4)
+        if cut_reps:
+            row["pred_cut"] = {c: count_repetitions(seq, exercise, settings=cut_rep_settings(c)).count
+                               for c in CUT_REPS}
+    return row
 
 
 def scores(rows: list[dict[str, Any]], key: str) -> tuple[str, str]:
@@ -244,6 +259,8 @@ def main() -> None:
     parser.add_argument("--input", choices=sorted(TRANSFORMS), default=None, metavar="TRANSFORM",
                         help="count on transformed poses, as another tool would hand them in: "
                              + ", ".join(sorted(TRANSFORMS)) + " (benchmarks/transforms.py; default: as estimated)")
+    parser.add_argument("--videos-only", action="store_true",
+                        help="only the video clips (not UI-PRMD's joined Kinect repetitions)")
     parser.add_argument("--loso", action="store_true",
                         help="also choose the rhythm-check settings leaving one source out (CHECK_GRID)")
     args = parser.parse_args()
@@ -251,7 +268,8 @@ def main() -> None:
         settings = counter_settings(args.lead_s, args.end_return)
     except ValueError as exc:
         parser.error(str(exc))
-    rows = run_clips(parser, args, lambda cache: run(cache, settings, args.cut_reps, args.input, args.loso))
+    rows = run_clips(parser, args, lambda cache: run(cache, settings, args.cut_reps, args.input, args.loso,
+                                                         args.videos_only))
     print(header())
     given = f", input transformed: {args.input}" if args.input else ""
     print(f"\nRepetition counting, model {args.model}{conventions(settings)}{given}: {len(rows)} clips.\n")

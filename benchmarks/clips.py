@@ -76,6 +76,49 @@ class RepClip(NamedTuple):
     exercise: str | None
 
 
+class LandmarkRepClip(NamedTuple):
+    """A repetition-counting sequence built from keypoint files (no video): consecutive recorded repetitions of one
+    person and movement, joined end to end."""
+
+    dataset: str
+    name: str
+    count: int
+    parts: tuple[tuple[Path, Path], ...]  # (positions, angles) per repetition, in order
+
+    def load(self) -> PoseSequence:
+        from posecoach.io.landmark_files import read_ui_prmd
+
+        seqs = [read_ui_prmd(pos, ang) for pos, ang in self.parts]
+        landmarks = np.concatenate([s.landmarks for s in seqs])
+        world = np.concatenate([s.world for s in seqs])
+        fps = seqs[0].fps
+        return PoseSequence(landmarks, world, np.arange(len(landmarks)) / fps, fps,
+                            source={**seqs[0].source, "path": self.name, "repetitions_joined": len(seqs)})
+
+
+#: UI-PRMD's Kinect sets: folder -> dataset name.
+UI_PRMD_SETS: dict[str, str] = {"Segmented Movements": "ui_prmd", "Incorrect Segmented Movements": "ui_prmd_incorrect"}
+
+
+def ui_prmd_rep_clips(data: Path | None = None) -> list[LandmarkRepClip]:
+    """UI-PRMD (Kinect v2, another pose tool): for each movement and subject, its recorded repetitions (each file one
+    segmented repetition, e01..e10) joined into one sequence whose count is the number of files."""
+    data = data or data_dir()
+    out = []
+    for folder, dataset in UI_PRMD_SETS.items():
+        kinect = data / "form" / "ui_prmd_kinect" / folder / "Kinect"
+        groups: dict[str, list[tuple[Path, Path]]] = {}
+        for pos in sorted((kinect / "Positions").glob("m*_s*_e*_positions*.txt*")):
+            key = pos.name.split("_e")[0]  # m01_s02
+            ang = kinect / "Angles" / pos.name.replace("_positions", "_angles")
+            groups.setdefault(key, []).append((_existing(pos), _existing(ang)))
+        if not groups:
+            raise FileNotFoundError(f"no UI-PRMD repetitions in {kinect}")
+        out += [LandmarkRepClip(dataset, f"{dataset}/{key}", len(parts), tuple(parts))
+                for key, parts in sorted(groups.items())]
+    return out
+
+
 class RecognitionClip(NamedTuple):
     video: Path
     expected: str

@@ -51,12 +51,17 @@ def test_from_landmarks_three_components_and_single_missing_keypoint() -> None:
 
 
 def test_from_landmarks_accepts_coco17() -> None:
+    """x, y, score (COCO's layout, YOLO-pose's output): the score is the visibility, z is 0."""
     coco = np.random.default_rng(2).uniform(0.1, 0.9, (6, 17, 3)).astype(np.float32)
     seq = PoseSequence.from_landmarks(coco, fps=30)
-    np.testing.assert_array_equal(seq.landmarks[:, 0, COCO17_TO_BLAZEPOSE33, :3], coco)
+    np.testing.assert_array_equal(seq.landmarks[:, 0, COCO17_TO_BLAZEPOSE33, :2], coco[..., :2])
+    np.testing.assert_array_equal(seq.landmarks[:, 0, COCO17_TO_BLAZEPOSE33, 3], coco[..., 2])
+    assert (seq.landmarks[:, 0, COCO17_TO_BLAZEPOSE33, 2] == 0).all()
     others = np.setdiff1d(np.arange(33), COCO17_TO_BLAZEPOSE33)
     assert np.isnan(seq.landmarks[:, 0, others]).all()
-    np.testing.assert_array_equal(blazepose33_to_coco17(seq.landmarks[:, 0])[..., :3], coco)
+    np.testing.assert_array_equal(blazepose33_to_coco17(seq.landmarks[:, 0])[..., :2], coco[..., :2])
+    four = np.concatenate([coco[..., :2], np.zeros((6, 17, 1), np.float32), coco[..., 2:]], axis=-1)
+    np.testing.assert_array_equal(PoseSequence.from_landmarks(four).landmarks, seq.landmarks)  # x, y, z, visibility
     assert [BLAZEPOSE_33.names[i] for i in COCO17_TO_BLAZEPOSE33] == list(COCO_17.names)
 
 

@@ -76,8 +76,6 @@ def test_coco17_keeps_the_coco_points_only(squats: PoseSequence) -> None:
     assert np.isnan(lm[~seen]).all()
 
 
-@pytest.mark.xfail(strict=True, reason="PoseSequence.from_landmarks reads a (T, 17, 3) array as x, y, z: a COCO "
-                   "keypoint's score lands in z and visibility is 1")
 def test_coco17_score_is_read_as_visibility(squats: PoseSequence) -> None:
     out, seen = transforms.coco17(squats), _seen(squats)
     got = out.subject_landmarks()[seen][:, COCO17_TO_BLAZEPOSE33, 3]

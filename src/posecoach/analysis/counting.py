@@ -53,8 +53,9 @@ class RhythmCheck:
     The defaults come from `benchmarks/bench_reps.py --loso` (leave one source out over a small grid).
     """
 
-    min_confidence: float = 0.5  # the rhythm's confidence needed to check a count
+    min_confidence: float = 0.5  # the rhythm's confidence needed to check an exercise's count
     min_reps: int = 3  # ... and its cycles
+    vote_confidence: float = 0.5  # the rhythm's confidence needed to check the class-agnostic vote
     per_side: bool = True  # a count on an alternating (left-right) signal twice the rhythm's agrees too: one
     #                        repetition per side of the body's cycle (steps in jump rope, alternating lunges)
 
@@ -92,7 +93,8 @@ def reconcile(result: RepResult | None, body: Periodicity, *, given: bool, confi
     check = check or RhythmCheck()
     if result is None:
         return rhythm_result(body)
-    checkable = body.rhythmic and body.count >= check.min_reps and body.confidence >= check.min_confidence
+    needed = check.vote_confidence if result.method == "signals" else check.min_confidence
+    checkable = body.rhythmic and body.count >= check.min_reps and body.confidence >= needed
     if not checkable:
         if not given and not body.rhythmic and result.count > IMPLAUSIBLE * max(body.count, 1) + 1:
             # No rhythm, a few large movements of the whole body, and many more cycles on some signal: that
@@ -120,6 +122,49 @@ def reconcile(result: RepResult | None, body: Periodicity, *, given: bool, confi
     return dataclasses.replace(out, note=note)
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """What `reconcile` chooses from: the count on the exercise's signals (or the vote), the whole-body rhythm,
+    whether the exercise was named and how sure the count on signals is. ``final``: already decided (nobody in
+    the video, a hold)."""
+
+    result: RepResult | None
+    body: Periodicity | None
+    given: bool = False
+    confidence: float = 1.0
+    final: RepResult | None = None
+
+    def decide(self, check: RhythmCheck | None = None) -> RepResult:
+        if self.final is not None or self.body is None:
+            return self.final or RepResult(count=0, reps=[], signal=None, confidence=0.0, method="none")
+        return reconcile(self.result, self.body, given=self.given, confidence=self.confidence, check=check)
+
+
+def count_candidates(seq: PoseSequence, exercise: str | None = None, *, agnostic: bool = False,
+                     settings: CounterSettings | None = None) -> Candidates:
+    """The counts `count_repetitions` chooses from (see there), before choosing."""
+    if not seq.num_people or not seq.detection_rate():
+        return Candidates(None, None, final=RepResult(
+            count=0, reps=[], signal=None, exercise=exercise, confidence=0.0,
+            note="nobody in the video: not measurable", method="none"))
+    body = body_rhythm(seq)
+    signals = sequence_signals(seq)
+    if agnostic and exercise is None:
+        return Candidates(count_signals(signals, seq.timestamps, settings=settings), body, False, VOTE_CONFIDENCE)
+    ex, rec = resolve_exercise(signals, seq.timestamps, exercise, hidden_signals(seq))
+    if ex is not None and ex.kind == "hold":
+        return Candidates(None, body, final=RepResult(count=0, reps=[], signal=None, exercise=ex.name,
+                                                      method="hold"))
+    if ex is None:
+        vote = rec.count if rec is not None and settings is None and rec.count is not None else count_signals(
+            signals, seq.timestamps, settings=settings)
+        return Candidates(vote, body, False, VOTE_CONFIDENCE)
+    counted = rec.count if rec is not None and settings is None else None
+    result = counted if counted is not None else ex.count_reps(signals, seq.timestamps, settings)
+    return Candidates(dataclasses.replace(result, method="exercise"), body, rec is None,
+                      rec.confidence if rec else 1.0)
+
+
 def count_repetitions(seq: PoseSequence, exercise: str | None = None, *, agnostic: bool = False,
                       settings: CounterSettings | None = None, check: RhythmCheck | None = None) -> RepResult:
     """Count the subject's repetitions, with a confidence (`RepResult.confidence`, `RepResult.note`).
@@ -128,25 +173,8 @@ def count_repetitions(seq: PoseSequence, exercise: str | None = None, *, agnosti
     video cuts counts (`Exercise.counter_settings`); its count is checked against the whole body's rhythm
     (`reconcile`). Without it the exercise is recognised first; a catalogue exercise is counted as such (a hold
     has no repetitions) unless the whole body's rhythm clearly disagrees, and a movement outside the catalogue
-    ("other") is counted on the whole body's rhythm. ``agnostic=True`` skips recognition: the whole body's
-    rhythm alone. ``settings``: used as they are, for every exercise. ``check``: when the rhythm overrides.
+    ("other") is counted by the class-agnostic channel vote checked against the whole body's rhythm.
+    ``agnostic=True`` skips recognition. ``settings``: used as they are, for every exercise. ``check``: when the
+    rhythm checks and overrides a count.
     """
-    if not seq.num_people or not seq.detection_rate():
-        return RepResult(count=0, reps=[], signal=None, exercise=exercise, confidence=0.0,
-                         note="nobody in the video: not measurable", method="none")
-    body = body_rhythm(seq)
-    signals = sequence_signals(seq)
-    if agnostic and exercise is None:
-        vote = count_signals(signals, seq.timestamps, settings=settings)
-        return reconcile(vote, body, given=False, confidence=VOTE_CONFIDENCE, check=check)
-    ex, rec = resolve_exercise(signals, seq.timestamps, exercise, hidden_signals(seq))
-    if ex is not None and ex.kind == "hold":
-        return RepResult(count=0, reps=[], signal=None, exercise=ex.name, method="hold")
-    if ex is None:
-        vote = rec.count if rec is not None and settings is None and rec.count is not None else count_signals(
-            signals, seq.timestamps, settings=settings)
-        return reconcile(vote, body, given=False, confidence=VOTE_CONFIDENCE, check=check)
-    counted = rec.count if rec is not None and settings is None else None
-    result = counted if counted is not None else ex.count_reps(signals, seq.timestamps, settings)
-    result = dataclasses.replace(result, method="exercise")
-    return reconcile(result, body, given=rec is None, confidence=rec.confidence if rec else 1.0, check=check)
+    return count_candidates(seq, exercise, agnostic=agnostic, settings=settings).decide(check)

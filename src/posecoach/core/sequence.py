@@ -91,9 +91,11 @@ class PoseSequence:
     ) -> PoseSequence:
         """Build a one-person sequence from a ``(T, 33, 3|4)`` (or COCO ``(T, 17, 2|3|4)``) array.
 
-        Components are normalised x, y[, z[, visibility]]. A keypoint whose components are all zero is
-        missing; a frame whose keypoints are all zero is "no detection". Visibility defaults to 1 and
-        presence is 1 for every keypoint given. ``world`` is an optional ``(T, 33, 3)`` array in metres.
+        Components are normalised x, y[, z[, visibility]]; a COCO array with three components is x, y, score (as
+        COCO keypoint files and YOLO-pose give it): the score is the visibility and z is 0. A keypoint whose
+        components are all zero is missing; a frame whose keypoints are all zero is "no detection". Visibility
+        defaults to 1 and presence is 1 for every keypoint given. ``world`` is an optional ``(T, 33, 3)`` array
+        in metres.
         """
         arr = np.asarray(array, dtype=np.float32)
         if arr.ndim != 3 or arr.shape[1] not in (17, 33) or not 2 <= arr.shape[2] <= 4:
@@ -103,11 +105,12 @@ class PoseSequence:
         T = arr.shape[0]
         missing = np.all(arr == 0, axis=-1) | np.any(~np.isfinite(arr), axis=-1)
         full = np.full((T, arr.shape[1], 5), np.nan, dtype=np.float32)
-        c = min(arr.shape[2], 3)
+        coco_score = arr.shape[1] == COCO_17.num_keypoints and arr.shape[2] == 3
+        c = 2 if coco_score else min(arr.shape[2], 3)
         full[..., :c] = arr[..., :c]
         if c == 2:
             full[..., 2] = 0.0
-        full[..., 3] = arr[..., 3] if arr.shape[2] == 4 else 1.0
+        full[..., 3] = arr[..., 3] if arr.shape[2] == 4 else arr[..., 2] if coco_score else 1.0
         full[..., 4] = 1.0
         full[missing] = np.nan
         if arr.shape[1] == COCO_17.num_keypoints:
