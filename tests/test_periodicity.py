@@ -73,13 +73,19 @@ def _result(count: int, signal: str = "knee") -> RepResult:
     return RepResult(count=count, reps=[], signal=signal, exercise="squat", method="exercise")
 
 
-def _rhythm(count: int, confidence: float = 0.9, period: float = 2.0) -> Periodicity:
-    return Periodicity(count, (), period, confidence, 1.0, confidence)
+def _rhythm(count: int, confidence: float = 0.9, period: float = 2.0, half: float = 0.0) -> Periodicity:
+    cycles = tuple(Cycle(60 * i, 60 * i + 30, 60 * i + 60, 2.0 * i, 2.0 * i + 1, 2.0 * i + 2, 1.0)
+                   for i in range(count))
+    return Periodicity(count, cycles, period, confidence, 1.0, confidence, half_similarity=half)
 
 
 def test_reconcile_keeps_an_agreeing_count_and_overrides_a_wrong_guess() -> None:
-    kept = reconcile(_result(6), _rhythm(5), given=False, confidence=0.7)
-    assert kept.count == 6 and kept.method == "exercise" and kept.confidence == 0.9
+    kept = reconcile(_result(4), _rhythm(3), given=False, confidence=0.7)
+    assert kept.count == 4 and kept.method == "exercise" and kept.confidence == 0.9
+    long = reconcile(_result(6), _rhythm(5), given=False, confidence=0.7)  # a long set: the rhythm's count
+    assert long.count == 5 and long.method == "whole_body" and long.exercise == "squat"
+    named = reconcile(_result(6), _rhythm(5), given=True)  # named: the exercise's conventions stand
+    assert named.count == 6 and named.method == "exercise"
     wrong = reconcile(_result(97, "elbow_diff"), _rhythm(5), given=False, confidence=0.7)
     assert wrong.method == "whole_body" and wrong.rhythm == 5 and "disagrees" in wrong.note
 
@@ -90,10 +96,13 @@ def test_reconcile_keeps_a_named_exercise_but_marks_it_unsure() -> None:
 
 
 def test_reconcile_counts_per_side_on_an_alternating_signal_only() -> None:
-    assert reconcile(_result(10, "knee_diff"), _rhythm(5), given=False).count == 10
-    assert reconcile(_result(10, "knee"), _rhythm(5), given=False).method == "whole_body"
+    """Twice the rhythm on a left-right signal counts each side, where the body half a period later looks like
+    itself again (two steps per cycle); not where it is anti-phase (a symmetric movement) or on a plain signal."""
+    assert reconcile(_result(10, "knee_diff"), _rhythm(5, half=0.6), given=False).count == 10
+    assert reconcile(_result(10, "knee_diff"), _rhythm(5, half=-0.5), given=False).method == "whole_body"
+    assert reconcile(_result(10, "knee"), _rhythm(5, half=0.6), given=False).method == "whole_body"
     strict = RhythmCheck(per_side=False)
-    assert reconcile(_result(10, "knee_diff"), _rhythm(5), given=False, check=strict).method == "whole_body"
+    assert reconcile(_result(10, "knee_diff"), _rhythm(5, half=0.6), given=False, check=strict).method == "whole_body"
 
 
 def test_reconcile_rejects_one_signal_cycling_without_a_rhythm() -> None:

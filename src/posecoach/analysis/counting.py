@@ -57,7 +57,11 @@ class RhythmCheck:
     min_reps: int = 3  # ... and its cycles
     vote_confidence: float = 0.5  # the rhythm's confidence needed to check the class-agnostic vote
     per_side: bool = True  # a count on an alternating (left-right) signal twice the rhythm's agrees too: one
-    #                        repetition per side of the body's cycle (steps in jump rope, alternating lunges)
+    #                        repetition per side of the body's cycle (steps in jump rope, alternating lunges) ...
+    half_similarity: float = 0.3  # ... where the body half a period later is this alike to itself (sides
+    #                               exchanged or not); a symmetric movement is anti-phase there (negative)
+    rhythm_from: int = 5  # > 0: a recognised exercise's count that agrees with a rhythm of this many cycles or
+    #                       more reports the rhythm's count (0: the exercise's)
 
 
 def body_rhythm(seq: PoseSequence) -> Periodicity:
@@ -106,10 +110,15 @@ def reconcile(result: RepResult | None, body: Periodicity, *, given: bool, confi
         conf = round(confidence * UNCHECKED, 3)
         note = "" if conf >= RELIABLE else result.note or "no whole-body rhythm to check the count against"
         return dataclasses.replace(result, confidence=conf, rhythm=body.count, note=note)
-    per_side = check.per_side and (result.signal or "").endswith("_diff") and agree(result.count, 2 * body.count)
-    if result.method == "signals" and agree(result.count, body.count) and not per_side:
-        # The vote knows no exercise's conventions: where it agrees, the rhythm of every joint is the better count.
-        return rhythm_result(body)
+    per_side = (check.per_side and (result.signal or "").endswith("_diff") and agree(result.count, 2 * body.count)
+                and body.half_similarity >= check.half_similarity)
+    if agree(result.count, body.count) and not per_side and (result.method == "signals" or (
+            not given and check.rhythm_from and body.count >= check.rhythm_from)):
+        # The vote knows no exercise's conventions, and over a long set a recognised exercise's conventions for
+        # a cut repetition matter less than one joint's miscount: where they agree, the rhythm of every joint is
+        # the better count.
+        return dataclasses.replace(rhythm_result(body, result.exercise), confidence=round(
+            max(confidence, body.confidence), 3))
     if agree(result.count, body.count) or per_side:
         conf = max(confidence, body.confidence)
         return dataclasses.replace(result, confidence=round(conf, 3), rhythm=body.count)

@@ -88,6 +88,7 @@ class Periodicity:
     confidence: float  # 0-1: see `confidence`
     reason: str = ""  # why the count is not measurable or has no rhythm, when it is
     alternating: bool = False  # one repetition per side (the cycle's halves mirror each other)
+    half_similarity: float = 0.0  # the body half a period later vs itself, sides exchanged or not (-1 to 1)
 
     @property
     def rhythmic(self) -> bool:
@@ -181,20 +182,24 @@ def estimate_period(x: np.ndarray, rate: float) -> tuple[float, float]:
     return first + float(np.clip(shift, -0.5, 0.5)), float(b)
 
 
-def _alternation(x: np.ndarray, lag: float, strength: float) -> tuple[float, bool]:
-    """``(lag of half a cycle in samples, flip)`` when the movement alternates sides: the body half a period later
-    is itself with the sides exchanged, as in alternating lunges, arm raises or steps; ``(0.0, False)`` when not.
+def _alternation(x: np.ndarray, lag: float, strength: float) -> tuple[float, bool, float]:
+    """``(lag of half a cycle in samples, flip, similarity)`` when the movement alternates sides: the body half a
+    period later is itself with the sides exchanged, as in alternating lunges, arm raises or steps; half is 0.0
+    when it does not.
 
     The sides exchange as a mirror image seen from the front (``flip``: x negated too) or as a plain swap seen from
     the side. The heights (y) must match on their own as well: in a symmetric movement they are anti-phase half
-    a period apart, whatever the sign of x does.
+    a period apart, whatever the sign of x does. ``similarity``: how alike the body is to itself half a period
+    later, as it is or with the heights of its sides exchanged (the best of the two): evidence that a cycle holds
+    two repetitions, even where the exchange is not clean enough to count them on the body.
     """
     lo, hi = max(int(ALT_WINDOW[0] * lag), 1), math.ceil(ALT_WINDOW[1] * lag)
     if hi <= lo:
-        return 0.0, False
+        return 0.0, False, 0.0
     need = max(ALT_SHARE * strength, ALT_MIN)
     y = x.reshape(len(x), len(BODY_POINTS), 2)[..., 1]
     heights = _autocorrelation(y, y[:, _MIRROR])[lo:hi + 1]
+    similarity = float(max(heights.max(), _autocorrelation(x)[lo:hi + 1].max()))
     best = (0.0, 0.0, False)
     for flip in (True, False):
         both = np.minimum(_autocorrelation(x, _mirror(x, flip))[lo:hi + 1], heights)
@@ -202,7 +207,7 @@ def _alternation(x: np.ndarray, lag: float, strength: float) -> tuple[float, boo
         if both[i] > best[0]:
             best = (float(both[i]), float(lo + i), flip)
     value, half, flip = best
-    return (half, flip) if value >= need else (0.0, False)
+    return (half, flip, similarity) if value >= need else (0.0, False, similarity)
 
 
 def _periodic_component(x: np.ndarray, lag: int) -> np.ndarray:
@@ -259,7 +264,7 @@ def whole_body_count(landmarks: np.ndarray, times: np.ndarray) -> Periodicity:
     lag, strength = estimate_period(x, rate)
     if not math.isfinite(lag):
         return _excursions(x, grid, times, rate)
-    half, flip = _alternation(x, lag, strength)
+    half, flip, similarity = _alternation(x, lag, strength)
     if half:  # one side, then the other: a repetition per side, in the body's mirror-symmetric part
         x, lag = (x + _mirror(x, flip)) / 2.0, half
     # Band-limit around the period: smooth fast jitter, remove posture drift slower than a few cycles.
@@ -273,7 +278,7 @@ def whole_body_count(landmarks: np.ndarray, times: np.ndarray) -> Periodicity:
     regular = regularity(intervals)
     conf = confidence(strength, regular, len(cycles)) if cycles else 0.0
     return Periodicity(len(cycles), tuple(cycles), lag / rate, round(strength, 3), round(regular, 3), conf,
-                       alternating=bool(half))
+                       alternating=bool(half), half_similarity=round(similarity, 3))
 
 
 def _excursions(x: np.ndarray, grid: np.ndarray, times: np.ndarray, rate: float) -> Periodicity:
