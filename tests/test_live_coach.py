@@ -177,6 +177,8 @@ def test_a_recount_by_recognition_is_a_correction_with_its_reason(monkeypatch: p
         return SimpleNamespace(name="other" if t < 9 else "bicep_curl" if t < 13 else "squat", confidence=0.9)
 
     monkeypatch.setattr(live, "recognise", scripted)
+    # Without the whole body's rhythm (which would keep the squats' count through the wrong guess, see below).
+    monkeypatch.setattr(live.LiveCoach, "check_rhythm", lambda self: None)
     seq = make_exercise("squat", reps=8, view="side")
     _, states = run(seq, None)
     assert min(np.diff([s.shown for s in states])) >= 0
@@ -185,3 +187,31 @@ def test_a_recount_by_recognition_is_a_correction_with_its_reason(monkeypatch: p
     assert len(curl) == 1 and curl[0].estimate < curl[0].shown
     assert len(squat) == 1 and squat[0].estimate > squat[0].shown + 1
     assert states[-1].count == states[-1].shown == count_repetitions(seq, "squat").count
+
+
+def test_the_whole_body_rhythm_holds_the_count_through_a_wrong_recognition(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same scripted wrong guess (biceps curls in the middle of squats), with the rhythm checked live as
+    offline: the curl counter's count disagrees with the body's clear rhythm, so the count stays with the squats
+    (at most the repetition under way, which the body has not turned through yet, is held back a moment)."""
+    def scripted(signals: object, times: np.ndarray, **_: object) -> SimpleNamespace:
+        t = float(times[-1])
+        return SimpleNamespace(name="other" if t < 9 else "bicep_curl" if t < 13 else "squat", confidence=0.9)
+
+    monkeypatch.setattr(live, "recognise", scripted)
+    seq = make_exercise("squat", reps=8, view="side")
+    _, states = run(seq, None)
+    during = [s.count for s in states if s.exercise == "bicep_curl"]
+    assert during and min(np.diff(during)) >= 0 and during[0] >= 4
+    assert all(c.shown - c.estimate <= 1 for c in states[-1].corrections)  # without the rhythm: 6 -> 0
+    assert states[-1].count == 8 and states[-1].count_confidence >= 0.5
+
+
+def test_live_agnostic_count_is_checked_by_the_whole_body() -> None:
+    """Exercise unknown and never recognised: the jumping jack's vote counts the wrists twice a cycle (10 of 5);
+    the rhythm, measured live, holds the count to the body's 5, as offline."""
+    seq = make_exercise("jumping_jack", reps=5, view="side", dropout=0.05, seed=1)
+    coach = live.LiveCoach(None, recognise_every_s=1e9)  # never recognised: the class-agnostic path only
+    for i, t in enumerate(seq.timestamps):
+        coach.update(seq.subject_landmarks()[i], seq.subject_world()[i], t)
+    coach.check_rhythm(final=True)
+    assert coach.count == count_repetitions(seq, agnostic=True).count == 5

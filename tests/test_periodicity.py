@@ -82,7 +82,10 @@ def _rhythm(count: int, confidence: float = 0.9, period: float = 2.0, half: floa
 def test_reconcile_keeps_an_agreeing_count_and_overrides_a_wrong_guess() -> None:
     kept = reconcile(_result(4), _rhythm(3), given=False, confidence=0.7)
     assert kept.count == 4 and kept.method == "exercise" and kept.confidence == 0.9
-    long = reconcile(_result(6), _rhythm(5), given=False, confidence=0.7)  # a long set: the rhythm's count
+    long = reconcile(_result(6), _rhythm(5), given=False, confidence=0.7)  # the exercise's conventions stand
+    assert long.count == 6 and long.method == "exercise"
+    check = RhythmCheck(rhythm_from=5)  # unless asked: a long set reports the rhythm's count
+    long = reconcile(_result(6), _rhythm(5), given=False, confidence=0.7, check=check)
     assert long.count == 5 and long.method == "whole_body" and long.exercise == "squat"
     named = reconcile(_result(6), _rhythm(5), given=True)  # named: the exercise's conventions stand
     assert named.count == 6 and named.method == "exercise"

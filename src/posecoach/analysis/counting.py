@@ -60,7 +60,7 @@ class RhythmCheck:
     #                        repetition per side of the body's cycle (steps in jump rope, alternating lunges) ...
     half_similarity: float = 0.3  # ... where the body half a period later is this alike to itself (sides
     #                               exchanged or not); a symmetric movement is anti-phase there (negative)
-    rhythm_from: int = 5  # > 0: a recognised exercise's count that agrees with a rhythm of this many cycles or
+    rhythm_from: int = 0  # > 0: a recognised exercise's count that agrees with a rhythm of this many cycles or
     #                       more reports the rhythm's count (0: the exercise's)
 
 
@@ -127,7 +127,8 @@ def reconcile(result: RepResult | None, body: Periodicity, *, given: bool, confi
             result, confidence=round(min(confidence, 1.0 - body.confidence) * UNCHECKED, 3), rhythm=body.count,
             note=f"the whole body's rhythm suggests {body.count} repetitions, not {result.count}")
     out = rhythm_result(body, result.exercise)
-    note = f"the count on {result.signal} ({result.count}) disagrees with the whole body's rhythm"
+    what = f"the count on {result.signal}" if result.signal else f"the {result.exercise or 'signals'} count"
+    note = f"{what} ({result.count}) disagrees with the whole body's rhythm"
     return dataclasses.replace(out, note=note)
 
 

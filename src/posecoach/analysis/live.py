@@ -17,17 +17,20 @@ exercise's counter recounts the session), and ``LiveState.shown`` is what a scre
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from posecoach.analysis.counting import VOTE_CONFIDENCE, reconcile
 from posecoach.analysis.exercises import Exercise, catalogue, get_exercise
 from posecoach.analysis.form import Judgement, judge_reps, judge_span
 from posecoach.analysis.holds import measure_hold
+from posecoach.analysis.periodicity import BODY_POINTS, Periodicity, body_embedding, embedding_rhythm
 from posecoach.analysis.recognition import OTHER, recognise
-from posecoach.analysis.reps import RepCounter
+from posecoach.analysis.reps import RepCounter, RepResult
 from posecoach.features.signals import SIGNAL_UNITS, frame_signals
 
 
@@ -127,6 +130,8 @@ class LiveState:
     rep_frames: tuple[int, int] | None = None  # (start, end) frame of the latest repetition
     shown: int = 0
     corrections: tuple[CountCorrection, ...] = ()
+    count_confidence: float = 1.0  # 0-1, once the whole body's rhythm has checked the count (`counting.reconcile`)
+    count_note: str = ""  # why the count is unsure, when it is
 
     @property
     def correction(self) -> CountCorrection | None:
@@ -197,6 +202,13 @@ class LiveCoach:
         self._hold_s: float | None = None
         self._next_hold = 0.0
         self._shown = ShownCount()
+        self._body_points = _Columns(tuple(f"b{i}" for i in range(2 * len(BODY_POINTS))))  # `body_embedding`
+        self._body: Periodicity | None = None  # the whole body's rhythm so far (every `recognise_every_s`)
+        self._next_rhythm = recognise_every_s
+        self._rhythm_at = 0  # the count on signals when the rhythm was last measured
+        self._rhythm_t = 0.0  # ... and the time of the latest frame it saw
+        self._rhythm_final = False  # measured at the end of the session (`check_rhythm(final=True)`)
+        self._decided: tuple[tuple[int, int, int], RepResult] | None = None  # (key, reconciled count)
         self._recount: str | None = None  # why the count was recounted on this frame (recognition), if it was
 
     @staticmethod
@@ -219,12 +231,17 @@ class LiveCoach:
                 lm = np.concatenate([lm, np.ones((lm.shape[0], 5 - lm.shape[-1]))], axis=-1)
             values = frame_signals(lm, world, width=self.size[0], height=self.size[1])
         self._columns.append(values, t)
+        self._append_body(landmarks, t)
         self._agnostic.update(values, t)
         if self._counter is not None:
             self._counter.update(values, t)
         if not self._named and t >= self._next_recognition:
             self._next_recognition = t + self.recognise_every_s
             self._recognise(t)
+        counted = (self._counter or self._agnostic).count
+        if t >= self._next_rhythm or counted != self._rhythm_at:  # periodically, and as soon as a count changes
+            self._next_rhythm, self._rhythm_at = t + self.recognise_every_s, counted
+            self.check_rhythm()
         self._judge_new_reps()
         if self._exercise is not None and self._exercise.kind == "hold" and t >= self._next_hold:
             self._next_hold = t + 0.5
@@ -281,11 +298,61 @@ class LiveCoach:
         if res.start_frame is not None and res.end_frame is not None:
             self._cues = _cues(judge_span(self._exercise.rules, signals, res.start_frame, res.end_frame), 0)
 
+    def _append_body(self, landmarks: np.ndarray | None, t: float) -> None:
+        if landmarks is None:
+            emb = np.full(2 * len(BODY_POINTS), np.nan)
+        else:
+            emb = body_embedding(np.asarray(landmarks, dtype=np.float64)[None, :, :2])[0]
+        self._body_points.append(dict(zip(self._body_points.names, emb.tolist(), strict=True)), t)
+
+    def check_rhythm(self, final: bool = False) -> Periodicity:
+        """Measure the whole body's rhythm over the session so far (`analysis.periodicity`): from then on the count
+        is checked against it as offline (`counting.reconcile`). `update` calls it every ``recognise_every_s`` and
+        whenever the count on signals changes. ``final``: the session is over (call it once at the end): the count
+        is then decided as offline, on the whole session."""
+        self._rhythm_final = final
+        n = self._body_points.n
+        self._body = embedding_rhythm(self._body_points.data[:, :n].T, self._body_points.times[:n])
+        self._rhythm_t = float(self._body_points.times[n - 1]) if n else 0.0
+        return self._body
+
+    def result(self) -> RepResult:
+        """The repetitions so far, checked against the whole body's rhythm as last measured (`check_rhythm`)."""
+        counter = self._counter or self._agnostic
+        if self._exercise is not None and self._exercise.kind == "hold":
+            return RepResult(count=0, reps=[], signal=None, exercise=self._exercise.name, method="hold")
+        key = (counter.count, counter.frames, id(self._body))
+        if self._decided is None or self._decided[0] != key:
+            res = dataclasses.replace(counter.result(), method="signals" if counter is self._agnostic else "exercise")
+            if self._body is not None:
+                res = self._reconciled(res, self._body, counter is self._agnostic)
+            self._decided = (key, res)
+        return self._decided[1]
+
+    def _reconciled(self, res: RepResult, body: Periodicity, vote: bool) -> RepResult:
+        """`counting.reconcile` on a stream: the body's cycles are known only up to its last turn, so the count on
+        signals is compared up to there; the repetitions counted since are added to whichever count stands."""
+        # The body could not yet have counted a repetition that ended after its last cycle and less than half a
+        # period before it was measured.
+        seen = body.cycles[-1].end_s if body.cycles else -math.inf
+        fresh = max(seen, self._rhythm_t - 0.5 * body.period_s) if math.isfinite(body.period_s) else seen
+        fresh = math.inf if self._rhythm_final else fresh  # the session is over: decide as offline
+        upto = [r for r in res.reps if r.end_s <= fresh + 1e-9]
+        since = [r for r in res.reps if r.end_s > fresh + 1e-9]
+        then = dataclasses.replace(res, count=len(upto), reps=upto)
+        decided = reconcile(then, body, given=self._named, confidence=VOTE_CONFIDENCE if vote else self._confidence)
+        if decided.method in ("exercise", "signals"):
+            return dataclasses.replace(decided, count=res.count, reps=res.reps)
+        return dataclasses.replace(decided, count=decided.count + len(since), reps=decided.reps + since)
+
     @property
     def count(self) -> int:
         if self._exercise is not None and self._exercise.kind == "hold":
             return 0
-        return (self._counter or self._agnostic).count
+        counter = self._counter or self._agnostic
+        if self._body is None:
+            return counter.count
+        return self.result().count
 
     def state(self) -> LiveState:
         ex = self._exercise
@@ -293,4 +360,11 @@ class LiveCoach:
         return LiveState(frame=self._columns.n - 1, count=self.count, exercise=ex.name if ex else None, title=title,
                          recognised=not self._named and ex is not None, confidence=round(self._confidence, 3),
                          hold_s=self._hold_s, cues=list(self._cues), rep_frames=self._rep_frames,
-                         shown=self._shown.shown, corrections=self._shown.corrections)
+                         shown=self._shown.shown, corrections=self._shown.corrections,
+                         **self._count_trust())
+
+    def _count_trust(self) -> dict[str, float | str]:
+        if self._body is None or (self._exercise is not None and self._exercise.kind == "hold"):
+            return {}
+        res = self.result()
+        return {"count_confidence": res.confidence, "count_note": res.note}

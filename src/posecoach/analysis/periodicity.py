@@ -251,9 +251,13 @@ def whole_body_count(landmarks: np.ndarray, times: np.ndarray) -> Periodicity:
     ``landmarks``: ``(T, 33, >=2)`` image landmarks of one person (NaN where unknown); ``times``: ``(T,)``
     seconds, increasing.
     """
+    return embedding_rhythm(body_embedding(landmarks), times)
+
+
+def embedding_rhythm(emb: np.ndarray, times: np.ndarray) -> Periodicity:
+    """`whole_body_count` of an embedding already computed (`body_embedding`, frame by frame for a live stream)."""
     times = np.asarray(times, dtype=np.float64)
-    emb = body_embedding(landmarks)
-    grid, x, known = _resample(emb, times)
+    grid, x, known = _resample(np.asarray(emb, dtype=np.float64), times)
     if len(grid) < 8:
         return NOT_MEASURABLE
     rate = 1.0 / float(grid[1] - grid[0])

@@ -10,8 +10,8 @@ Protocol (one connection = one camera session):
   (code 4401 for authentication, 4400 for bad parameters).
 * Client -> server, binary: 8 bytes little-endian float64, the client's capture time in ms, then one JPEG frame.
 * Server -> client, text: ``{"type": "frame", "t": <echoed>, "server_ms": .., "landmarks": [[x, y, vis] x 33]
-  | null, ...}`` plus, by mode: ``count, shown, correction, corrections[], exercise, title, confidence, cues[],
-  hold_s`` (exercise); ``probability, alert, events`` (falls); ``posture, count`` (posture). One answer per frame,
+  | null, ...}`` plus, by mode: ``count, shown, count_confidence, count_note, correction, corrections[], exercise,
+  title, confidence, cues[], hold_s`` (exercise); ``probability, alert, events`` (falls); ``posture, count`` (posture). One answer per frame,
   in order.
 * Mode exercise: ``count`` is the coach's best current estimate (it may step back or jump: use it for the result
   at the end), ``shown`` the count to display, which never decreases; an estimate that falls under the count
@@ -83,7 +83,8 @@ class LiveSession:
         if self.mode == "exercise":
             a.size = (float(width), float(height))  # the frames' real size (the camera may differ from asked)
             s = a.update(lm, world, t)
-            return {"count": s.count, "shown": s.shown, "exercise": s.exercise, "title": s.title,
+            return {"count": s.count, "shown": s.shown, "count_confidence": round(s.count_confidence, 3),
+                    "count_note": s.count_note or None, "exercise": s.exercise, "title": s.title,
                     "confidence": s.confidence, "hold_s": None if s.hold_s is None else round(s.hold_s, 1),
                     "rep_frames": s.rep_frames,
                     "cues": [{"title": c.title, "cue": c.cue, "severity": c.severity, "rep": c.rep} for c in s.cues],
