@@ -11,8 +11,8 @@ Protocol (one connection = one camera session):
 * Client -> server, binary: 8 bytes little-endian float64, the client's capture time in ms, then one JPEG frame.
 * Server -> client, text: ``{"type": "frame", "t": <echoed>, "server_ms": .., "landmarks": [[x, y, vis] x 33]
   | null, ...}`` plus, by mode: ``count, shown, count_confidence, count_note, correction, corrections[], exercise,
-  title, confidence, cues[], hold_s`` (exercise); ``probability, alert, events`` (falls); ``posture, count`` (posture). One answer per frame,
-  in order.
+  title, confidence, cues[], hold_s`` (exercise); ``probability, alert, events`` (falls); ``posture, count``
+  (posture). One answer per frame, in order.
 * Mode exercise: ``count`` is the coach's best current estimate (it may step back or jump: use it for the result
   at the end), ``shown`` the count to display, which never decreases; an estimate that falls under the count
   shown, or rises more than one above it at once, is a correction, listed in ``corrections`` (the session's,
