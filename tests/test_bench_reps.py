@@ -78,3 +78,22 @@ def test_counter_settings_from_the_command_line() -> None:
     assert "end_return" in bench_reps.conventions(end) and bench_reps.conventions(None) == ""
     with pytest.raises(ValueError, match="between 0 and 1"):
         bench_reps.counter_settings(end_return=1.5)
+
+
+def test_loso_picks_the_setting_best_on_the_other_sources() -> None:
+    """Leave one source out: the setting with the lowest mean of the other sources' MAEs, scored on the one left
+    out, beside the shipped default."""
+    default = next(k for k, c in bench_reps.CHECK_GRID.items() if c == bench_reps.RhythmCheck())
+    other = next(k for k in bench_reps.CHECK_GRID if k != default)
+
+    def row(ds: str, true: int, good: int, bad: int) -> dict[str, Any]:
+        return {"dataset": ds, "true": true, "pred_check": {**dict.fromkeys(bench_reps.CHECK_GRID, bad),
+                                                            default: bad, other: good}}
+
+    # "other" is exact on a and b, the default is not; on c it is the other way round.
+    rows = [row("a", 4, 4, 8), row("b", 5, 5, 9), row("c", 10, 20, 10)]
+    lines = [line.split(" | ") for line in bench_reps.loso_table(rows).splitlines()[2:]]
+    by = {cells[0].strip("| "): cells for cells in lines}
+    assert by["c"][2] == other and by["c"][4] == "1.000" and by["c"][6] == "0.000"  # chosen on a and b, wrong on c
+    # Without a: other scores (0 + 1) / 2 on b and c, the default (0.8 + 0) / 2; ties with the default go to it.
+    assert by["a"][2] == default
