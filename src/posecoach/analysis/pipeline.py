@@ -101,7 +101,7 @@ def _exercise_info(ex: Exercise | None, given: bool, confidence: float, scores: 
 
 
 def _rep_items(result: RepResult, judgements: list[Judgement]) -> list[RepItem]:
-    unit = "cycle" if result.signal == WHOLE_BODY else SIGNAL_UNITS.get(result.signal or "", "deg")
+    unit = "x typical" if result.signal == WHOLE_BODY else SIGNAL_UNITS.get(result.signal or "", "deg")
     return [RepItem(index=r.index, start_frame=r.start_frame, turn_frame=r.turn_frame, end_frame=r.end_frame,
                     start_s=round(r.start_s, 3), turn_s=round(r.turn_s, 3), end_s=round(r.end_s, 3),
                     duration_s=round(r.duration_s, 3), eccentric_s=round(r.eccentric_s, 3),

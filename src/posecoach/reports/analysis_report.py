@@ -71,7 +71,8 @@ class RepItem(ReportModel):
     duration_s: float
     eccentric_s: float = Field(description="start to turning point")
     concentric_s: float = Field(description="turning point back to the rest position")
-    rom: float = Field(description="range of motion of the counting signal")
+    rom: float = Field(description="range of motion of the counting signal (a whole-body count: the cycle's range "
+                       "as a multiple of the set's typical cycle, unit 'x typical')")
     rom_unit: str
     view: Literal["front", "diagonal", "side", "unknown"]
     errors: list[FormError] = []
