@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from posecoach.analysis.counting import RhythmCheck, agree, body_rhythm, count_repetitions, reconcile
-from posecoach.analysis.periodicity import Cycle, Periodicity, body_embedding, whole_body_count
-from posecoach.analysis.reps import RepResult
+from posecoach.analysis.periodicity import WHOLE_BODY, Periodicity, body_embedding, whole_body_count
+from posecoach.analysis.reps import Rep, RepResult
 from posecoach.core.sequence import PoseSequence
 from tests.conftest import data_file
 from tests.synthetic import make_exercise
@@ -73,9 +73,12 @@ def _result(count: int, signal: str = "knee") -> RepResult:
     return RepResult(count=count, reps=[], signal=signal, exercise="squat", method="exercise")
 
 
+def _cycle(i: int) -> Rep:
+    return Rep(i + 1, 60 * i, 60 * i + 30, 60 * i + 60, 2.0 * i, 2.0 * i + 1, 2.0 * i + 2, 1.0, WHOLE_BODY)
+
+
 def _rhythm(count: int, confidence: float = 0.9, period: float = 2.0, half: float = 0.0) -> Periodicity:
-    cycles = tuple(Cycle(60 * i, 60 * i + 30, 60 * i + 60, 2.0 * i, 2.0 * i + 1, 2.0 * i + 2, 1.0)
-                   for i in range(count))
+    cycles = tuple(_cycle(i) for i in range(count))
     return Periodicity(count, cycles, period, confidence, 1.0, confidence, half_similarity=half)
 
 
@@ -109,7 +112,7 @@ def test_reconcile_counts_per_side_on_an_alternating_signal_only() -> None:
 
 
 def test_reconcile_rejects_one_signal_cycling_without_a_rhythm() -> None:
-    none = Periodicity(1, (Cycle(0, 10, 20, 0.0, 0.33, 0.67, 1.0),), float("nan"), 0.0, 0.0, 0.3, "no rhythm")
+    none = Periodicity(1, (_cycle(0),), float("nan"), 0.0, 0.0, 0.3, "no rhythm")
     res = reconcile(_result(7, "elbow"), none, given=False, confidence=0.6)
     assert res.count == 1 and res.confidence < 0.5
     assert reconcile(_result(2, "hip"), none, given=False, confidence=0.6).count == 2  # within reach: kept

@@ -24,9 +24,9 @@ import dataclasses
 from dataclasses import dataclass
 
 from posecoach.analysis.counter_settings import CounterSettings
-from posecoach.analysis.periodicity import Periodicity, whole_body_count
-from posecoach.analysis.recognition import resolve_exercise
-from posecoach.analysis.reps import Rep, RepResult, count_signals
+from posecoach.analysis.periodicity import WHOLE_BODY, Periodicity, whole_body_count
+from posecoach.analysis.recognition import Recognition, resolve_exercise
+from posecoach.analysis.reps import RepResult, count_signals
 from posecoach.core.sequence import PoseSequence
 from posecoach.features.signals import hidden_signals, sequence_signals
 
@@ -42,8 +42,6 @@ VOTE_CONFIDENCE = 0.6
 #: Without a rhythm, a count more than this many times the whole body's large movements (plus one) is one signal
 #: cycling on its own.
 IMPLAUSIBLE = 2
-#: The signal name a whole-body count reports.
-WHOLE_BODY = "whole_body"
 
 
 @dataclass(frozen=True)
@@ -76,9 +74,7 @@ def agree(a: int, b: int) -> bool:
 
 def rhythm_result(body: Periodicity, exercise: str | None = None) -> RepResult:
     """The whole-body count as a `RepResult` (each cycle a repetition, its range in typical-cycle units)."""
-    reps = [Rep(index=i, start_frame=c.start_frame, turn_frame=c.turn_frame, end_frame=c.end_frame,
-                start_s=c.start_s, turn_s=c.turn_s, end_s=c.end_s, rom=c.range, signal=WHOLE_BODY)
-            for i, c in enumerate(body.cycles, 1)]
+    reps = [dataclasses.replace(c) for c in body.cycles]  # copies: a result's repetitions may be renumbered
     note = body.reason or ("" if body.confidence >= RELIABLE else
                            f"weak rhythm (periodicity {body.periodicity:.2f}, regularity {body.regularity:.2f})")
     return RepResult(count=len(reps), reps=reps, signal=WHOLE_BODY if reps else None, exercise=exercise,
@@ -112,14 +108,15 @@ def reconcile(result: RepResult | None, body: Periodicity, *, given: bool, confi
         return dataclasses.replace(result, confidence=conf, rhythm=body.count, note=note)
     per_side = (check.per_side and (result.signal or "").endswith("_diff") and agree(result.count, 2 * body.count)
                 and body.half_similarity >= check.half_similarity)
-    if agree(result.count, body.count) and not per_side and (result.method == "signals" or (
+    agreeing = agree(result.count, body.count)
+    if agreeing and not per_side and (result.method == "signals" or (
             not given and check.rhythm_from and body.count >= check.rhythm_from)):
         # The vote knows no exercise's conventions, and over a long set a recognised exercise's conventions for
         # a cut repetition matter less than one joint's miscount: where they agree, the rhythm of every joint is
         # the better count.
         return dataclasses.replace(rhythm_result(body, result.exercise), confidence=round(
             max(confidence, body.confidence), 3))
-    if agree(result.count, body.count) or per_side:
+    if agreeing or per_side:
         conf = max(confidence, body.confidence)
         return dataclasses.replace(result, confidence=round(conf, 3), rhythm=body.count)
     if given:
@@ -139,14 +136,25 @@ class Candidates:
     the video, a hold)."""
 
     result: RepResult | None
-    body: Periodicity | None
+    body: Periodicity | None  # None only with ``final``
     given: bool = False
     confidence: float = 1.0
     final: RepResult | None = None
 
+    @classmethod
+    def of(cls, result: RepResult, body: Periodicity, exercise: bool, recognition: Recognition | None
+           ) -> Candidates:
+        """The count on signals to check: an exercise's (``exercise``; named when there is no ``recognition``,
+        else as sure as it) or the class-agnostic vote (`VOTE_CONFIDENCE`)."""
+        if not exercise:
+            return cls(dataclasses.replace(result, method="signals"), body, False, VOTE_CONFIDENCE)
+        return cls(dataclasses.replace(result, method="exercise"), body, recognition is None,
+                   recognition.confidence if recognition else 1.0)
+
     def decide(self, check: RhythmCheck | None = None) -> RepResult:
-        if self.final is not None or self.body is None:
-            return self.final or RepResult(count=0, reps=[], signal=None, confidence=0.0, method="none")
+        if self.final is not None:
+            return self.final
+        assert self.body is not None, "Candidates without a rhythm must be final"
         return reconcile(self.result, self.body, given=self.given, confidence=self.confidence, check=check)
 
 
@@ -160,19 +168,16 @@ def count_candidates(seq: PoseSequence, exercise: str | None = None, *, agnostic
     body = body_rhythm(seq)
     signals = sequence_signals(seq)
     if agnostic and exercise is None:
-        return Candidates(count_signals(signals, seq.timestamps, settings=settings), body, False, VOTE_CONFIDENCE)
+        return Candidates.of(count_signals(signals, seq.timestamps, settings=settings), body, False, None)
     ex, rec = resolve_exercise(signals, seq.timestamps, exercise, hidden_signals(seq))
     if ex is not None and ex.kind == "hold":
         return Candidates(None, body, final=RepResult(count=0, reps=[], signal=None, exercise=ex.name,
                                                       method="hold"))
-    if ex is None:
-        vote = rec.count if rec is not None and settings is None and rec.count is not None else count_signals(
+    counted = rec.count if rec is not None and settings is None else None  # recognition counted it already
+    if counted is None:
+        counted = ex.count_reps(signals, seq.timestamps, settings) if ex is not None else count_signals(
             signals, seq.timestamps, settings=settings)
-        return Candidates(vote, body, False, VOTE_CONFIDENCE)
-    counted = rec.count if rec is not None and settings is None else None
-    result = counted if counted is not None else ex.count_reps(signals, seq.timestamps, settings)
-    return Candidates(dataclasses.replace(result, method="exercise"), body, rec is None,
-                      rec.confidence if rec else 1.0)
+    return Candidates.of(counted, body, ex is not None, rec)
 
 
 def count_repetitions(seq: PoseSequence, exercise: str | None = None, *, agnostic: bool = False,

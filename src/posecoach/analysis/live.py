@@ -163,10 +163,14 @@ class _Columns:
         self.n = 0
 
     def append(self, values: Mapping[str, float], t: float) -> None:
+        self.append_row([values.get(k, math.nan) for k in self.names], t)
+
+    def append_row(self, row: np.ndarray | list[float], t: float) -> None:
+        """One frame's values in the order of ``names``."""
         if self.n == self.data.shape[1]:
             self.data = np.concatenate([self.data, np.full_like(self.data, np.nan)], axis=1)
             self.times = np.concatenate([self.times, np.zeros_like(self.times)])
-        self.data[:, self.n] = [values.get(k, math.nan) for k in self.names]
+        self.data[:, self.n] = row
         self.times[self.n] = t
         self.n += 1
 
@@ -203,7 +207,7 @@ class LiveCoach:
         self._next_hold = 0.0
         self._shown = ShownCount()
         self._body_points = _Columns(tuple(f"b{i}" for i in range(2 * len(BODY_POINTS))))  # `body_embedding`
-        self._body: Periodicity | None = None  # the whole body's rhythm so far (every `recognise_every_s`)
+        self._body: Periodicity | None = None  # the whole body's rhythm so far (`check_rhythm`)
         self._next_rhythm = recognise_every_s
         self._rhythm_at = 0  # the count on signals when the rhythm was last measured
         self._rhythm_t = 0.0  # ... and the time of the latest frame it saw
@@ -303,7 +307,7 @@ class LiveCoach:
             emb = np.full(2 * len(BODY_POINTS), np.nan)
         else:
             emb = body_embedding(np.asarray(landmarks, dtype=np.float64)[None, :, :2])[0]
-        self._body_points.append(dict(zip(self._body_points.names, emb.tolist(), strict=True)), t)
+        self._body_points.append_row(emb, t)
 
     def check_rhythm(self, final: bool = False) -> Periodicity:
         """Measure the whole body's rhythm over the session so far (`analysis.periodicity`): from then on the count

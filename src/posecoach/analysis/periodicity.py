@@ -33,6 +33,10 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
+from posecoach.analysis.reps import Rep
+
+#: The signal name of a whole-body repetition.
+WHOLE_BODY = "whole_body"
 #: BlazePose-33 indices of the body keypoints every pose tool gives: nose, shoulders, elbows, wrists, hips,
 #: knees, ankles (the COCO-17 body without eyes and ears).
 BODY_POINTS: tuple[int, ...] = (0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
@@ -64,24 +68,12 @@ EXCURSION_S, EXCURSION_RANGE, EXCURSION_CONFIDENCE = 0.5, 0.5, 0.3
 
 
 @dataclass(frozen=True)
-class Cycle:
-    """One cycle of the periodic component: frames (of the input) where it starts, turns and ends."""
-
-    start_frame: int
-    turn_frame: int
-    end_frame: int
-    start_s: float
-    turn_s: float
-    end_s: float
-    range: float  # of the periodic component, in units of the set's typical cycle range
-
-
-@dataclass(frozen=True)
 class Periodicity:
     """What `whole_body_count` found: the count, its cycles, the period and how much to trust them."""
 
     count: int
-    cycles: tuple[Cycle, ...]
+    cycles: tuple[Rep, ...]  # each cycle a repetition (signal `WHOLE_BODY`, ``rom``: its range against the set's
+    #                          typical cycle range; ``index`` 1-based)
     period_s: float  # NaN when no periodic movement was found
     periodicity: float  # autocorrelation of the whole embedding at the period, 0-1
     regularity: float  # share of the intervals between cycles within 0.5-1.6 of their median, 0-1
@@ -158,14 +150,14 @@ def _autocorrelation(x: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
     return np.nan_to_num(out)
 
 
-def estimate_period(x: np.ndarray, rate: float) -> tuple[float, float]:
-    """``(period in samples, autocorrelation there)`` of a centred ``(N, D)`` signal; (NaN, 0) if none."""
-    n = len(x)
+def estimate_period(acf: np.ndarray, rate: float) -> tuple[float, float]:
+    """``(period in samples, autocorrelation there)`` from a signal's `_autocorrelation` (one value per lag, the
+    signal's length) sampled at ``rate``; (NaN, 0) if none."""
+    n = len(acf)
     lo = max(2, int(MIN_PERIOD_S * rate))
     hi = min(int(MAX_PERIOD_S * rate), int(n / MIN_CYCLES))
     if hi <= lo + 1:
         return math.nan, 0.0
-    acf = _autocorrelation(x)
     seg = acf[: hi + 2]
     peaks, _ = find_peaks(seg)
     peaks = peaks[(peaks >= lo) & (peaks <= hi)]
@@ -182,7 +174,7 @@ def estimate_period(x: np.ndarray, rate: float) -> tuple[float, float]:
     return first + float(np.clip(shift, -0.5, 0.5)), float(b)
 
 
-def _alternation(x: np.ndarray, lag: float, strength: float) -> tuple[float, bool, float]:
+def _alternation(x: np.ndarray, acf: np.ndarray, lag: float, strength: float) -> tuple[float, bool, float]:
     """``(lag of half a cycle in samples, flip, similarity)`` when the movement alternates sides: the body half a
     period later is itself with the sides exchanged, as in alternating lunges, arm raises or steps; half is 0.0
     when it does not.
@@ -191,7 +183,8 @@ def _alternation(x: np.ndarray, lag: float, strength: float) -> tuple[float, boo
     the side. The heights (y) must match on their own as well: in a symmetric movement they are anti-phase half
     a period apart, whatever the sign of x does. ``similarity``: how alike the body is to itself half a period
     later, as it is or with the heights of its sides exchanged (the best of the two): evidence that a cycle holds
-    two repetitions, even where the exchange is not clean enough to count them on the body.
+    two repetitions, even where the exchange is not clean enough to count them on the body. ``acf``: ``x``'s
+    `_autocorrelation`.
     """
     lo, hi = max(int(ALT_WINDOW[0] * lag), 1), math.ceil(ALT_WINDOW[1] * lag)
     if hi <= lo:
@@ -199,7 +192,7 @@ def _alternation(x: np.ndarray, lag: float, strength: float) -> tuple[float, boo
     need = max(ALT_SHARE * strength, ALT_MIN)
     y = x.reshape(len(x), len(BODY_POINTS), 2)[..., 1]
     heights = _autocorrelation(y, y[:, _MIRROR])[lo:hi + 1]
-    similarity = float(max(heights.max(), _autocorrelation(x)[lo:hi + 1].max()))
+    similarity = float(max(heights.max(), acf[lo:hi + 1].max()))
     best = (0.0, 0.0, False)
     for flip in (True, False):
         both = np.minimum(_autocorrelation(x, _mirror(x, flip))[lo:hi + 1], heights)
@@ -223,7 +216,6 @@ def _periodic_component(x: np.ndarray, lag: int) -> np.ndarray:
     m = white.T @ cp @ white
     _, v = np.linalg.eigh((m + m.T) / 2)
     w = white @ v[:, -1]
-    # Keep the direction's scale comparable: project, then weigh against the first principal axis' variance.
     return w / (np.linalg.norm(w) + 1e-12)
 
 
@@ -265,10 +257,11 @@ def embedding_rhythm(emb: np.ndarray, times: np.ndarray) -> Periodicity:
     x = x - x.mean(axis=0)
     if float(np.sqrt(np.mean(x ** 2))) < MIN_MOTION:
         return NOT_MEASURABLE
-    lag, strength = estimate_period(x, rate)
+    acf = _autocorrelation(x)
+    lag, strength = estimate_period(acf, rate)
     if not math.isfinite(lag):
         return _excursions(x, grid, times, rate)
-    half, flip, similarity = _alternation(x, lag, strength)
+    half, flip, similarity = _alternation(x, acf, lag, strength)
     if half:  # one side, then the other: a repetition per side, in the body's mirror-symmetric part
         x, lag = (x + _mirror(x, flip)) / 2.0, half
     # Band-limit around the period: smooth fast jitter, remove posture drift slower than a few cycles.
@@ -285,6 +278,19 @@ def embedding_rhythm(emb: np.ndarray, times: np.ndarray) -> Periodicity:
                        alternating=bool(half), half_similarity=round(similarity, 3))
 
 
+def _turning_up(s: np.ndarray) -> np.ndarray:
+    """``s`` with its excursions pointing up: the side whose extremes lie further from the median (the sharper
+    side, where a repetition turns) made the maxima."""
+    return -s if np.median(s) > 0.5 * (s.max() + s.min()) else s
+
+
+def _rep(i: int, frames: np.ndarray, grid: np.ndarray, start: int, turn: int, end: int, rom: float) -> Rep:
+    """Repetition ``i`` from grid indices: frames of the input (the first at or after each grid time) and times."""
+    return Rep(index=i, start_frame=int(frames[start]), turn_frame=int(frames[turn]), end_frame=int(frames[end]),
+               start_s=float(grid[start]), turn_s=float(grid[turn]), end_s=float(grid[end]), rom=round(rom, 3),
+               signal=WHOLE_BODY)
+
+
 def _excursions(x: np.ndarray, grid: np.ndarray, times: np.ndarray, rate: float) -> Periodicity:
     """No rhythm (too short for two cycles, or aperiodic): the large excursions of the body's main movement
     (first principal component), each at least `EXCURSION_S` apart and spanning most of its range."""
@@ -293,29 +299,22 @@ def _excursions(x: np.ndarray, grid: np.ndarray, times: np.ndarray, rate: float)
     _, sv, vt = np.linalg.svd(xs, full_matrices=False)
     if not len(sv) or sv[0] <= 0:
         return NOT_MEASURABLE
-    s = xs @ vt[0]
-    if np.median(s) > 0.5 * (s.max() + s.min()):
-        s = -s
+    s = _turning_up(xs @ vt[0])
     span = float(np.percentile(s, 98) - np.percentile(s, 2))
     if span <= 0:
         return NOT_MEASURABLE
     peaks, props = find_peaks(s, distance=max(int(EXCURSION_S * rate), 1), prominence=EXCURSION_RANGE * span)
     frames = np.clip(np.searchsorted(times, grid), 0, len(times) - 1)
-    cycles = []
-    for i, p in enumerate(peaks):
-        a = int(props["left_bases"][i])
-        b = int(props["right_bases"][i])
-        cycles.append(Cycle(int(frames[a]), int(frames[p]), int(frames[b]), float(grid[a]), float(grid[p]),
-                            float(grid[b]), round(float(props["prominences"][i] / span), 3)))
+    cycles = [_rep(i + 1, frames, grid, int(props["left_bases"][i]), int(p), int(props["right_bases"][i]),
+                   float(props["prominences"][i] / span)) for i, p in enumerate(peaks)]
     return Periodicity(len(cycles), tuple(cycles), math.nan, 0.0, 0.0, EXCURSION_CONFIDENCE,
                        "no rhythm: large movements counted one by one")
 
 
-def _cycles(s: np.ndarray, grid: np.ndarray, times: np.ndarray, lag: float) -> list[Cycle]:
-    """Peak-to-peak cycles of the periodic component ``s`` on the grid; the side whose peaks are excursions
-    (the sharper side: its extremes lie further from the median) is the turning side."""
-    if np.median(s) > 0.5 * (s.max() + s.min()):  # the excursions point down: turn at the minima
-        s = -s
+def _cycles(s: np.ndarray, grid: np.ndarray, times: np.ndarray, lag: float) -> list[Rep]:
+    """Peak-to-peak cycles of the periodic component ``s`` on the grid, turning on the side of its excursions
+    (`_turning_up`)."""
+    s = _turning_up(s)
     dist = max(int(MIN_SPACING * lag), 1)
     peaks, props = find_peaks(s, distance=dist, prominence=0)
     if not len(peaks):
@@ -331,6 +330,5 @@ def _cycles(s: np.ndarray, grid: np.ndarray, times: np.ndarray, lag: float) -> l
         b = int(peaks[i + 1]) if i + 1 < len(peaks) else min(int(p + lag / 2), len(s) - 1)
         start = a + int(np.argmin(s[a:p + 1])) if p > a else a
         end = p + int(np.argmin(s[p:b + 1])) if b > p else b
-        out.append(Cycle(int(frames[start]), int(frames[p]), int(frames[end]), float(grid[start]),
-                         float(grid[p]), float(grid[end]), round(float(prom[i] / typical), 3)))
+        out.append(_rep(i + 1, frames, grid, start, int(p), end, float(prom[i] / typical)))
     return out

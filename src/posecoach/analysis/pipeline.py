@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from posecoach.analysis.counting import RELIABLE, VOTE_CONFIDENCE, WHOLE_BODY, body_rhythm, reconcile
+from posecoach.analysis.counting import RELIABLE, Candidates, body_rhythm
 from posecoach.analysis.exercises import Exercise
 from posecoach.analysis.form import Judgement, judge_reps, judge_span
 from posecoach.analysis.holds import measure_hold
-from posecoach.analysis.periodicity import Periodicity
+from posecoach.analysis.periodicity import WHOLE_BODY, Periodicity
 from posecoach.analysis.recognition import OTHER, resolve_exercise
 from posecoach.analysis.reps import RepResult, count_signals
 from posecoach.core.sequence import PoseSequence
@@ -139,9 +139,7 @@ def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exerci
     else:
         reps = ex.count_reps(signals, times) if ex is not None else count_signals(signals, times)
     if body is not None:
-        reps = reconcile(dataclasses.replace(reps, method="exercise" if ex is not None else "signals"), body,
-                         given=rec is None and ex is not None,
-                         confidence=(rec.confidence if rec else 1.0) if ex is not None else VOTE_CONFIDENCE)
+        reps = Candidates.of(reps, body, ex is not None, rec).decide()
     judgements = judge_reps(ex.rules, signals, reps.reps, reps.signal) if ex else [
         Judgement(r, view_of(signals, r.start_frame, r.end_frame + 1)) for r in reps.reps]
     return ex, reps, judgements, hold, info
