@@ -8,7 +8,9 @@ from ``--cache DIR``) are handed in as an outside user would, through `PoseSeque
 (``identity_from_landmarks``, the baseline), and transformed (``benchmarks/transforms.py``: box-normalised, world
 landmarks, COCO-17, 5-frame average, dropped frames, 15 fps, mirrored). Each is counted with
 `count_repetitions(seq)` (exercise unknown) and, with ``--exercise-given``, with the clip's exercise where it is
-known. A transformation holds on a clip when its count is within one of the baseline's.
+known. The whole-body rhythm's count alone (`body_rhythm`) is measured the same way, so a failure can be traced
+to the rhythm or to the exercise's signals. A transformation holds on a clip when its count is within one of the
+baseline's.
 
 Prints one table per way of counting: per transformation, the clips, those within one of the baseline, the largest
 absolute difference and the clips that fail (name: baseline -> transformed). The row ``native`` is the cached
@@ -39,6 +41,7 @@ from clips import (
     table,
 )
 from posecoach.analysis import count_repetitions
+from posecoach.analysis.counting import body_rhythm
 from posecoach.core.sequence import PoseSequence
 from transforms import BASELINE, TRANSFORMS, Transform
 
@@ -46,6 +49,8 @@ from transforms import BASELINE, TRANSFORMS, Transform
 NATIVE = "native"
 #: Ways of counting: the row key suffix and its title.
 MODES: dict[str, str] = {"": "exercise unknown (`count_repetitions(seq)`)",
+                         "_rhythm": "the whole-body rhythm alone (`body_rhythm(seq).count`, the class-agnostic "
+                                    "count `count_repetitions` checks the others against)",
                          "_given": "exercise given (`count_repetitions(seq, exercise)`, clips of known exercise)"}
 
 
@@ -62,10 +67,11 @@ def select_clips(clips: Sequence[RepClip], cache: PoseCache, limit: int = 0, onl
     return out[:limit] if limit > 0 else out
 
 
-def count(seq: PoseSequence, exercise: str | None) -> tuple[int | None, str | None]:
-    """``(count, None)``, or ``(None, error)`` when counting raises (a failure of the transformation)."""
+def count(seq: PoseSequence, exercise: str | None, rhythm: bool = False) -> tuple[int | None, str | None]:
+    """``(count, None)``, or ``(None, error)`` when counting raises (a failure of the transformation).
+    ``rhythm``: the whole-body rhythm's count alone."""
     try:
-        return count_repetitions(seq, exercise).count, None
+        return (body_rhythm(seq).count if rhythm else count_repetitions(seq, exercise).count), None
     except Exception as exc:  # a crash on a transformed input is a result to report
         return None, f"{type(exc).__name__}: {exc}"
 
@@ -90,12 +96,13 @@ def run(cache: PoseCache, clips: Sequence[RepClip], transforms: dict[str, Transf
         row: dict[str, Any] = {"dataset": clip.dataset, "clip": name, "exercise": clip.exercise, "true": clip.count,
                                "frames": {k: s.num_frames if isinstance(s, PoseSequence) else None
                                           for k, s in seqs.items()},
-                               "pose_cached": poses.cached, "counts": {}, "counts_given": {}, "errors": {}}
-        for key, exercise in (("", None), ("_given", clip.exercise)):
-            if key and not (exercise_given and exercise):
+                               "pose_cached": poses.cached, "counts": {}, "counts_rhythm": {}, "counts_given": {},
+                               "errors": {}}
+        for key, exercise in (("", None), ("_rhythm", None), ("_given", clip.exercise)):
+            if key == "_given" and not (exercise_given and exercise):
                 continue
             for tname, seq in seqs.items():
-                n, err = (None, seq) if isinstance(seq, str) else count(seq, exercise)
+                n, err = (None, seq) if isinstance(seq, str) else count(seq, exercise, key == "_rhythm")
                 row[f"counts{key}"][tname] = n
                 if err:
                     row["errors"][tname + key] = err
@@ -204,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> None:
           f"count is within one of the baseline's ({BASELINE}: the subject's landmarks through "
           "`PoseSequence.from_landmarks`, no world landmarks or frame size).")
     for key, title in MODES.items():
-        if key and not args.exercise_given:
+        if key == "_given" and not args.exercise_given:
             continue
         print(f"\n{title.capitalize()}:\n")
         print(summary(rows, tnames, key))

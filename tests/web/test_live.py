@@ -105,8 +105,8 @@ def test_live_page_recognises_the_exercise(launch: object, web_server: WebServer
 
 def test_live_page_shows_a_correction_and_never_counts_down(launch: object, web_server: WebServer) -> None:
     """The live socket scripted (the server's rule, `ShownCount`, on the estimates 0 1 2 3 2 3 4 7 6): the page
-    shows 0 1 2 3 3 3 4 7 7, lists the three corrections in words, and gives the estimate, 6, as the final count
-    when stopped."""
+    shows 0 1 2 3 3 3 4 7 7, lists the three corrections in words, and, when stopped, gives the server's summary
+    (the count decided on the whole session, 6, and why it is unsure) as the final count."""
     estimates = [e for e in (0, 1, 2, 3, 2, 3, 4, 7, 6) for _ in range(4)]
     rule = ShownCount()
     answers = []
@@ -123,6 +123,11 @@ def test_live_page_shows_a_correction_and_never_counts_down(launch: object, web_
 
         def answer(message: str | bytes) -> None:
             nonlocal sent
+            if isinstance(message, str):  # {"type": "finish"}: the session's count decided on the whole of it
+                assert json.loads(message) == {"type": "finish"}
+                ws.send(json.dumps({**answers[-1], "type": "summary", "count": 6, "count_confidence": 0.4,  # type: ignore[attr-defined]
+                                    "count_note": "weak rhythm"}))
+                return
             (t,) = struct.unpack("<d", message[:8])  # type: ignore[index, arg-type]
             ws.send(json.dumps({**answers[min(sent, len(answers) - 1)], "t": t}))  # type: ignore[attr-defined]
             sent += 1
@@ -154,7 +159,7 @@ def test_live_page_shows_a_correction_and_never_counts_down(launch: object, web_
     shoot(page, "live-correction")
     page.click("#live-stop")  # type: ignore[attr-defined]
     expect(page.locator("#live-final")).to_have_text(  # type: ignore[attr-defined]
-        "Final count: 6 (the best estimate; 7 was shown, see the corrections above)")
+        "Final count: 6 (the best estimate; 7 was shown, see the corrections above). Unsure: weak rhythm")
     page.context.close()  # type: ignore[attr-defined]
 
 

@@ -66,3 +66,7 @@ def test_a_real_frame_gets_landmarks_and_a_bad_frame_a_reason(web_server: WebSer
         assert bad == {"type": "error", "message": "a frame is not a JPEG image", "t": 124.0}
         ws.send("hello")  # text instead of a binary frame
         assert "binary message" in json.loads(ws.recv(timeout=30))["message"]
+        ws.send(json.dumps({"type": "finish"}))  # the user stops: the count decided on the whole session
+        summary = json.loads(ws.recv(timeout=30))
+        assert summary["type"] == "summary" and summary["count"] == 0 and summary["exercise"] == "squat"
+        assert summary["shown"] == 0 and summary["corrections"] == [] and 0 <= summary["count_confidence"] <= 1

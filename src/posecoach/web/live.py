@@ -13,6 +13,10 @@ Protocol (one connection = one camera session):
   | null, ...}`` plus, by mode: ``count, shown, count_confidence, count_note, correction, corrections[], exercise,
   title, confidence, cues[], hold_s`` (exercise); ``probability, alert, events`` (falls); ``posture, count``
   (posture). One answer per frame, in order.
+* Client -> server, text ``{"type": "finish"}`` when the user stops: the server answers ``{"type": "summary",
+  ...}`` with the session's final result, decided on the whole session as the offline analysis decides (mode
+  exercise: ``count``, ``shown``, ``count_confidence``, ``count_note``, ``corrections``, ``exercise``, ``title``;
+  falls: ``events``; posture: ``count``), and keeps the connection open until the client closes it.
 * Mode exercise: ``count`` is the coach's best current estimate (it may step back or jump: use it for the result
   at the end), ``shown`` the count to display, which never decreases; an estimate that falls under the count
   shown, or rises more than one above it at once, is a correction, listed in ``corrections`` (the session's,
@@ -77,6 +81,23 @@ class LiveSession:
         out["server_ms"] = round((time.perf_counter() - started) * 1000.0, 1)
         return out
 
+    def finish(self) -> dict[str, Any]:
+        """The session's final result (the client stopped): exercise mode decides the count on the whole session
+        (`LiveCoach.check_rhythm(final=True)`), as the offline analysis does."""
+        a = self.analysis
+        if self.mode == "exercise":
+            a.check_rhythm(final=True)
+            s = a.state()
+            return {"type": "summary", "count": s.count, "shown": s.shown,
+                    "count_confidence": round(s.count_confidence, 3), "count_note": s.count_note or None,
+                    "exercise": s.exercise, "title": s.title,
+                    "hold_s": None if s.hold_s is None else round(s.hold_s, 1),
+                    "corrections": [{"frame": c.frame, "shown": c.shown, "estimate": c.estimate, "text": c.text}
+                                    for c in s.corrections]}
+        if self.mode == "falls":
+            return {"type": "summary", "events": [{"t": round(e.alert_s, 2)} for e in a.events]}
+        return {"type": "summary", "count": a.count}
+
     def analyse(self, lm: np.ndarray | None, world: np.ndarray | None, t: float, width: int, height: int
                 ) -> dict[str, Any]:
         a = self.analysis
@@ -98,6 +119,22 @@ class LiveSession:
                     "events": [{"t": round(e.alert_s, 2)} for e in a.events] if a.events else []}
         state = a.update(lm[:, :4] if lm is not None else nobody, t)
         return {"posture": state, "count": a.count}
+
+
+async def _control(text: str, session: LiveSession, loop: asyncio.AbstractEventLoop,
+                   executor: ThreadPoolExecutor) -> dict[str, Any]:
+    """A text message from the client: ``{"type": "finish"}`` -> the session's summary; anything else an error."""
+    try:
+        kind = json.loads(text).get("type")
+    except (ValueError, AttributeError):
+        kind = None
+    if kind != "finish":
+        return {"type": "error", "message": 'a text message must be {"type": "finish"}; frames are binary messages'}
+    try:
+        return await loop.run_in_executor(executor, session.finish)
+    except Exception:  # a bug: say so, keep the session, log the traceback
+        log.exception("live summary failed")
+        return {"type": "error", "message": "the session's summary could not be made (see the server log)"}
 
 
 def _caller(ws: WebSocket) -> Any:
@@ -189,6 +226,9 @@ async def live(ws: WebSocket) -> None:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
                 break
+            if message.get("text") is not None:
+                await ws.send_text(json.dumps(await _control(message["text"], session, loop, executor)))
+                continue
             data = message.get("bytes")
             if data is None or len(data) < 9 or len(data) > MAX_FRAME_BYTES:
                 await ws.send_text(json.dumps({"type": "error", "message": "a frame is a binary message: 8 bytes of "

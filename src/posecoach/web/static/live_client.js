@@ -5,6 +5,7 @@
 //                               onUpdate(msg), onStats({ fps, latency_ms, latency_p95_ms, server_ms }),
 //                               onError(message), onReady(msg) });
 // await live.start();   // asks for the camera (640x480), opens the socket, streams frames
+// const summary = await live.finish();  // the session's final result from the server (null if none in 3 s)
 // live.stop();          // stops the camera and closes the socket
 // Each new camera frame (requestVideoFrameCallback) is sent unless two frames are already in flight; then it is
 // skipped, so the latency stays bounded whatever the server's speed and the frame rate is the camera's or the
@@ -99,7 +100,21 @@ export class LiveClient {
     }, 'image/jpeg', 0.7);
   }
 
+  // Ask the server for the session's final result (`{"type": "finish"}` -> `{"type": "summary", ...}`): the
+  // count decided on the whole session, as the offline analysis decides. Frames stop being sent; null when the
+  // socket is closed or no summary comes within `timeoutMs`.
+  finish(timeoutMs = 3000) {
+    this.running = false;
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.onSummary = null; resolve(null); }, timeoutMs);
+      this.onSummary = (msg) => { clearTimeout(timer); this.onSummary = null; resolve(msg); };
+      this.ws.send(JSON.stringify({ type: 'finish' }));
+    });
+  }
+
   answer(msg) {
+    if (msg.type === 'summary') { if (this.onSummary) this.onSummary(msg); return; }
     this.inFlight = Math.max(0, this.inFlight - 1);
     if (msg.type === 'error') { this.onError(msg.message); return; }
     const ctx = this.canvas.getContext('2d');

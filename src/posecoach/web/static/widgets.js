@@ -109,17 +109,23 @@ export function timeline(id, duration, spans, onSeek) {
 
 // Start/stop buttons, camera view and statistics of one live session (the Live page, the Falls monitor, the
 // Posture trainer). `params()` gives the socket's query parameters at start; `onStart()` runs before the
-// camera is asked for, `onStop()` after the session ends (by the user, an error or leaving the page).
+// camera is asked for, `onStop(summary)` after the session ends (by the user, an error or leaving the page);
+// `summary` is the server's final result when the user stopped it (`LiveClient.finish`), else null.
 export function liveControls(prefix, { mode, startLabel, params = () => ({}), onUpdate, onStart = () => {}, onStop = () => {} }) {
   const start = h('button', { id: `${prefix}-start` }, startLabel);
   const stop = h('button', { id: `${prefix}-stop`, class: 'secondary', disabled: true }, 'Stop');
   const cam = cameraStage(prefix);
   const stats = statsLine(prefix);
   let client = null;
-  const halt = () => {
+  const halt = (summary = null) => {
     if (client) client.stop();
     client = null; start.disabled = false; stop.disabled = true;
-    onStop();
+    onStop(summary);
+  };
+  const finish = async () => {
+    stop.disabled = true;
+    const summary = client ? await client.finish() : null;
+    halt(summary);
   };
   start.addEventListener('click', () => guard(async () => {
     start.disabled = true;
@@ -129,8 +135,8 @@ export function liveControls(prefix, { mode, startLabel, params = () => ({}), on
     try { await client.start(); } catch (e) { halt(); throw e; }
     stop.disabled = false;
   }));
-  stop.addEventListener('click', halt);
-  return { buttons: h('p', {}, start, ' ', stop), cam, stats, halt };
+  stop.addEventListener('click', finish);
+  return { buttons: h('p', {}, start, ' ', stop), cam, stats, halt: () => halt() };
 }
 
 // Poll a library entry (a guide, a posture model) until it is ready (resolves with it) or failed (rejects with

@@ -2,8 +2,9 @@
 // latest repetition's form cues, frame rate and latency; spoken cues optional.
 // The count shown is the server's `shown` count, which never decreases; when the coach corrects its estimate
 // (down, or up by more than one at once) the correction is listed under the count in plain words, latest last,
-// for the rest of the session, and spoken with the cues. When the session stops, the final count is the
-// coach's best estimate (`count`), said next to the shown one when they differ.
+// for the rest of the session, and spoken with the cues. When the user stops, the server decides the final
+// count on the whole session (its summary; the latest answer's `count` when none comes), said next to the shown
+// one when they differ, with how sure it is when it is unsure.
 import { h } from '../ui.js';
 import { exerciseSelect, liveControls } from '../widgets.js';
 
@@ -54,12 +55,15 @@ export async function render(root) {
     corrections.replaceChildren(); corrections.hidden = true;
     final.hidden = true;
   };
-  const onStop = () => {
+  const onStop = (summary) => {
     select.disabled = false;
-    if (!last || (last.hold_s !== null && last.hold_s !== undefined)) return;
-    const shown = last.shown ?? last.count;
-    final.textContent = `Final count: ${last.count}` + (last.count !== shown
-      ? ` (the best estimate; ${shown} was shown, see the corrections above)` : '');
+    const end = summary || last;
+    if (!end || (end.hold_s !== null && end.hold_s !== undefined)) return;
+    if (summary) showCorrections(summary.corrections || []);
+    const shown = (last && (last.shown ?? last.count)) ?? end.count;
+    final.textContent = `Final count: ${end.count}` + (end.count !== shown
+      ? ` (the best estimate; ${shown} was shown, see the corrections above)` : '')
+      + (end.count_note ? `. Unsure: ${end.count_note}` : '');
     final.hidden = false;
   };
   const { buttons, cam, stats, halt } = liveControls('live', { mode: 'exercise', startLabel: 'Start camera',
