@@ -1,7 +1,7 @@
 """Comparison with a guide: does the score separate same from different movements, and fall as a movement is
 changed by known amounts?
 
-    .venv/bin/python benchmarks/bench_compare.py [--skip-yoga] [--json FILE]
+    .venv/bin/python benchmarks/bench_compare.py [--skip-yoga] [--fit] [--json FILE]
 
 * **yoga_multiview** (``poses/yoga_multiview``: 6 asanas, participants P1-P4, 4 camera views, MediaPipe
   landmarks): every pair of sequences is compared (`compare_prepared`, no repetition counting: each file is one
@@ -12,6 +12,10 @@ changed by known amounts?
   itself, against the other movements of its set, and against degraded copies: slowed 1.5x and 2x, moved and
   shrunk in the frame, mirrored, and its most moving joint restricted by 10 / 20 / 30 / 45 degrees (is that
   joint named as the largest deviation?).
+* **correct vs incorrect** (`compare_labelled`): UI-PRMD Kinect (10 movements, subjects 1-5; guide = one correct
+  repetition of one subject, scored = the other subjects' correct and incorrect repetitions) per movement ROC AUC
+  and median scores, with the calibration fitted leaving the scored subject out; KERAAL group 3 correct vs error
+  repetitions. ``--fit`` refits the shipped calibration (``analysis/compare/calibration.json``) on all of UI-PRMD.
 * **speed**: two 2-minute sequences (KERAAL poses tiled) compared end to end, repetitions counted.
 """
 
@@ -27,30 +31,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.stats import rankdata
 
 from bench_analysis_speed import tile
 from clips import data_dir, header, table
+from compare_labelled import UI_PRMD_NAMES, auc, bench_keraal, bench_ui_prmd
 from posecoach.analysis.compare import compare_prepared, compare_sequences, degrade, prepare
 from posecoach.analysis.compare.features import SCORED_ANGLES, sequence_features
 from posecoach.analysis.compare.scoring import angle_matrix
 from posecoach.core.sequence import PoseSequence
 from posecoach.io.landmark_files import read_keraal_blazepose, read_mediapipe_csv, read_ui_prmd
 
-UI_PRMD_NAMES = {"m01": "deep squat", "m02": "hurdle step", "m03": "inline lunge", "m04": "side lunge",
-                 "m05": "sit to stand", "m06": "straight leg raise", "m07": "shoulder abduction",
-                 "m08": "shoulder extension", "m09": "shoulder rotation", "m10": "shoulder scaption"}
 KERAAL_NAMES = {"CTK": "CTK (torso tilt)", "ELK": "ELK (arm/flank stretch)", "RTK": "RTK (torso rotation)"}
 RESTRICT_DEG = (10, 20, 30, 45)
 RESTRICTABLE = [n for n in SCORED_ANGLES if n != "trunk_lean"]
-
-
-def auc(pos: list[float], neg: list[float]) -> float:
-    """ROC AUC: the chance that a random positive scores above a random negative (ties count half)."""
-    if not pos or not neg:
-        return float("nan")
-    ranks = rankdata(np.r_[pos, neg])
-    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
 def yoga_sequences(root: Path) -> list[tuple[str, str, int, PoseSequence]]:
@@ -172,6 +165,7 @@ def bench_speed(seq_a: PoseSequence, seq_b: PoseSequence, minutes: float = 2.0) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-yoga", action="store_true", help="skip the 4000-pair yoga benchmark")
+    parser.add_argument("--fit", action="store_true", help="refit the shipped calibration on UI-PRMD and write it")
     parser.add_argument("--json", help="write the numbers to this file")
     args = parser.parse_args()
     data = data_dir()
@@ -184,6 +178,8 @@ def main() -> None:
     keraal_dir = data / "rehab" / "keraal" / "draw_skeleton" / "dataSampleKeraal"
     keraal = {KERAAL_NAMES[k]: read_keraal_blazepose(keraal_dir / f"G3-BP-{k}-P1T1-Unknown-C-0.json")
               for k in KERAAL_NAMES}
+    out["ui_prmd_labelled"] = bench_ui_prmd(data / "form" / "ui_prmd_kinect", table, fit=args.fit)
+    out["keraal_labelled"] = bench_keraal(data / "form" / "keraal_errors", table)
     out["ui_prmd"] = bench_rehab("UI-PRMD (Kinect)", ui)
     out["keraal"] = bench_rehab("KERAAL (BlazePose)", keraal)
     seqs = list(keraal.values())

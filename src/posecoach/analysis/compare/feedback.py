@@ -68,6 +68,6 @@ def tempo_words(guide_s: float, attempt_s: float, per_rep: bool) -> str:
 def score_words(score: float | None) -> str:
     if score is None:
         return "Nothing could be compared: no joint was seen in both the guide and the attempt."
-    level = ("very close to" if score >= 85 else "close to" if score >= 70 else "partly like" if score >= 50
-             else "unlike")
-    return f"Score {score:.0f}/100: the movement was {level} the guide."
+    from posecoach.analysis.compare.calibration import score_meaning
+
+    return f"Score {score:.0f}/100: {score_meaning(score)}."

@@ -8,11 +8,12 @@ scores per joint, rep and phase -> the largest deviations in words, tempo.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from posecoach.analysis.compare.alignment import DEFAULT_BAND, Alignment, align, band_frames
+from posecoach.analysis.compare.calibration import calibrated_score, channel_matrix, deviation_features
 from posecoach.analysis.compare.features import SCORED_ANGLES, Features, alignment_matrix, sequence_features
 from posecoach.analysis.compare.feedback import Finding, describe, largest, score_words, tempo_words
 from posecoach.analysis.compare.guide import Guide
@@ -87,6 +88,35 @@ def _spans(reps: list[tuple[int, int]], n: int) -> list[tuple[int, int]]:
     return [(cuts[k], cuts[k + 1]) for k in range(len(reps))]
 
 
+def merge_reps(ref: np.ndarray, att: np.ndarray, reps: list[tuple[int, int]], band: float = DEFAULT_BAND,
+               ) -> list[tuple[int, int]]:
+    """The attempt's counted repetitions, neighbours merged while the guide's one repetition aligns better with
+    their union than with either alone (``(N, D)`` / ``(M, D)`` alignment features): a counter that cut one
+    repetition in two (down, then up) must not have each half scored against the whole guide."""
+    out = list(reps)
+    if len(out) < 2:
+        return out
+
+    def cost(k: int) -> float:  # the k-th repetition's span, widened as `_spans` widens it
+        a, b = _spans(out, len(att))[k]
+        return align(ref, att[a:b], band=band).mean_cost
+
+    costs = [cost(k) for k in range(len(out))]
+    while len(out) > 1:
+        gains = []
+        for k in range(len(out) - 1):
+            trial = [*out[:k], (out[k][0], out[k + 1][1]), *out[k + 2:]]
+            a, b = _spans(trial, len(att))[k]
+            merged = align(ref, att[a:b], band=band).mean_cost
+            gains.append((min(costs[k], costs[k + 1]) - merged, k, merged))
+        gain, k, merged = max(gains)
+        if gain <= 0:
+            break
+        out[k:k + 2] = [(out[k][0], out[k + 1][1])]
+        costs[k:k + 2] = [merged]
+    return out
+
+
 def _match(ref: np.ndarray, att: np.ndarray, spans: list[tuple[int, int]] | None, band: float) -> list[Alignment]:
     if spans is None:
         return [align(ref, att, band=band)]
@@ -121,6 +151,8 @@ class Matched:
     guide_angles: np.ndarray  # (N, J) degrees, SCORED_ANGLES order
     attempt_angles: np.ndarray  # (M, J) degrees (mirrored when the report says so)
     mirrored: bool
+    #: the overall score's deviations (`calibration.FEATURES` order)
+    terms: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def _guide_frame(ref_idx: np.ndarray, att_idx: np.ndarray, m: int) -> np.ndarray:
@@ -146,17 +178,23 @@ def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | Non
     from posecoach import __version__
 
     guide_reps = guide.reps if guide and guide.reps else max(len(reference.reps), 1)
-    per_rep = guide_reps == 1 and len(attempt.reps) >= 2
-    spans = _spans(attempt.reps, attempt.seq.num_frames) if per_rep else None
     ref_m = reference.matrix
     options = [False, True] if mirror is None else [bool(mirror)]
     if True in options and attempt.mirrored is None:
         raise ValueError("the attempt was prepared without mirrored features")
-    tried = {m: _match(ref_m, alignment_matrix(attempt.mirrored if m else attempt.features), spans, band)
-             for m in options}
+    att_reps: dict[bool, list[tuple[int, int]]] = {}
+    tried: dict[bool, list[Alignment]] = {}
+    for m in options:
+        att_m = alignment_matrix(attempt.mirrored if m and attempt.mirrored is not None else attempt.features)
+        att_reps[m] = merge_reps(ref_m, att_m, attempt.reps, band) if guide_reps == 1 else list(attempt.reps)
+        per = guide_reps == 1 and len(att_reps[m]) >= 2
+        tried[m] = _match(ref_m, att_m, _spans(att_reps[m], attempt.seq.num_frames) if per else None, band)
     mirrored = len(tried) == 2 and _cost(tried[True]) < MIRROR_MARGIN * _cost(tried[False])
     if len(tried) == 1:
         mirrored = options[0]
+    reps_found = att_reps[mirrored]
+    per_rep = guide_reps == 1 and len(reps_found) >= 2
+    spans = _spans(reps_found, attempt.seq.num_frames) if per_rep else None
     alignments = [a.shifted() for a in tried[mirrored]]
     att_f = attempt.mirrored if mirrored and attempt.mirrored is not None else attempt.features
     ref_a, att_a = angle_matrix(reference.features), angle_matrix(att_f)
@@ -167,10 +205,16 @@ def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | Non
     fw = frame_weights(reference.features)  # the guide's held / target frames count most
     dirs = (reference.features.directions, att_f.directions)
     overall = score_pairs(ref_a, att_a, ref_idx, att_idx, weights, fw, dirs)
+    ref_c, att_c = channel_matrix(reference.features), channel_matrix(att_f)
+
+    def terms_of(ri: np.ndarray, ai: np.ndarray) -> np.ndarray:
+        return deviation_features(ref_c, att_c, ri, ai, fw, keys)
+
+    terms = terms_of(ref_idx, att_idx)
     phases = reference_phases(reference.features, keys)
 
     # repetitions: one alignment each (per-rep), else the whole path cut at the attempt's repetitions
-    rep_spans = spans if per_rep else attempt.reps
+    rep_spans = spans if per_rep else reps_found
     per_rep_pairs = []
     for k, (a, b) in enumerate(rep_spans or []):
         if per_rep:
@@ -195,7 +239,8 @@ def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | Non
         reps.append(RepScore(index=k + 1, start_frame=a0, end_frame=a1, start_s=round(float(
             attempt.seq.timestamps[a0] - attempt.seq.timestamps[0]), 3), end_s=round(float(
                 attempt.seq.timestamps[a1] - attempt.seq.timestamps[0]), 3), duration_s=round(dur, 3),
-            guide_duration_s=round(guide_s, 3), tempo_ratio=round(dur / guide_s, 3), score=_r(s.score),
+            guide_duration_s=round(guide_s, 3), tempo_ratio=round(dur / guide_s, 3),
+            score=_r(calibrated_score(terms_of(ri, ai))),
             joints={n: _r(s.joint_scores[j]) for j, n in enumerate(SCORED_ANGLES)}))
         findings += _findings(ref_a, att_a, ri, ai, phases, weights, k + 1 if len(per_rep_pairs) > 1 else None)
     if not per_rep_pairs:
@@ -211,7 +256,7 @@ def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | Non
     deviations = [Deviation(joint=f.joint, rep=f.rep, phase=f.phase, difference_deg=round(f.difference, 1),
                             text=describe(f)) for f in top]
     tempo = _tempo(reference, attempt, reps, per_rep)
-    score = _r(overall.score)
+    score = _r(calibrated_score(terms))
     summary = [score_words(score)] + [d.text[0].upper() + d.text[1:] + "." for d in deviations[:3]]
     if mirrored:
         summary.append("Compared mirrored: the movement was done on the other side from the guide.")
@@ -220,7 +265,7 @@ def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | Non
         posecoach_version=__version__,
         reference=_info(reference.seq, guide.name if guide else None, guide.description if guide else None,
                         guide_reps),
-        attempt=_info(attempt.seq, reps=len(attempt.reps) or None),
+        attempt=_info(attempt.seq, reps=len(reps_found) or None),
         model=ModelInfo(name=attempt.seq.source.get("model"), sha256=attempt.seq.source.get("model_sha256")),
         score=score,
         alignment=AlignmentInfo(method="per_rep" if per_rep else "whole", mirrored=mirrored,
@@ -228,7 +273,7 @@ def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | Non
                                                         attempt.features.num_frames, band),
                                 mean_cost=round(_cost(tried[mirrored]), 4)),
         joints=joints, reps=reps, phases=phase_scores, deviations=deviations, tempo=tempo, summary=summary)
-    return report, Matched(_guide_frame(ref_idx, att_idx, attempt.seq.num_frames), ref_a, att_a, mirrored)
+    return report, Matched(_guide_frame(ref_idx, att_idx, attempt.seq.num_frames), ref_a, att_a, mirrored, terms)
 
 
 def _findings(ref_a: np.ndarray, att_a: np.ndarray, ri: np.ndarray, ai: np.ndarray, phases: Phases,

@@ -1,0 +1,213 @@
+"""The overall 0-100 score: deviations that do not depend on who moves, weighed by a calibration fitted on real
+correct and deliberately incorrect executions by other people.
+
+**Channels** (`channel_matrix`), all independent of where the person stands, how tall they are and where the
+camera is: the joint angles, the segment tilts from vertical, and the wrists, elbows, knees, ankles and shoulders
+relative to the mid-hip in the body's own frame (hips' line, up, forward), in per cent of the person's torso
+length (limb-length normalisation: a tall and a short person doing the same movement trace the same curves).
+
+**Deviations** per channel, between the guide and the attempt along the alignment:
+
+* *excess* and *deficit* of range of motion, ``log((range_attempt + floor) / (range_guide + floor))`` split by
+  sign: a joint that moves less than the guide's (not deep enough), or one that moves where the guide keeps it
+  still (a compensating trunk, a bent knee in a straight-leg raise);
+* *excursion*: each channel measured from the person's *own* start posture (the attempt's frames matched with
+  the guide's first frames), the mean absolute difference along the alignment. Someone whose elbows rest at 60
+  degrees and someone whose elbows rest at 100 make the same movement; how far each part moves and when differs.
+
+Each deviation is averaged over the channels of one kind (left and right together: the movement may be done on
+either side), the guide's "joints that matter" counting `KEY_CHANNEL_WEIGHT` times. The weighted sum ``z`` of
+these per-kind deviations (weights: a logistic regression with non-negative weights, correct against incorrect
+repetitions; ``benchmarks/bench_compare.py --fit`` writes them to ``calibration.json`` beside this file) gives
+
+    score = 100 * 0.8 ** (z / z_typical)
+
+with ``z_typical`` the median ``z`` of correct repetitions by other people in the fitting data: **100** is the
+guide's own movement, **80** deviates as much as a typical correct execution by someone else, 64 twice as much,
+51 three times. Every deviation costs (weights >= 0), so only the guide's own movement scores 100.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+from posecoach.analysis.compare.features import SCORED_ANGLES, SEGMENTS, Features, body_frame, fill_gaps
+from posecoach.core.skeleton import BLAZEPOSE_33
+
+#: Points followed in the body frame (both sides of each).
+POINTS: tuple[str, ...] = ("wrist", "elbow", "knee", "ankle", "shoulder")
+_POINT_IDX = [BLAZEPOSE_33.index(f"{s}_{p}") for p in POINTS for s in ("left", "right")]
+_HIPS = [BLAZEPOSE_33.index("left_hip"), BLAZEPOSE_33.index("right_hip")]
+_SHOULDERS = [BLAZEPOSE_33.index("left_shoulder"), BLAZEPOSE_33.index("right_shoulder")]
+#: Channel names in `channel_matrix` order.
+CHANNELS: tuple[str, ...] = (*SCORED_ANGLES, *(f"tilt_{s}" for s in SEGMENTS),
+                             *(f"{s}_{p}_{a}" for p in POINTS for s in ("left", "right") for a in "xyz"))
+
+
+def _kind(name: str) -> str:
+    return name.removeprefix("left_").removeprefix("right_").replace("tilt_left_", "tilt_").replace(
+        "tilt_right_", "tilt_")
+
+
+#: Kinds of channel (left and right together), in order of first appearance.
+KINDS: tuple[str, ...] = tuple(dict.fromkeys(_kind(c) for c in CHANNELS))
+_KIND_OF = np.array([KINDS.index(_kind(c)) for c in CHANNELS])
+DEVIATIONS: tuple[str, ...] = ("excess", "deficit", "excursion")
+#: Feature names: deviation/kind, then deviation/main (the guide's main joints: the joints that matter when the
+#: guide names them, else the joint angle that moves most in the guide), in `deviation_features` order.
+FEATURES: tuple[str, ...] = (*(f"{d}/{k}" for d in DEVIATIONS for k in KINDS), *(f"{d}/main" for d in DEVIATIONS))
+_ANGLES = len(SCORED_ANGLES)
+#: Added to both ranges before their ratio (degrees, or per cent of the torso): jitter is no change of range.
+RANGE_FLOOR = 10.0
+#: Excursion differences are divided by this (degrees or per cent of the torso) to be of the ranges' size.
+EXCURSION_UNIT = 30.0
+#: A key joint's angle (and its side's segments) counts this many times another channel of its kind.
+KEY_CHANNEL_WEIGHT = 3.0
+#: Share of the guide's frames taken as its start posture (and the attempt's frames matched with them).
+START_SHARE = 0.05
+#: The score of a deviation as large as a typical correct execution by another person.
+TYPICAL_SCORE = 80.0
+#: Score bands in words (lower bound, meaning).
+SCORE_BANDS: tuple[tuple[float, str], ...] = (
+    (TYPICAL_SCORE, "as the guide (within what correct executions by other people differ)"),
+    (60.0, "close to the guide, with differences"), (40.0, "partly like the guide"), (0.0, "unlike the guide"))
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+
+def channel_matrix(f: Features) -> np.ndarray:
+    """``(T, C)`` channels in `CHANNELS` order: angles and tilts (degrees), then the points relative to the
+    mid-hip in the body frame (per cent of the torso length); gaps filled."""
+    p = f.points
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        hip = np.nanmean(p[:, _HIPS], axis=1)
+        torso = float(np.nanmedian(np.linalg.norm(np.nanmean(p[:, _SHOULDERS], axis=1) - hip, axis=1)))
+    if not np.isfinite(torso) or torso <= 0:
+        torso = float("nan")
+    rel = 100.0 * ((p[:, _POINT_IDX] - hip[:, None]) / torso) @ body_frame(p).T  # (T, P, 3)
+    cols = [f.angles[n] for n in SCORED_ANGLES] + [f.tilts[n] for n in SEGMENTS]
+    return fill_gaps(np.concatenate([np.stack(cols, axis=1), rel.reshape(len(p), -1)], axis=1))
+
+
+def channel_weights(key_joints: Sequence[str] = ()) -> np.ndarray:
+    """``(C,)`` 1 per channel, `KEY_CHANNEL_WEIGHT` for the key joints' angles."""
+    return np.array([KEY_CHANNEL_WEIGHT if c in key_joints else 1.0 for c in CHANNELS])
+
+
+def _range(x: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanpercentile(x, 95, axis=0) - np.nanpercentile(x, 5, axis=0)
+
+
+def _by_kind(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``(K,)`` weighted sums over each kind's channels divided by its channel count (NaN channels left out;
+    0 for a kind with none)."""
+    ok = np.isfinite(values)
+    total = np.bincount(_KIND_OF, np.where(ok, values * weights, 0.0), minlength=len(KINDS))
+    count = np.bincount(_KIND_OF, ok.astype(float), minlength=len(KINDS))
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+
+
+def deviation_features(ref_channels: np.ndarray, att_channels: np.ndarray, ref_idx: np.ndarray,
+                       att_idx: np.ndarray, frame_w: np.ndarray | None = None,
+                       key_joints: Sequence[str] = ()) -> np.ndarray:
+    """``(F,)`` deviations in `FEATURES` order over matched frames ``ref[ref_idx]`` / ``att[att_idx]`` of the
+    `channel_matrix` of guide and attempt (pairs weighted by the guide frame's ``frame_w``; equal without)."""
+    rc, ac = ref_channels, att_channels
+    w = np.ones(len(ref_idx)) if frame_w is None else np.asarray(frame_w, dtype=np.float64)[ref_idx]
+    if not w.sum() > 0:
+        w = np.ones(len(ref_idx))
+    cw = channel_weights(key_joints)
+    start = ref_idx < ref_idx.min() + max(1, round(START_SHARE * len(rc)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref_rest = np.nanmedian(rc[ref_idx[start]], axis=0)
+        att_rest = np.nanmedian(ac[att_idx[start]], axis=0)
+        exc = np.abs((ac[att_idx] - att_rest) - (rc[ref_idx] - ref_rest))
+        ok = np.isfinite(exc)
+        excursion = np.sum(np.where(ok, exc, 0.0) * w[:, None], axis=0) / np.sum(ok * w[:, None], axis=0)
+        ref_range = _range(rc[ref_idx])
+        ratio = np.log((_range(ac[att_idx]) + RANGE_FLOOR) / (ref_range + RANGE_FLOOR))
+    main = main_channels(ref_range, key_joints)
+    per_channel = (np.maximum(ratio, 0.0), np.maximum(-ratio, 0.0), excursion / EXCURSION_UNIT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mains = [float(np.nanmean(v[main])) if main.size and np.isfinite(v[main]).any() else 0.0
+                 for v in per_channel]
+    return np.concatenate([*(_by_kind(v, cw) for v in per_channel), mains])
+
+
+def main_channels(ref_range: np.ndarray, key_joints: Sequence[str] = ()) -> np.ndarray:
+    """Indices of the guide's main joint angles: its key joints when it names them, else the angle with the
+    largest range of motion."""
+    keys = [CHANNELS.index(j) for j in key_joints if j in CHANNELS[:_ANGLES]]
+    if keys:
+        return np.array(keys)
+    r = np.asarray(ref_range[:_ANGLES], dtype=np.float64)
+    return np.array([int(np.nanargmax(r))]) if np.isfinite(r).any() else np.array([], dtype=np.int64)
+
+
+@cache
+def load_calibration(path: Path = CALIBRATION_FILE) -> tuple[np.ndarray, float]:
+    """``(F,)`` weights in `FEATURES` order and ``z_typical`` from the calibration file."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return np.array([float(data["weights"].get(n, 0.0)) for n in FEATURES]), float(data["z_typical"])
+
+
+def deviation(features: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """``z``: the weighted sum of the deviation features (NaN features count 0)."""
+    w = load_calibration()[0] if weights is None else weights
+    return float(np.sum(w * np.nan_to_num(np.maximum(features, 0.0))))
+
+
+def calibrated_score(features: np.ndarray, weights: np.ndarray | None = None,
+                     z_typical: float | None = None) -> float:
+    """``100 * 0.8 ** (z / z_typical)``: 100 for no deviation, `TYPICAL_SCORE` for a typical correct execution by
+    another person."""
+    zt = load_calibration()[1] if z_typical is None else z_typical
+    z = deviation(features, weights)
+    return float(100.0 * (TYPICAL_SCORE / 100.0) ** (z / max(zt, 1e-12)))
+
+
+def score_meaning(score: float) -> str:
+    """The band a score falls in, in words (`SCORE_BANDS`)."""
+    return next(words for low, words in SCORE_BANDS if score >= low)
+
+
+def fit_calibration(features: np.ndarray, correct: np.ndarray, l2: float = 0.02) -> tuple[np.ndarray, float]:
+    """Non-negative weights of the logistic model ``P(correct) = sigmoid(b - w . features)`` (features scaled to
+    unit spread for the fit, ``l2`` ridge on the scaled weights), and ``z_typical``: the median ``w . features``
+    of the correct rows."""
+    x = np.nan_to_num(np.asarray(features, dtype=np.float64))
+    y = np.asarray(correct, dtype=np.float64)
+    scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
+    xs = x / scale
+
+    def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
+        z = p[0] - xs @ p[1:]
+        prob = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+        ll = float(np.mean(np.logaddexp(0.0, -z) * y + np.logaddexp(0.0, z) * (1 - y)))
+        g = (prob - y) / len(y)
+        return ll + l2 * float(np.sum(p[1:] ** 2)), np.r_[g.sum(), -(xs.T @ g)] + 2 * l2 * np.r_[0.0, p[1:]]
+
+    res = minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B",
+                   bounds=[(None, None)] + [(0.0, None)] * x.shape[1])
+    w = res.x[1:] / scale
+    return w, float(np.median(x[y > 0.5] @ w)) if (y > 0.5).any() else 1.0
+
+
+def write_calibration(weights: np.ndarray, z_typical: float, info: dict[str, object],
+                      path: Path = CALIBRATION_FILE) -> None:
+    """Store a fitted calibration (weights by feature name, ``z_typical`` and where it came from)."""
+    data = {"info": info, "z_typical": z_typical,
+            "weights": {n: round(float(v), 6) for n, v in zip(FEATURES, weights, strict=True) if v > 0}}
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    load_calibration.cache_clear()
