@@ -4,6 +4,7 @@ does not; the live monitor with Chromium's fake camera fed from a real fall rais
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,8 @@ def test_an_uploaded_fall_raises_the_alert(page: object, web_server: WebServer) 
     expect(page.locator("#falls-verdict")).to_contain_text("Fall detected", timeout=180_000)  # type: ignore
     expect(page.locator("#banner")).to_have_class("alert")  # type: ignore[attr-defined]
     expect(page.locator("#falls-events li")).to_have_count(1)  # type: ignore[attr-defined]
+    expect(page.locator("#falls-events li")).to_contain_text(  # type: ignore[attr-defined]
+        re.compile("got up|still down at the end|not seen since the fall"))  # what became of the person
     expect(page.locator("#falls-chart .uplot")).to_have_count(1)  # type: ignore[attr-defined]
     page.wait_for_function("document.getElementById('falls-video').readyState >= 1")  # type: ignore[attr-defined]
     start = float(page.get_attribute("#falls-events li", "data-t"))  # type: ignore[attr-defined]
@@ -56,6 +59,8 @@ def test_the_live_monitor_alerts_on_a_real_fall(launch: object, web_server: WebS
     page.goto("/#/falls")
     page.click("#falls-live-start")
     expect(page.locator("#falls-live-status")).to_contain_text("fall alert", timeout=40_000)
+    expect(page.locator("#falls-live-status")).to_contain_text(  # type: ignore[attr-defined]
+        re.compile("Latest: (still down|not seen since the fall|got up)"))
     expect(page.locator("#banner")).to_contain_text("Fall detected")
     page.locator("#falls-live").scroll_into_view_if_needed()
     shoot(page, "falls-live-alert")

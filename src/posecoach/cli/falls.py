@@ -33,7 +33,8 @@ def falls(
                                              "alert.")] = 0.7,
     model: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "full",
 ) -> None:
-    """Detect falls: events (start, alert, impact, time lying, recovered) and the per-frame fall probability."""
+    """Detect falls: events (start, alert, impact, time lying, outcome: got up, still down or not seen since the
+    fall) and the per-frame fall probability."""
     from posecoach.analysis.falls import default_model, detect_sequence
 
     for target in (json_out, overlay, plot):
@@ -64,10 +65,13 @@ def falls(
     found = f"[bold red]{n} fall{'' if n == 1 else 's'}[/]" if n else "no fall"
     out.print(f"[bold]{escape(str(input))}[/]: {report.frames} frames, {report.duration_s:.1f} s; {found}")
     if n:
-        table = Table("#", "start", "alert", "impact", "end", "lying", "recovered", "confidence")
+        from posecoach.analysis.falls.events import OUTCOME_TEXT
+
+        table = Table("#", "start", "alert", "impact", "end", "lying", "outcome", "confidence")
         for e in report.events:
             table.add_row(str(e.index), f"{e.start_s:.2f} s", f"{e.alert_s:.2f} s", f"{e.impact_s:.2f} s",
-                          f"{e.end_s:.2f} s", f"{e.lying_s:.1f} s", "yes" if e.recovered else "no",
+                          f"{e.end_s:.2f} s", f"{e.lying_s:.1f} s", OUTCOME_TEXT[e.outcome]
+                          + (f" (last seen {e.seen_s:.2f} s)" if e.outcome == "lost" and e.seen_s is not None else ""),
                           f"{e.confidence:.2f}")
         out.print(table, soft_wrap=False)
     for path in written:

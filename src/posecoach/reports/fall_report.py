@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from posecoach.reports.model import ReportModel, SequenceReport, write_schemas
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class FallEventItem(ReportModel):
@@ -24,7 +24,11 @@ class FallEventItem(ReportModel):
     alert_s: float = Field(description="when the alert fired (the live detector raises it on this frame)")
     impact_s: float = Field(description="the fastest drop of the hips: the body hitting the ground")
     lying_s: float = Field(description="time on the ground, impact to getting up (or to the end)")
-    recovered: bool = Field(description="the person got up (or the event was released) before the end")
+    recovered: bool = Field(description="the person got up (or the event was released while seen) before the end")
+    outcome: Literal["down", "lost", "got_up"] = Field(
+        "down", description="what became of the person: still down at the end, not seen since the fall (the pose "
+        "was lost: never taken as recovered), or got up")
+    seen_s: float | None = Field(None, description="the last time the person was seen during the event")
     start_frame: int
     alert_frame: int
     impact_frame: int

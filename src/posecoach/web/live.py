@@ -11,8 +11,9 @@ Protocol (one connection = one camera session):
 * Client -> server, binary: 8 bytes little-endian float64, the client's capture time in ms, then one JPEG frame.
 * Server -> client, text: ``{"type": "frame", "t": <echoed>, "server_ms": .., "landmarks": [[x, y, vis] x 33]
   | null, ...}`` plus, by mode: ``count, shown, count_confidence, count_note, correction, corrections[], exercise,
-  title, confidence, cues[], hold_s`` (exercise); ``probability, alert, events`` (falls); ``posture, count``
-  (posture). One answer per frame, in order.
+  title, confidence, cues[], hold_s`` (exercise); ``probability, alert, events[]`` (falls; each ``{"t": alert
+  time, "outcome": "down" | "lost" | "got_up", "outcome_text"}``, lost: not seen since the fall); ``posture,
+  count`` (posture). One answer per frame, in order.
 * Client -> server, text ``{"type": "finish"}`` when the user stops: the server answers ``{"type": "summary",
   ...}`` with the session's final result, decided on the whole session as the offline analysis decides (mode
   exercise: ``count``, ``shown``, ``count_confidence``, ``count_note``, ``corrections``, ``exercise``, ``title``;
@@ -95,7 +96,7 @@ class LiveSession:
                     "corrections": [{"frame": c.frame, "shown": c.shown, "estimate": c.estimate, "text": c.text}
                                     for c in s.corrections]}
         if self.mode == "falls":
-            return {"type": "summary", "events": [{"t": round(e.alert_s, 2)} for e in a.events]}
+            return {"type": "summary", "events": _fall_events(a.events)}
         return {"type": "summary", "count": a.count}
 
     def analyse(self, lm: np.ndarray | None, world: np.ndarray | None, t: float, width: int, height: int
@@ -115,10 +116,14 @@ class LiveSession:
         nobody = np.full((33, 4), np.nan)
         if self.mode == "falls":
             p = a.update(lm[:, :4] if lm is not None else nobody, t)
-            return {"probability": round(float(p), 4), "alert": bool(a.events),
-                    "events": [{"t": round(e.alert_s, 2)} for e in a.events] if a.events else []}
+            return {"probability": round(float(p), 4), "alert": bool(a.events), "events": _fall_events(a.events)}
         state = a.update(lm[:, :4] if lm is not None else nobody, t)
         return {"posture": state, "count": a.count}
+
+
+def _fall_events(events: list[Any]) -> list[dict[str, Any]]:
+    """The live fall detector's events as the socket sends them: alert time and what became of the person."""
+    return [{"t": round(e.alert_s, 2), "outcome": e.outcome, "outcome_text": e.outcome_text} for e in events]
 
 
 async def _control(text: str, session: LiveSession, loop: asyncio.AbstractEventLoop,

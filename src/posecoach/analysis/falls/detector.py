@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import threading
 import urllib.request
 from collections import deque
@@ -34,8 +35,10 @@ def detector_info(model: FallModel, threshold: float = THRESHOLD) -> DetectorInf
 
 
 def event_items(events: list[FallEvent]) -> list[FallEventItem]:
-    return [FallEventItem(index=i + 1, lying_s=round(e.lying_s, 4), **{k: (round(v, 4) if isinstance(v, float)
-                                                                               else v) for k, v in asdict(e).items()})
+    def value(v: Any) -> Any:
+        return (round(v, 4) if math.isfinite(v) else None) if isinstance(v, float) else v
+
+    return [FallEventItem(index=i + 1, lying_s=round(e.lying_s, 4), **{k: value(v) for k, v in asdict(e).items()})
             for i, e in enumerate(events)]
 
 
@@ -61,7 +64,9 @@ class LiveFallDetector:
     """The detector on a stream: ``update(landmarks, t)`` per frame returns the smoothed fall probability.
 
     ``landmarks``: one frame's ``(33, 3|4|5)`` normalised landmarks (NaN or all zeros: nobody), ``t`` seconds.
-    ``on_alert(event)`` is called once per fall, on the frame the alert fires. Work per frame is bounded by the
+    ``on_alert(event)`` is called on the frame a fall's alert fires and again on each frame its ``outcome``
+    changes (``lost``: not seen since the fall; ``down``: seen again, still down; ``got_up``). Work per frame is
+    bounded by the
     kept history (`HISTORY_S` seconds), so latency does not grow with the length of the stream.
     """
 
@@ -96,11 +101,17 @@ class LiveFallDetector:
 
 
 def webhook_hook(url: str, timeout_s: float = 5.0, extra: dict[str, Any] | None = None) -> AlertHook:
-    """An alert hook POSTing ``{"event": "fall", ...}`` as JSON to ``url`` from a background thread (the
-    detector never waits on the network; a failed delivery is dropped)."""
+    """An alert hook POSTing JSON to ``url`` from a background thread (the detector never waits on the network;
+    a failed delivery is dropped): ``{"event": "fall", ...}`` when a fall's alert fires, then ``{"event":
+    "fall_update", ...}`` on each change of its ``outcome`` (``lost``, ``down``, ``got_up``; ``outcome_text`` in
+    words: a person not seen since the fall is never reported as recovered)."""
+    alerted: set[int] = set()
 
     def send(event: FallEvent) -> None:
-        body = json.dumps({"event": "fall", **asdict(event), **(extra or {})}).encode()
+        kind = "fall_update" if id(event) in alerted else "fall"
+        alerted.add(id(event))
+        body = json.dumps({"event": kind, **asdict(event), "outcome_text": event.outcome_text,
+                           **(extra or {})}).encode()
         req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
 
         def post() -> None:

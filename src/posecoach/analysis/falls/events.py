@@ -15,9 +15,14 @@ smoothed probability and the body's posture frame by frame:
   comes back up). This is the alert. The fall's start is where
   the run of probability above `onset` began (at most `MAX_FALL_S` before), the impact the frame of the
   fastest drop of the hips within the run;
-* **fallen** -> **watching** once the person has been upright for `RECOVER_S` (recovered) or after
-  the probability stayed below `off` for `RELEASE_S` while not lying (a false start); the event ends there,
-  or at the last frame (not recovered). Lying duration runs from impact to getting up (or the end).
+* **fallen** -> **watching** once the person has been upright for `RECOVER_S` (got up) or after the
+  probability stayed below `off` for `RELEASE_S` while the body was seen and not lying (a false start, or
+  sitting up); the event ends there, or at the last frame. While the event is open its ``outcome`` says what a
+  carer needs to know: ``down`` (seen, not up), ``lost`` (the pose has not been seen since, for more than
+  `LOST_S`: lying still, hidden, out of the picture) or ``got_up``. Losing the pose never ends an alarm: with
+  no body there is no evidence of getting up, so a person not seen since the fall stays "not seen since the
+  fall", however low the probability (the model sees nothing). Each change of ``outcome`` is reported
+  (`FallStateMachine.update` returns the event). Lying duration runs from impact to getting up (or the end).
 
 The same object serves offline analysis (`fall_events` feeds it a whole sequence) and the live detector.
 """
@@ -46,6 +51,10 @@ FLIP_S = 10.0  # an upside-down skeleton this recently: the pose estimate of thi
 STEADY_S = 0.3  # a posture counts once held this long
 REPS_S, REPS = 10.0, 2  # 2 dips (out of upright, then back up) in 10 s: exercise
 CONFIRM_S = 2.0  # ...then an alert waits until the body has stayed down (not upright again) this long
+LOST_S = 0.5  # an open fall whose body has not been seen this long is "lost" (not seen since the fall)
+#: What became of a fall, as its event says while open and at its end.
+DOWN, LOST, GOT_UP = "down", "lost", "got_up"
+OUTCOME_TEXT = {DOWN: "still down", LOST: "not seen since the fall", GOT_UP: "got up"}
 
 
 @dataclass
@@ -60,10 +69,17 @@ class FallEvent:
     end_s: float
     confidence: float
     recovered: bool
+    outcome: str = DOWN  # DOWN, LOST or GOT_UP (see the module docstring)
+    seen_s: float = float("nan")  # the last time the body was seen during the event
 
     @property
     def lying_s(self) -> float:
         return max(0.0, self.end_s - self.impact_s)
+
+    @property
+    def outcome_text(self) -> str:
+        """The outcome in words, for a carer."""
+        return OUTCOME_TEXT.get(self.outcome, self.outcome)
 
 
 class ProbabilitySmoother:
@@ -147,7 +163,8 @@ class FallStateMachine:
     _pending: FallEvent | None = None  # a drop waiting for confirmation (see `PostureHistory.doubtful`)
 
     def update(self, frame: int, t: float, p: float, features: np.ndarray) -> FallEvent | None:
-        """Feed one frame; returns the new event on the frame its alert fires, else None."""
+        """Feed one frame; returns the event on the frame its alert fires and on each frame its ``outcome``
+        changes (lost, seen down again, got up), else None."""
         hip_v = float(features[_HIP_V]) if np.isfinite(features[_HIP_V]) else 0.0
         self._hist.append((frame, t, p, hip_v))
         while self._hist and self._hist[0][1] < t - MAX_FALL_S - 1.0:
@@ -158,12 +175,20 @@ class FallStateMachine:
         ev = self._active
         if ev is None:
             return self._watch(frame, t, p, features, low, bool(steady_up))
+        seen = bool(np.isfinite(above) and np.isfinite(trunk))
         upright = is_upright(above, trunk)
         ev.confidence = max(ev.confidence, p)
         ev.end_frame, ev.end_s = frame, t
         if ev.impact_frame == ev.alert_frame and frame <= ev.alert_frame + 15 and hip_v > self._impact_v:
             self._impact_v = hip_v
             ev.impact_frame, ev.impact_s = frame, t
+        before = ev.outcome
+        if not seen:  # no body, no evidence either way: the alarm stands, the clocks of getting up stop
+            self._upright_since = self._calm_since = None
+            if t - ev.seen_s > LOST_S:
+                ev.outcome = LOST
+            return ev if ev.outcome != before else None
+        ev.seen_s, ev.outcome = t, DOWN
         self._upright_since = (self._upright_since if self._upright_since is not None else t) if upright else None
         lying = low
         self._calm_since = ((self._calm_since if self._calm_since is not None else t)
@@ -171,9 +196,9 @@ class FallStateMachine:
         got_up = self._upright_since is not None and t - self._upright_since >= RECOVER_S
         released = self._calm_since is not None and t - self._calm_since >= RELEASE_S
         if got_up or released:
-            ev.recovered = True
+            ev.recovered, ev.outcome = True, GOT_UP
             self._close()
-        return None
+        return ev if ev.outcome != before else None
 
     def _watch(self, frame: int, t: float, p: float, features: np.ndarray, low: bool,
                upright: bool) -> FallEvent | None:
@@ -196,7 +221,7 @@ class FallStateMachine:
 
     def _raise(self, ev: FallEvent, frame: int, t: float, p: float) -> FallEvent:
         ev.alert_frame = ev.end_frame = frame
-        ev.alert_s = ev.end_s = t
+        ev.alert_s = ev.end_s = ev.seen_s = t
         ev.confidence = max(ev.confidence, p)
         self._pending = None
         self._active = ev

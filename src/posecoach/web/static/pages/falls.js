@@ -6,6 +6,14 @@ import { beep, fmtTime, h, hashParam, progressBar, showBanner } from '../ui.js';
 import { runJob, videoSource } from '../widgets.js';
 import { mount } from './falls_live.js';
 
+// What became of the person, in words (an older report has only `recovered`). A person not seen since the fall
+// is never said to have recovered.
+export function outcomeText(e) {
+  const outcome = e.outcome || (e.recovered ? 'got_up' : 'down');
+  if (outcome === 'lost') return `not seen since the fall${e.seen_s != null ? ` (last seen at ${fmtTime(e.seen_s)})` : ''}`;
+  return outcome === 'got_up' ? 'got up' : 'still down at the end';
+}
+
 async function showResult(out, jobId, { sound = false } = {}) {
   const job = await api(`/v1/jobs/${encodeURIComponent(jobId)}`);
   const report = await resultJson(jobId, 'report');
@@ -13,7 +21,7 @@ async function showResult(out, jobId, { sound = false } = {}) {
                              src: `/v1/videos/${encodeURIComponent(job.video_id)}/file` });
   const seek = (t) => { video.currentTime = t; };
   const events = report.events.map((e) => h('li', { class: 'clickable bad', dataset: { t: e.start_s }, onclick: () => seek(e.start_s) },
-    `Fall ${e.index} at ${fmtTime(e.impact_s)}: alert at ${fmtTime(e.alert_s)}, ${e.recovered ? 'got up' : 'still down at the end'}`,
+    `Fall ${e.index} at ${fmtTime(e.impact_s)}: alert at ${fmtTime(e.alert_s)}, ${outcomeText(e)}`,
     ` (confidence ${Math.round(e.confidence * 100)} %)`));
   const verdict = report.fall_detected
     ? h('div', { id: 'falls-verdict', class: 'alert-box' }, `Fall detected: ${report.events.length} fall${report.events.length > 1 ? 's' : ''}`)

@@ -1,5 +1,6 @@
 // The Falls page's live camera monitor: the camera with the skeleton, the fall probability over the last
-// 20 s, and an alert banner with a sound when the detector raises an alert.
+// 20 s, and an alert banner with a sound when the detector raises an alert; then what became of the person
+// (still down, not seen since the fall, got up).
 import { beep, h, showBanner } from '../ui.js';
 import { liveControls } from '../widgets.js';
 
@@ -37,9 +38,13 @@ export function mount(container) {
     if (msg.events.length > alerted) {
       alerted = msg.events.length;
       showBanner(`Fall detected (live camera, ${new Date().toLocaleTimeString()})`, 'alert');
-      status.textContent = `${alerted} fall alert${alerted > 1 ? 's' : ''}.`;
       status.className = 'bad';
       beep(3);
+    }
+    if (alerted) {  // what became of the person since the latest fall: still down, not seen since, got up
+      const latest = msg.events[msg.events.length - 1];
+      status.textContent = `${alerted} fall alert${alerted > 1 ? 's' : ''}. Latest: ${latest.outcome_text || 'still down'}.`;
+      status.dataset.outcome = latest.outcome || 'down';
     }
   };
   const { buttons, cam, stats, halt } = liveControls('falls-live', { mode: 'falls', startLabel: 'Monitor the camera', onUpdate,
