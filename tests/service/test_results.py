@@ -73,6 +73,7 @@ def test_an_analysis_stores_report_csv_plot_overlay_and_poses(api: Api, small_vi
     assert api.call("GET", f"/v1/jobs/{job['id']}/report").json() == report  # the first API's route stays
     [item] = api.call("GET", "/v1/history").json()
     assert (item["kind"], item["exercise"], item["rep_count"]) == ("analyze", "squat", 3)
+    assert item["rep_confidence"] == report["reps"]["confidence"]  # how sure the count is, beside it (0004)
     assert item["error_count"] == sum(len(r["errors"]) for r in report["reps"]["items"])
 
 
@@ -92,6 +93,7 @@ def test_pose_and_falls_jobs(api: Api, small_video: bytes, squats: PoseSequence,
     assert len(frames) == squats.num_frames and all(0.0 <= float(f["probability"]) <= 1.0 for f in frames)
     kinds = {h["kind"]: h for h in api.call("GET", "/v1/history").json()}
     assert kinds["falls"]["fall_count"] == 0 and kinds["pose"]["rep_count"] is None
+    assert kinds["pose"]["rep_confidence"] is None
 
 
 def test_job_requests_are_checked_per_kind(api: Api, small_video: bytes) -> None:

@@ -7,6 +7,7 @@ tracks -> subject choice -> short gaps filled and One Euro smoothing (raw values
 from __future__ import annotations
 
 import atexit
+import contextlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -58,7 +59,11 @@ _backends: dict[BackendOptions, MediaPipeBackend] = {}
 
 def _close_backends() -> None:
     for backend in _backends.values():
-        backend.close()
+        # At interpreter exit MediaPipe may have shut its own dispatcher down first (its exit hook is registered
+        # when it is first used, after ours, so it runs before): its resources are gone with the process anyway,
+        # and a traceback on the way out would only alarm the user.
+        with contextlib.suppress(RuntimeError):
+            backend.close()
     _backends.clear()
 
 

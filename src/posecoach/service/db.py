@@ -135,6 +135,7 @@ class Result(Base):
     score: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0-100, a comparison's (0003)
     error_count: Mapped[int | None] = mapped_column(Integer, nullable=True)  # form errors of an analysis (0003)
     fall_count: Mapped[int | None] = mapped_column(Integer, nullable=True)  # falls detected (0003)
+    rep_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0-1, of rep_count (0004)
 
 
 # the library: references (guides) and posture models (0003) ---------------------------------------------------

@@ -150,6 +150,8 @@ class HistoryItem(BaseModel):
     finished_at: Time | None
     exercise: str | None = Field(description="the exercise analysed, the guide compared with, or the posture model")
     rep_count: int | None
+    rep_confidence: float | None = Field(None, description="how far the repetition count can be trusted, 0-1 (under "
+                                         "0.5: unsure; analyze)")
     error_count: int | None = Field(description="form errors found (analyze)")
     score: float | None = Field(description="0-100 similarity to the guide (compare)")
     fall_count: int | None = Field(description="falls detected (falls)")

@@ -190,7 +190,7 @@ def _analyze(w: Work) -> str:
     report = analyze_sequence(seq, w.params.get("exercise"))
     report.input.path = w.video.filename  # the name the user gave, never a storage path
     w.add("report", report.to_json(), exercise=report.exercise.name, rep_count=report.reps.count,
-          error_count=report.error_count())
+          rep_confidence=report.reps.confidence, error_count=report.error_count())
     w.add("csv", reps_csv(report))
     signals = sequence_signals(seq) if seq.num_people else {}
     plot_analysis(report, signals, seq.timestamps, w.path("plot"))

@@ -23,6 +23,13 @@ function chart(box, title, items, field, label) {
 async function show(out, userId) {
   const items = await api(`/v1/history${userId ? `?user_id=${encodeURIComponent(userId)}` : ''}`);
   out.replaceChildren();
+  // A repetition count under 0.5 confidence is marked unsure (the report says why).
+  const repsCell = (i) => {
+    const unsure = i.rep_count !== null && i.rep_count !== undefined && i.rep_confidence != null && i.rep_confidence < 0.5;
+    return h('td', { class: unsure ? 'unsure' : null,
+      title: i.rep_confidence != null ? `count confidence ${Math.round(i.rep_confidence * 100)} %` : null },
+    `${i.rep_count ?? '–'}${unsure ? ' (unsure)' : ''}`);
+  };
   if (!items.length) { out.append(h('p', { id: 'history-empty', class: 'muted' }, 'No finished sessions yet.')); return; }
   const oldestFirst = [...items].reverse();
   const charts = h('section', { class: 'card' });
@@ -35,7 +42,7 @@ async function show(out, userId) {
     h('td', {}, i.finished_at ? fmtDate(i.finished_at) : '–'),
     h('td', {}, LINKS[i.kind] ? h('a', { href: LINKS[i.kind](i.job_id) }, KIND_NAMES[i.kind] || i.kind) : (KIND_NAMES[i.kind] || i.kind)),
     h('td', {}, i.exercise || '–'),
-    h('td', {}, i.rep_count ?? '–'), h('td', {}, i.error_count ?? '–'),
+    repsCell(i), h('td', {}, i.error_count ?? '–'),
     h('td', {}, i.score !== null && i.score !== undefined ? i.score.toFixed(0) : '–'), h('td', {}, i.fall_count ?? '–')));
   out.append(h('section', { class: 'card' }, h('h2', {}, 'Sessions'), h('div', { class: 'table-wrap' },
     h('table', { id: 'history-table' },
