@@ -58,4 +58,5 @@ def history(user: Caller, request: Request,
         raise _missing("user")
     return [schemas.HistoryItem(job_id=j.id, video_id=j.video_id, kind=j.kind, finished_at=j.finished_at,
                                 exercise=r.exercise, rep_count=r.rep_count, rep_confidence=r.rep_confidence,
-                                error_count=r.error_count, score=r.score, fall_count=r.fall_count) for j, r in library_db.history(db, owner)]
+                                error_count=r.error_count, score=r.score, fall_count=r.fall_count)
+            for j, r in library_db.history(db, owner)]
