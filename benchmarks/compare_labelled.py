@@ -24,7 +24,14 @@ import numpy as np
 from scipy.stats import rankdata
 
 from posecoach.analysis.compare import match_prepared, prepare
-from posecoach.analysis.compare.calibration import FEATURES, calibrated_score, fit_calibration, load_calibration
+from posecoach.analysis.compare.calibration import (
+    FEATURES,
+    Calibration,
+    calibrated_score,
+    fit_calibration,
+    load_calibration,
+    shape_deviation,
+)
 from posecoach.core.sequence import PoseSequence
 from posecoach.io.landmark_files import read_keraal_blazepose, read_ui_prmd
 
@@ -53,6 +60,7 @@ class Scored:
     subject: int
     correct: bool
     terms: np.ndarray  # deviation features, `calibration.FEATURES` order
+    shape_deg: float  # `calibration.shape_deviation`
     score: float
 
 
@@ -80,7 +88,8 @@ def score_all(seqs: dict[tuple[str, int, int, bool], PoseSequence], guide_rep: i
         for k, att in prepared.items():
             if k[0] == m and k[1] != g:
                 report, matched = match_prepared(ref, att)
-                out.append(Scored(m, g, k[1], k[3], matched.terms, float(report.score or 0.0)))
+                out.append(Scored(m, g, k[1], k[3], matched.terms, shape_deviation(matched.shape),
+                                  float(report.score or 0.0)))
     return out
 
 
@@ -88,19 +97,25 @@ def _matrix(rows: list[Scored]) -> np.ndarray:
     return np.array([r.terms for r in rows], dtype=np.float64)
 
 
-def loso_scores(rows: list[Scored]) -> tuple[np.ndarray, list[tuple[np.ndarray, float]]]:
+def _fit(rows: list[Scored], sel: np.ndarray | None = None) -> Calibration:
+    x, y = _matrix(rows), np.array([r.correct for r in rows])
+    shape = np.array([r.shape_deg for r in rows])
+    sel = np.ones(len(rows), bool) if sel is None else sel
+    return fit_calibration(x[sel], y[sel], shape[sel])
+
+
+def loso_scores(rows: list[Scored]) -> tuple[np.ndarray, list[Calibration]]:
     """Each subject's scores with the calibration fitted on the comparisons that involve neither them as the
     scored person nor as the guide."""
-    x, y = _matrix(rows), np.array([r.correct for r in rows])
     subj, guide = np.array([r.subject for r in rows]), np.array([r.guide for r in rows])
     scores = np.full(len(rows), np.nan)
     fits = []
     for s in sorted(set(subj)):
         train = (subj != s) & (guide != s)
-        w, zt = fit_calibration(x[train], y[train])
-        fits.append((w, zt))
+        cal = _fit(rows, train)
+        fits.append(cal)
         for i in np.flatnonzero(subj == s):
-            scores[i] = calibrated_score(rows[i].terms, w, zt)
+            scores[i] = calibrated_score(rows[i].terms, rows[i].shape_deg, cal)
     return scores, fits
 
 
@@ -144,12 +159,11 @@ def bench_ui_prmd(root: Path, table: Any, fit: bool = False) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     loso, fits = loso_scores(rows)
     t_loso, s_loso = movement_table(rows, loso, UI_PRMD_NAMES)
-    w_all, zt_all = fit_calibration(_matrix(rows), np.array([r.correct for r in rows]))
     if fit:
-        write_calibration(w_all, zt_all, {"data": "UI-PRMD Kinect subjects 1-5 (form/ui_prmd_kinect)",
+        write_calibration(_fit(rows), {"data": "UI-PRMD Kinect subjects 1-5 (form/ui_prmd_kinect)",
                                           "fitted_by": "benchmarks/bench_compare.py --fit",
                                           "date": time.strftime("%Y-%m-%d"), "comparisons": len(rows)})
-    shipped = np.array([calibrated_score(r.terms) for r in rows])
+    shipped = np.array([calibrated_score(r.terms, r.shape_deg) for r in rows])
     t_ship, s_ship = movement_table(rows, shipped, UI_PRMD_NAMES)
     print(f"\n### UI-PRMD Kinect, subjects 1-5: guide = a correct repetition of one subject, scored = the other "
           f"subjects' correct and incorrect repetitions ({len(rows)} comparisons, {seconds:.0f} s)\n")
@@ -157,10 +171,12 @@ def bench_ui_prmd(root: Path, table: Any, fit: bool = False) -> dict[str, Any]:
     print(table(HEADS, t_loso))
     print("\nWith the shipped calibration (fitted on all five subjects: in-sample, for reference only):\n")
     print(table(HEADS, t_ship))
-    w_ship, zt_ship = load_calibration()
-    print(f"\nShipped calibration (z_typical {zt_ship:.3g}), largest weights: {top_weights(w_ship)}")
-    for s, (w, zt) in enumerate(fits, start=1):
-        print(f"  without subject {s} (z_typical {zt:.3g}): {top_weights(w, 5)}")
+    ship = load_calibration()
+    print(f"\nShipped calibration (z_typical {ship.z_typical:.3g}, shape tolerance {ship.shape_tolerance_deg:.1f}°), "
+          f"largest weights: {top_weights(ship.weights)}")
+    for s, cal in enumerate(fits, start=1):
+        print(f"  without subject {s} (z_typical {cal.z_typical:.3g}, shape tolerance "
+              f"{cal.shape_tolerance_deg:.1f}°): {top_weights(cal.weights, 5)}")
     return {"loso": s_loso, "shipped": s_ship, "table_loso": t_loso, "table_shipped": t_ship}
 
 
@@ -173,7 +189,8 @@ def bench_keraal(root: Path, table: Any) -> dict[str, Any]:
         for p in files:
             if p != guide_path:
                 report, matched = match_prepared(ref, prepare(read_keraal_blazepose(p)))
-                rows.append(Scored(name, 0, 1, "Correct" in p.stem, matched.terms, float(report.score or 0.0)))
+                rows.append(Scored(name, 0, 1, "Correct" in p.stem, matched.terms, shape_deviation(matched.shape),
+                                   float(report.score or 0.0)))
     scores = np.array([r.score for r in rows])
     t, s = movement_table(rows, scores, {})
     print("\n### KERAAL group 3 (one person, BlazePose): guide = Correct0, scored = the other correct and the "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 #: Differences smaller than this (degrees, mean over a phase) are not worth telling.
 MIN_DEVIATION_DEG = 8.0
 #: Tempo within this ratio of the guide's counts as the same pace.
@@ -71,3 +73,44 @@ def score_words(score: float | None) -> str:
     from posecoach.analysis.compare.calibration import score_meaning
 
     return f"Score {score:.0f}/100: {score_meaning(score)}."
+
+
+
+_AXIS = {"x": "sideways", "y": "up and down", "z": "forwards and backwards"}
+
+
+def range_words(channel: str, guide: float, attempt: float) -> str:
+    """How far one calibration channel moves against the guide, e.g. 'the left shoulder moves 18 % of the torso
+    length sideways against the guide's 7 %' or 'the left knee's angle ranges over 45 degrees against the
+    guide's 90'."""
+    g, a = round(guide), round(attempt)
+    if channel.startswith("tilt_"):
+        return (f"the tilt of the {channel.removeprefix('tilt_').replace('_', ' ')} ranges over {a} degrees "
+                f"against the guide's {g}")
+    parts = channel.split("_")
+    if len(parts) == 3 and parts[2] in _AXIS:  # a point in the body frame, per cent of the torso length
+        side, point, axis = parts
+        return f"the {side} {point} moves {a} % of the torso length {_AXIS[axis]} against the guide's {g} %"
+    what = "the trunk's lean" if channel == "trunk_lean" else f"the {joint_words(channel)}'s angle"
+    return f"{what} ranges over {a} degrees against the guide's {g}"
+
+
+def contribution_words(feature: str, channels: tuple[str, ...], ref_range: np.ndarray, att_range: np.ndarray,
+                       main: list[int]) -> str | None:
+    """Plain words with numbers for one range feature of the calibration (``excess/kind``, ``deficit/kind`` or
+    ``.../main``), naming the channel of that kind whose range differs most; None for excursion features (the
+    joint findings tell those) or when nothing was measured."""
+    deviation, kind = feature.split("/", 1)
+    if deviation == "excursion":
+        return None
+    if kind == "main":
+        idx = list(main)
+    else:
+        idx = [k for k, c in enumerate(channels)
+               if c.replace("left_", "").replace("right_", "") == kind]
+    diff = {k: float(att_range[k] - ref_range[k]) for k in idx if np.isfinite(att_range[k] - ref_range[k])}
+    wanted = {k: d for k, d in diff.items() if (d > 0) == (deviation == "excess")}
+    if not wanted:
+        return None
+    k = max(wanted, key=lambda i: abs(wanted[i]))
+    return range_words(channels[k], float(ref_range[k]), float(att_range[k]))

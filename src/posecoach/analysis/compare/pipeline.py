@@ -13,9 +13,25 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from posecoach.analysis.compare.alignment import DEFAULT_BAND, Alignment, align, band_frames
-from posecoach.analysis.compare.calibration import calibrated_score, channel_matrix, deviation_features
+from posecoach.analysis.compare.calibration import (
+    CHANNELS,
+    calibrated_score,
+    channel_matrix,
+    channel_ranges,
+    contributions,
+    deviation_features,
+    main_channels,
+    shape_deviation,
+)
 from posecoach.analysis.compare.features import SCORED_ANGLES, Features, alignment_matrix, sequence_features
-from posecoach.analysis.compare.feedback import Finding, describe, largest, score_words, tempo_words
+from posecoach.analysis.compare.feedback import (
+    Finding,
+    contribution_words,
+    describe,
+    largest,
+    score_words,
+    tempo_words,
+)
 from posecoach.analysis.compare.guide import Guide
 from posecoach.analysis.compare.scoring import (
     DIRECTION_SHARE,
@@ -153,6 +169,7 @@ class Matched:
     mirrored: bool
     #: the overall score's deviations (`calibration.FEATURES` order)
     terms: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    shape: float = float("nan")  # the joint-angle and segment-direction score (`scoring.score_pairs`), 0-100
 
 
 def _guide_frame(ref_idx: np.ndarray, att_idx: np.ndarray, m: int) -> np.ndarray:
@@ -240,7 +257,7 @@ def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | Non
             attempt.seq.timestamps[a0] - attempt.seq.timestamps[0]), 3), end_s=round(float(
                 attempt.seq.timestamps[a1] - attempt.seq.timestamps[0]), 3), duration_s=round(dur, 3),
             guide_duration_s=round(guide_s, 3), tempo_ratio=round(dur / guide_s, 3),
-            score=_r(calibrated_score(terms_of(ri, ai))),
+            score=_r(calibrated_score(terms_of(ri, ai), shape_deviation(s.score))),
             joints={n: _r(s.joint_scores[j]) for j, n in enumerate(SCORED_ANGLES)}))
         findings += _findings(ref_a, att_a, ri, ai, phases, weights, k + 1 if len(per_rep_pairs) > 1 else None)
     if not per_rep_pairs:
@@ -256,8 +273,10 @@ def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | Non
     deviations = [Deviation(joint=f.joint, rep=f.rep, phase=f.phase, difference_deg=round(f.difference, 1),
                             text=describe(f)) for f in top]
     tempo = _tempo(reference, attempt, reps, per_rep)
-    score = _r(calibrated_score(terms))
+    score = _r(calibrated_score(terms, shape_deviation(overall.score)))
     summary = [score_words(score)] + [d.text[0].upper() + d.text[1:] + "." for d in deviations[:3]]
+    if score is not None and score < 99.5:
+        summary += [f"Lowering the score: {t}." for t in _range_findings(ref_c, att_c, ref_idx, att_idx, terms, keys)]
     if mirrored:
         summary.append("Compared mirrored: the movement was done on the other side from the guide.")
     summary.append(tempo.text)
@@ -273,7 +292,27 @@ def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | Non
                                                         attempt.features.num_frames, band),
                                 mean_cost=round(_cost(tried[mirrored]), 4)),
         joints=joints, reps=reps, phases=phase_scores, deviations=deviations, tempo=tempo, summary=summary)
-    return report, Matched(_guide_frame(ref_idx, att_idx, attempt.seq.num_frames), ref_a, att_a, mirrored, terms)
+    return report, Matched(_guide_frame(ref_idx, att_idx, attempt.seq.num_frames), ref_a, att_a, mirrored, terms,
+                           overall.score)
+
+
+def _range_findings(ref_c: np.ndarray, att_c: np.ndarray, ref_idx: np.ndarray, att_idx: np.ndarray,
+                    terms: np.ndarray, keys: list[str], limit: int = 2, min_share: float = 0.15) -> list[str]:
+    """Plain words for the range-of-motion deviations that lower the calibrated score most (each at least
+    ``min_share`` of its deviation), e.g. 'the right shoulder moves 18 % of the torso length sideways against
+    the guide's 7 %'."""
+    if not np.isfinite(terms).any():
+        return []
+    ref_rng, att_rng = channel_ranges(ref_c, att_c, ref_idx, att_idx)
+    main = [int(k) for k in main_channels(ref_rng, keys)]
+    out: list[str] = []
+    for name, share in contributions(terms):
+        if share < min_share or len(out) == limit:
+            break
+        text = contribution_words(name, CHANNELS, ref_rng, att_rng, main)
+        if text and text not in out:
+            out.append(text)
+    return out
 
 
 def _findings(ref_a: np.ndarray, att_a: np.ndarray, ri: np.ndarray, ai: np.ndarray, phases: Phases,

@@ -1,0 +1,99 @@
+"""The calibrated overall score: its scale (100 = the guide's own movement, 80 = a typical correct execution by
+someone else), person invariance (body size, start posture), the fitted weights, and real correct against
+incorrect rehab repetitions by another person."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from posecoach.analysis.compare import compare_sequences
+from posecoach.analysis.compare.calibration import (
+    CALIBRATION_FILE,
+    FEATURES,
+    TYPICAL_SCORE,
+    Calibration,
+    fit_calibration,
+    load_calibration,
+    score_meaning,
+    shape_deviation,
+)
+from posecoach.core.sequence import PoseSequence
+from posecoach.io.landmark_files import read_ui_prmd
+from tests.conftest import data_file
+from tests.synthetic import make_exercise
+
+
+def test_score_scale_means_what_it_says() -> None:
+    cal = Calibration(np.r_[1.0, np.zeros(len(FEATURES) - 1)], z_typical=2.0, shape_tolerance_deg=10.0,
+                      shape_weight=0.5)
+    x = np.zeros(len(FEATURES))
+    assert cal.score(x) == 100.0 and cal.score(x, shape_deg=9.9) == 100.0  # within the shape tolerance
+    assert cal.score(replace_first(x, 2.0)) == pytest.approx(TYPICAL_SCORE)  # as far as a typical correct one
+    assert cal.score(replace_first(x, 4.0)) == pytest.approx(64.0)  # twice as far
+    assert cal.score(x, shape_deg=14.0) == pytest.approx(TYPICAL_SCORE)  # 4 degrees beyond the tolerance x 0.5
+    assert cal.score(replace_first(x, np.nan)) == 100.0  # unmeasured counts nothing
+    assert score_meaning(85).startswith("as the guide") and score_meaning(30) == "unlike the guide"
+    assert shape_deviation(100.0) == 0.0 and shape_deviation(100 * np.exp(-1)) == pytest.approx(30.0)
+
+
+def replace_first(x: np.ndarray, value: float) -> np.ndarray:
+    out = x.copy()
+    out[0] = value
+    return out
+
+
+def test_fit_finds_the_separating_deviation_with_non_negative_weights() -> None:
+    rng = np.random.default_rng(0)
+    n = 400
+    correct = np.arange(n) < n // 2
+    x = rng.uniform(0, 1, (n, len(FEATURES)))
+    x[:, 3] += np.where(correct, 0.0, 1.0)  # only feature 3 tells incorrect from correct
+    x[:, 5] -= np.where(correct, 0.0, 0.5)  # feature 5 is smaller when incorrect: it must not be rewarded
+    cal = fit_calibration(x, correct, shape_deg=np.where(correct, 5.0, 30.0))
+    assert np.all(cal.weights >= 0) and int(np.argmax(cal.weights)) == 3 and cal.weights[5] == 0
+    assert 5.0 <= cal.shape_tolerance_deg <= 5.0 + 1e-9
+    scores = np.array([cal.score(x[k]) for k in range(n)])
+    assert np.median(scores[correct]) == pytest.approx(TYPICAL_SCORE, abs=1.0)
+    pairs = scores[correct][:, None] > scores[~correct][None, :]
+    assert pairs.mean() > 0.95 and np.median(scores[~correct]) < TYPICAL_SCORE - 8  # AUC, and clearly lower
+
+
+def test_shipped_calibration_file() -> None:
+    data = json.loads(CALIBRATION_FILE.read_text())
+    assert set(data["weights"]) <= set(FEATURES) and all(v > 0 for v in data["weights"].values())
+    cal = load_calibration()
+    assert cal.z_typical > 0 and 5 < cal.shape_tolerance_deg < 60 and "UI-PRMD" in data["info"]["data"]
+
+
+def _scaled(seq: PoseSequence, factor: float) -> PoseSequence:
+    """The same movement by a person ``factor`` times as tall (world landmarks about the hips)."""
+    return replace(seq, world=seq.world * factor, raw_world=None, raw_landmarks=None)
+
+
+def test_a_taller_person_doing_the_same_movement_scores_100() -> None:
+    guide = make_exercise("squat", reps=1, period_s=2.0, view="side", seed=1)
+    assert compare_sequences(guide, _scaled(guide, 1.25), reps=False).score == 100.0
+
+
+# ----------------------------------------------------------------------------------------------- real data
+def _ui_prmd(movement: str, subject: int, correct: bool) -> PoseSequence:
+    folder = "Segmented Movements" if correct else "Incorrect Segmented Movements"
+    name = f"{movement}_s{subject:02d}_e01_positions{'' if correct else '_inc'}.txt.gz"
+    root = f"form/ui_prmd_kinect/{folder}/Kinect"
+    return read_ui_prmd(data_file(f"{root}/Positions/{name}"),
+                        data_file(f"{root}/Angles/{name.replace('_positions', '_angles')}"))
+
+
+@pytest.mark.video
+@pytest.mark.parametrize("movement", ["m01", "m07", "m10"])
+def test_another_persons_correct_repetition_beats_their_incorrect_one(movement: str) -> None:
+    guide = _ui_prmd(movement, 1, True)
+    for subject in (2, 3):
+        good = compare_sequences(guide, _ui_prmd(movement, subject, True)).score
+        bad = compare_sequences(guide, _ui_prmd(movement, subject, False)).score
+        assert good is not None and bad is not None
+        assert good > bad + 5 and good >= 65, (subject, good, bad)
