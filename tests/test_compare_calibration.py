@@ -29,9 +29,10 @@ from tests.synthetic import make_exercise
 
 def test_score_scale_means_what_it_says() -> None:
     cal = Calibration(np.r_[1.0, np.zeros(len(FEATURES) - 1)], z_typical=2.0, shape_tolerance_deg=10.0,
-                      shape_weight=0.5)
+                      shape_weight=0.5, shape_base_weight=0.0)
     x = np.zeros(len(FEATURES))
     assert cal.score(x) == 100.0 and cal.score(x, shape_deg=9.9) == 100.0  # within the shape tolerance
+    assert replace(cal, shape_base_weight=0.01).score(x, shape_deg=9.9) < 100.0  # but never quite the guide
     assert cal.score(replace_first(x, 2.0)) == pytest.approx(TYPICAL_SCORE)  # as far as a typical correct one
     assert cal.score(replace_first(x, 4.0)) == pytest.approx(64.0)  # twice as far
     assert cal.score(x, shape_deg=14.0) == pytest.approx(TYPICAL_SCORE)  # 4 degrees beyond the tolerance x 0.5
@@ -97,3 +98,11 @@ def test_another_persons_correct_repetition_beats_their_incorrect_one(movement: 
         bad = compare_sequences(guide, _ui_prmd(movement, subject, False)).score
         assert good is not None and bad is not None
         assert good > bad + 5 and good >= 65, (subject, good, bad)
+
+
+@pytest.mark.video
+def test_a_similar_but_different_movement_never_scores_100() -> None:
+    abduction, scaption = (read_ui_prmd(data_file(f"rehab/ui_prmd/data/{m}_s01_e01_positions.txt"))
+                           for m in ("m07", "m10"))
+    score = compare_sequences(abduction, scaption).score
+    assert score is not None and score < 99.5

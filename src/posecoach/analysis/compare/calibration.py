@@ -22,11 +22,13 @@ repetitions; ``benchmarks/bench_compare.py --fit`` writes them to ``calibration.
 
     score = 100 * 0.8 ** (z / z_typical)
 
-plus the shape term (`SHAPE_WEIGHT` per degree by which the joint angles and segment directions differ from the
-guide's beyond what 95 % of correct executions by other people do: a different movement scores low), with
+plus the shape term (`SHAPE_BASE_WEIGHT` per degree by which the joint angles and segment directions differ from
+the guide's, and `SHAPE_WEIGHT` per degree beyond what 95 % of correct executions by other people show: a
+different movement scores low), with
 ``z_typical`` the median ``z`` of correct repetitions by other people in the fitting data: **100** is the
 guide's own movement, **80** deviates as much as a typical correct execution by someone else, 64 twice as much,
-51 three times. Every deviation costs (weights >= 0), so only the guide's own movement scores 100.
+51 three times. Every deviation costs (weights >= 0, and any difference of shape a little), so only the
+guide's own movement scores 100.
 """
 
 from __future__ import annotations
@@ -91,6 +93,9 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 #: lunge, where people's postures differ most, falls from 0.83 to 0.76); see the README.
 SHAPE_TOLERANCE_QUANTILE = 95.0
 SHAPE_WEIGHT = 0.3
+#: ... and every degree costs a little (within the tolerance too), so that a different movement whose ranges
+#: match never scores 100 (UI-PRMD's shoulder scaption against its abduction did): 0.01, AUC -0.001.
+SHAPE_BASE_WEIGHT = 0.01
 
 
 def channel_matrix(f: Features) -> np.ndarray:
@@ -177,12 +182,15 @@ class Calibration:
     z_typical: float
     shape_tolerance_deg: float = float("inf")
     shape_weight: float = SHAPE_WEIGHT
+    shape_base_weight: float = SHAPE_BASE_WEIGHT
 
     def deviation(self, features: np.ndarray, shape_deg: float = float("nan")) -> float:
         """``z``: the weighted deviation features (NaN counts 0) plus the shape term."""
         z = float(np.sum(self.weights * np.nan_to_num(np.maximum(features, 0.0))))
-        if np.isfinite(shape_deg) and np.isfinite(self.shape_tolerance_deg):
-            z += self.shape_weight * max(0.0, shape_deg - self.shape_tolerance_deg)
+        if np.isfinite(shape_deg):
+            z += self.shape_base_weight * max(0.0, shape_deg)
+            if np.isfinite(self.shape_tolerance_deg):
+                z += self.shape_weight * max(0.0, shape_deg - self.shape_tolerance_deg)
         return z
 
     def score(self, features: np.ndarray, shape_deg: float = float("nan")) -> float:
@@ -206,7 +214,8 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
     data = json.loads(path.read_text(encoding="utf-8"))
     return Calibration(np.array([float(data["weights"].get(n, 0.0)) for n in FEATURES]), float(data["z_typical"]),
                        float(data.get("shape_tolerance_deg", float("inf"))),
-                       float(data.get("shape_weight", SHAPE_WEIGHT)))
+                       float(data.get("shape_weight", SHAPE_WEIGHT)),
+                       float(data.get("shape_base_weight", SHAPE_BASE_WEIGHT)))
 
 
 def calibrated_score(features: np.ndarray, shape_deg: float = float("nan"),
@@ -252,7 +261,7 @@ def fit_calibration(features: np.ndarray, correct: np.ndarray, shape_deg: np.nda
 def write_calibration(cal: Calibration, info: dict[str, object], path: Path = CALIBRATION_FILE) -> None:
     """Store a fitted calibration (weights by feature name, and where it came from)."""
     data = {"info": info, "z_typical": cal.z_typical, "shape_tolerance_deg": cal.shape_tolerance_deg,
-            "shape_weight": cal.shape_weight,
+            "shape_weight": cal.shape_weight, "shape_base_weight": cal.shape_base_weight,
             "weights": {n: round(float(v), 6) for n, v in zip(FEATURES, cal.weights, strict=True) if v > 0}}
     path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     load_calibration.cache_clear()
