@@ -1,7 +1,7 @@
 """Does the repetition count hold when the same movement comes in another form? (issue 22)
 
     .venv/bin/python benchmarks/bench_invariance.py [--cache DIR] [--model full] [--transforms a,b]
-        [--exercise-given] [--limit N] [--only-cached] [--verbose] [--json FILE]
+        [--exercise-given] [--limit N] [--only-cached] [--ui-prmd] [--verbose] [--json FILE]
 
 For every repetition-counting clip (WorkoutTracker, QUVA, jump rope): the poses (estimated from the video or read
 from ``--cache DIR``) are handed in as an outside user would, through `PoseSequence.from_landmarks`
@@ -16,7 +16,8 @@ Prints one table per way of counting: per transformation, the clips, those withi
 absolute difference and the clips that fail (name: baseline -> transformed). The row ``native`` is the cached
 sequence as the pose engine made it (world landmarks and frame size kept), for reference. ``--verbose`` adds a
 table of every clip's counts. ``--limit N`` runs on the first N clips, ``--only-cached`` skips clips whose poses
-are not in ``--cache`` (no pose estimation).
+are not in ``--cache`` (no pose estimation). ``--ui-prmd`` adds UI-PRMD's joined Kinect repetitions (100 sequences
+from another pose tool, with its 3D joints as world landmarks) after the videos.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from clips import (
     save_rows,
     short_name,
     table,
+    ui_prmd_rep_clips,
 )
 from posecoach.analysis import count_repetitions
 from posecoach.analysis.counting import body_rhythm
@@ -89,25 +91,33 @@ def variants(seq: PoseSequence, transforms: dict[str, Transform]) -> dict[str, P
 
 
 def run(cache: PoseCache, clips: Sequence[RepClip], transforms: dict[str, Transform], exercise_given: bool,
-        data: Path) -> list[dict[str, Any]]:
-    rows = []
-    for clip, name, poses in each_clip(cache, clips, data):
-        seqs = variants(poses.sequence, transforms)
-        row: dict[str, Any] = {"dataset": clip.dataset, "clip": name, "exercise": clip.exercise, "true": clip.count,
-                               "frames": {k: s.num_frames if isinstance(s, PoseSequence) else None
-                                          for k, s in seqs.items()},
-                               "pose_cached": poses.cached, "counts": {}, "counts_rhythm": {}, "counts_given": {},
-                               "errors": {}}
-        for key, exercise in (("", None), ("_rhythm", None), ("_given", clip.exercise)):
-            if key == "_given" and not (exercise_given and exercise):
-                continue
-            for tname, seq in seqs.items():
-                n, err = (None, seq) if isinstance(seq, str) else count(seq, exercise, key == "_rhythm")
-                row[f"counts{key}"][tname] = n
-                if err:
-                    row["errors"][tname + key] = err
-        rows.append(row)
+        data: Path, ui_prmd: bool = False) -> list[dict[str, Any]]:
+    """One row per clip: the video clips (poses from ``cache``), then, with ``ui_prmd``, UI-PRMD's joined Kinect
+    repetitions (`clips.ui_prmd_rep_clips`: another pose tool, no video)."""
+    rows = [_row(clip.dataset, name, clip.exercise, clip.count, poses.sequence, poses.cached, transforms,
+                 exercise_given) for clip, name, poses in each_clip(cache, clips, data)]
+    if ui_prmd:
+        rows += [_row("ui_prmd", c.name, None, c.count, c.load(), True, transforms, False)
+                 for c in ui_prmd_rep_clips(data)]
     return rows
+
+
+def _row(dataset: str, name: str, exercise: str | None, true: int, sequence: PoseSequence, cached: bool,
+         transforms: dict[str, Transform], exercise_given: bool) -> dict[str, Any]:
+    seqs = variants(sequence, transforms)
+    row: dict[str, Any] = {"dataset": dataset, "clip": name, "exercise": exercise, "true": true,
+                           "frames": {k: s.num_frames if isinstance(s, PoseSequence) else None
+                                      for k, s in seqs.items()},
+                           "pose_cached": cached, "counts": {}, "counts_rhythm": {}, "counts_given": {}, "errors": {}}
+    for key, ex in (("", None), ("_rhythm", None), ("_given", exercise)):
+        if key == "_given" and not (exercise_given and ex):
+            continue
+        for tname, seq in seqs.items():
+            n, err = (None, seq) if isinstance(seq, str) else count(seq, ex, key == "_rhythm")
+            row[f"counts{key}"][tname] = n
+            if err:
+                row["errors"][tname + key] = err
+    return row
 
 
 def _short(clip: str) -> str:
@@ -182,6 +192,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=0, metavar="N", help="only the first N clips (default: all)")
     p.add_argument("--only-cached", action="store_true", help="skip clips whose poses are not in --cache")
     p.add_argument("--verbose", "-v", action="store_true", help="print one row per clip")
+    p.add_argument("--ui-prmd", action="store_true",
+                   help="also UI-PRMD's joined Kinect repetitions (100 sequences of another pose tool)")
     return p
 
 
@@ -202,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         skipped = [short_name(c.video, data) for c in every if c not in chosen]
         if skipped:
             print(f"{len(skipped)} of {len(every)} clips left out (--limit / --only-cached)", file=sys.stderr)
-        return run(cache, chosen, transforms, args.exercise_given, data)
+        return run(cache, chosen, transforms, args.exercise_given, data, args.ui_prmd)
 
     rows = run_clips(p, args, go)
     tnames = list(transforms)
@@ -210,14 +222,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"\nCount invariance, model {args.model}: {len(rows)} clips; a transformation holds on a clip when its "
           f"count is within one of the baseline's ({BASELINE}: the subject's landmarks through "
           "`PoseSequence.from_landmarks`, no world landmarks or frame size).")
+    groups = {"video clips": [r for r in rows if r["dataset"] != "ui_prmd"],
+              "UI-PRMD's joined Kinect repetitions": [r for r in rows if r["dataset"] == "ui_prmd"]}
     for key, title in MODES.items():
         if key == "_given" and not args.exercise_given:
             continue
-        print(f"\n{title.capitalize()}:\n")
-        print(summary(rows, tnames, key))
-        if args.verbose:
-            print()
-            print(details(rows, tnames, key))
+        for group, chosen in groups.items():
+            if not chosen:
+                continue
+            print(f"\n{title.capitalize()}, {group}:\n")
+            print(summary(chosen, tnames, key))
+            if args.verbose:
+                print()
+                print(details(chosen, tnames, key))
     errors = [(r["clip"], k, e) for r in rows for k, e in r["errors"].items()]
     if errors:
         print("\nErrors:")
