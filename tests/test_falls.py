@@ -382,7 +382,7 @@ def test_training_is_deterministic_and_the_train_command_saves_a_loadable_model(
     X = sequence_features(_clip(True, 4)[0])
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
     assert a.training_frames == b.training_frames > 0
-    train_main(["--out", str(tmp_path / "m.pkl"), "--clips", "30", "--max-iter", "10"])
+    train_main(["--synthetic-only", "--out", str(tmp_path / "m.pkl"), "--clips", "30", "--max-iter", "10"])
     loaded = FallModel.load(tmp_path / "m.pkl")
     assert loaded.config.clips == 30 and loaded.predict_proba(X).shape == (len(X),)
     (tmp_path / "bad.pkl").write_bytes(b"\x80\x04N.")  # a pickled None: not a fall model

@@ -1,11 +1,17 @@
 """Fall features: per-frame body measures and causal sliding-window statistics of them.
 
-Per frame (image pixels, y down, from the subject's 2D landmarks): trunk angle to vertical (hip centre to
-shoulder centre), hip and head height, the bounding box of the visible keypoints. Everything is normalised by
-the body's size: the longest torso seen in the last `SCALE_S` seconds (a fall towards the camera shortens the
-torso in the image but not this scale). Window features at frame t use only frames up to t (so the live
-detector computes exactly what the offline one does): how far and how fast hips and head dropped, how fast the
-trunk turned, how long the body has been low, how still it is since, and whether it was upright before.
+Skeleton-agnostic: only the joints every common skeleton has are read (`CORE`: nose, shoulders, hips, knees,
+ankles; the eyes and ears stand in for a missing nose), so BlazePose-33, COCO-17 (YOLO-pose, OpenPose),
+AlphaPose-13, MD4FD's 11 joints and NTU-25 mapped onto these slots give the same features from the same body.
+Per frame (y down): trunk angle to vertical (hip centre to shoulder centre), hip and head height, the box of the
+core joints. Everything is normalised by the body's size: the longest torso seen in the last `RECENT_S` seconds
+(a fall towards the camera shortens the torso in the image but not this scale), but at least `FLOOR_SHARE` of the
+longest in the last `SCALE_S` (a body lying along the line of sight does not blow up the scale; a person walking
+away from a high camera is not measured by their size when they were close), so the features do not depend
+on the frame size or the units: pixels or normalised coordinates give the same values (no absolute pixel
+threshold anywhere). Window features at frame t use only frames up to t (so the live detector computes
+exactly what the offline one does): how far and how fast hips and head dropped, how fast the trunk turned, how
+long the body has been low, how still it is since, and whether it was upright before.
 
 Missing frames are bridged for up to `MAX_GAP_S` (the last pose held); longer gaps, and a person who left the
 frame, give NaN features, which the model (histogram gradient boosting) treats as missing.
@@ -19,15 +25,18 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d, median_filter, minimum_filter1d, uniform_filter1d
 
 from posecoach.core.sequence import PoseSequence
-from posecoach.core.skeleton import BLAZEPOSE_33
+from posecoach.core.skeleton import BLAZEPOSE_33, COCO_17, Skeleton
 
 SCALE_S = 10.0
+RECENT_S = 2.0
+FLOOR_SHARE = 0.5
 MAX_GAP_S = 0.5
 HISTORY_S = SCALE_S + 0.5  # frames a live detector must keep
-_I = BLAZEPOSE_33.index
-SHOULDERS = [_I("left_shoulder"), _I("right_shoulder")]
-HIPS = [_I("left_hip"), _I("right_hip")]
-HEAD = [_I("nose"), _I("left_ear"), _I("right_ear")]
+#: The joints the features read, by name: every common 2D skeleton has them (NTU-25's "head" goes to the nose).
+CORE: tuple[str, ...] = ("nose", "left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_knee",
+                         "right_knee", "left_ankle", "right_ankle")
+HEAD_FALLBACK: tuple[str, ...] = ("left_eye", "right_eye", "left_ear", "right_ear")  # when the nose is missing
+MIN_VISIBILITY = 0.2
 FEATURES: tuple[str, ...] = (
     "trunk_deg", "log_aspect", "head_above_hip", "hip_drop", "head_drop", "hip_vmax", "head_vmax",
     "trunk_change", "trunk_rate_max", "low_share", "stillness", "detected_share", "upright_before",
@@ -35,19 +44,27 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+def _joints(skeleton: Skeleton, names: tuple[str, ...]) -> list[int]:
+    return [skeleton.index(n) for n in names]
+
+
 def frame_measures(landmarks: np.ndarray, width: float, height: float) -> dict[str, np.ndarray]:
-    """Per-frame trunk angle, torso length, hip / head y and box size (pixels) of ``(T, 33, >=2)`` landmarks."""
-    xy = np.asarray(landmarks, dtype=np.float64)[..., :2] * np.array([width, height])
+    """Per-frame trunk angle, torso length, hip / head y and core-joint box size of ``(T, 33|17, >=2)``
+    landmarks (BlazePose or COCO order), in ``width`` x ``height`` units per coordinate unit."""
+    landmarks = np.asarray(landmarks, dtype=np.float64)
+    skeleton = COCO_17 if landmarks.shape[-2] == COCO_17.num_keypoints else BLAZEPOSE_33
+    xy = landmarks[..., :2] * np.array([width, height])
     if landmarks.shape[-1] >= 4:
-        vis = np.asarray(landmarks[..., 3], dtype=np.float64)
-        xy = np.where((vis < 0.2)[..., None], np.nan, xy)
+        xy = np.where((landmarks[..., 3] < MIN_VISIBILITY)[..., None], np.nan, xy)
+    core = xy[:, _joints(skeleton, CORE)]
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames (nobody) give NaN, as they should
-        sh = np.nanmean(xy[:, SHOULDERS], axis=1)
-        hip = np.nanmean(xy[:, HIPS], axis=1)
-        head = np.nanmean(xy[:, HEAD], axis=1)
-        box_w = np.nanmax(xy[..., 0], axis=1) - np.nanmin(xy[..., 0], axis=1)
-        box_h = np.nanmax(xy[..., 1], axis=1) - np.nanmin(xy[..., 1], axis=1)
+        sh = np.nanmean(core[:, 1:3], axis=1)
+        hip = np.nanmean(core[:, 3:5], axis=1)
+        head = np.where(np.isfinite(core[:, :1]), core[:, :1],
+                        np.nanmean(xy[:, _joints(skeleton, HEAD_FALLBACK)], axis=1, keepdims=True))[:, 0]
+        box_w = np.nanmax(core[..., 0], axis=1) - np.nanmin(core[..., 0], axis=1)
+        box_h = np.nanmax(core[..., 1], axis=1) - np.nanmin(core[..., 1], axis=1)
     trunk = sh - hip
     torso = np.hypot(trunk[:, 0], trunk[:, 1])
     angle = np.degrees(np.arctan2(np.abs(trunk[:, 0]), -trunk[:, 1]))  # 0 upright, 90 horizontal, 180 inverted
@@ -103,25 +120,28 @@ def window_features(measures: dict[str, np.ndarray], fps: float) -> np.ndarray:
     detected = np.isfinite(measures["hip_y"]) & np.isfinite(measures["trunk"])
     m = {k: _fill(v, n(MAX_GAP_S)) for k, v in measures.items()}
     m = {k: _rolling_mean(v, n(0.1)) if k != "torso" else v for k, v in m.items()}
-    scale = _rolling_max(_causal_median(m["torso"]), n(SCALE_S))
-    scale = np.where(scale > 1.0, scale, np.nan)
-    hip, head, trunk = m["hip_y"] / scale, m["head_y"] / scale, m["trunk"]
-    hip_v, head_v = _rate(hip, fps), _rate(head, fps)
+    torso = _causal_median(m["torso"])
+    scale = np.fmax(_rolling_max(torso, n(RECENT_S)), FLOOR_SHARE * _rolling_max(torso, n(SCALE_S)))
+    scale = np.where(scale > 0.0, scale, np.nan)  # units cancel: pixels or normalised give the same features
+    # Positions stay in input units; only differences are divided by the current scale (translation-invariant:
+    # the same body anywhere in the frame, at any size, gives the same features).
+    hip_px, head_px, trunk = m["hip_y"], m["head_y"], m["trunk"]
+    hip_v, head_v = _rate(hip_px, fps) / scale, _rate(head_px, fps) / scale
     trunk_rate = np.abs(_rate(trunk, fps))
-    above = hip - head
+    above = (hip_px - head_px) / scale
     low = (above < 0.8) | (trunk > 55)
     low = np.where(np.isfinite(above), low.astype(np.float64), np.nan)
-    box_h = m["box_h"] / scale
     with np.errstate(invalid="ignore", divide="ignore"):
-        log_aspect = np.log(np.maximum(m["box_w"], 1.0) / np.maximum(m["box_h"], 1.0))
-        height_ratio = box_h / _rolling_max(box_h, n(4.0))
-    still = np.hypot(_std(hip, n(0.6)), _std(head, n(0.6)))
+        floor = 0.05 * scale  # a box thinner than this is one line of joints: its width is noise
+        log_aspect = np.log(np.maximum(m["box_w"], floor) / np.maximum(m["box_h"], floor))
+        height_ratio = m["box_h"] / _rolling_max(m["box_h"], n(4.0))
+    still = np.hypot(_std(hip_px, n(0.6)), _std(head_px, n(0.6))) / scale
     cols = {
         "trunk_deg": trunk,
         "log_aspect": log_aspect,
         "head_above_hip": above,
-        "hip_drop": hip - _rolling_min(hip, n(2.0)),
-        "head_drop": head - _rolling_min(head, n(2.0)),
+        "hip_drop": (hip_px - _rolling_min(hip_px, n(2.0))) / scale,
+        "head_drop": (head_px - _rolling_min(head_px, n(2.0))) / scale,
         "hip_vmax": _rolling_max(hip_v, n(1.5)),
         "head_vmax": _rolling_max(head_v, n(1.5)),
         "trunk_change": trunk - _rolling_min(trunk, n(2.0)),
