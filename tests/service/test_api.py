@@ -112,10 +112,13 @@ def test_nobody_reads_another_users_data(api: Api, small_video: bytes) -> None:
     assert api.call("POST", "/v1/jobs", "bob", json={"video_id": video_id}).status_code == 404
     assert api.call("GET", "/v1/videos", "bob").json() == [] and api.call("GET", "/v1/jobs", "bob").json() == []
     assert api.call("GET", "/v1/history", "bob").json() == []
-    alice_id = api.call("GET", "/v1/me").json()["id"]
-    assert api.call("POST", "/v1/patients", "bob", json={"patient_id": alice_id}).status_code == 403
+    assert api.call("POST", "/v1/care-links", "bob", json={"patient": "alice"}).status_code == 403
     assert api.call("GET", "/v1/patients", "carol").json() == []
-    assert api.call("POST", "/v1/patients", "carol", json={"patient_id": alice_id}).status_code == 204
+    invited = api.call("POST", "/v1/care-links", "carol", json={"patient": "alice"})
+    assert invited.status_code == 201 and invited.json()["state"] == "pending"
+    assert api.call("GET", "/v1/patients", "carol").json() == []  # not before alice accepts
+    assert api.call("GET", f"/v1/jobs/{job_id}/report", "carol").status_code == 404
+    assert api.call("POST", f"/v1/care-links/{invited.json()['id']}/accept").json()["state"] == "accepted"
     assert [u["name"] for u in api.call("GET", "/v1/patients", "carol").json()] == ["alice"]
     assert api.call("GET", "/v1/patients", "bob").json() == []  # a user has no patients
     assert "alice" in [u["name"] for u in api.call("GET", "/v1/patients", "root").json()]  # an admin sees all

@@ -3,8 +3,10 @@ the job life cycle (claimed once, result stored once, retries up to the limit)."
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect, select
 
+from posecoach.service import care_db
 from posecoach.service.db import (
     DONE,
     FAILED,
@@ -72,8 +74,11 @@ def test_queries_are_scoped_to_the_caller(db: Database) -> None:
     assert db.videos(bob) == [] and db.jobs(bob) == []
     assert db.delete_video(bob, video.id) is None
     assert db.video(carol, video.id) is None  # not her patient yet
-    assert not db.link_patient(bob, alice.id)  # only clinicians have patients
-    assert db.link_patient(carol, alice.id)
+    with pytest.raises(care_db.Refused):
+        care_db.invite(db, bob, "alice")  # only clinicians have patients
+    link = care_db.invite(db, carol, "alice")
+    assert db.video(carol, video.id) is None  # invited, not accepted
+    care_db.accept(db, alice, link.id)
     assert db.video(carol, video.id) is not None and [j.id for j in db.jobs(carol)] == [job.id]
     assert db.video(root, video.id) is not None
     assert [v.id for v in db.videos(alice)] == [video.id]

@@ -20,10 +20,11 @@ def _made(api: Api, url: str, body: dict[str, object], who: str) -> dict[str, ob
     return dict(ready)
 
 
-def _link(api: Api, clinician: str, patient: str) -> str:
-    patient_id = api.call("GET", "/v1/me", patient).json()["id"]
-    assert api.call("POST", "/v1/patients", clinician, json={"patient_id": patient_id}).status_code == 204
-    return str(patient_id)
+def _link(api: Api, clinician: str, patient: str) -> None:
+    """``clinician`` invites ``patient``, who accepts: a care link with consent."""
+    invited = api.call("POST", "/v1/care-links", clinician, json={"patient": patient})
+    assert invited.status_code == 201, invited.text
+    assert api.call("POST", f"/v1/care-links/{invited.json()['id']}/accept", patient).status_code == 200
 
 
 def test_a_clinicians_guide_is_compared_with_by_their_patient_only(api: Api, small_video: bytes,
@@ -34,7 +35,7 @@ def test_a_clinicians_guide_is_compared_with_by_their_patient_only(api: Api, sma
     ref = _made(api, "/v1/references", body, "carol")
     assert (ref["frames"], ref["reps"], ref["joints"]) == (squats.num_frames, 3, ["left_knee"])
     assert api.call("POST", "/v1/references", "carol", json=body).status_code == 409  # the name is taken
-    alice_id = _link(api, "carol", "alice")
+    _link(api, "carol", "alice")
     assert [r["id"] for r in api.call("GET", "/v1/references").json()] == [ref["id"]]  # alice sees her clinician's
     assert api.call("GET", "/v1/references", "bob").json() == []
     video_id = api.upload(small_video, name="attempt.mp4").json()["id"]
@@ -43,10 +44,10 @@ def test_a_clinicians_guide_is_compared_with_by_their_patient_only(api: Api, sma
     report = fetch(api, job["id"], "report").json()
     assert report["score"] > 95 and report["reference"]["name"] == "squat-guide"  # the same squats
     assert fetch(api, job["id"], "side_by_side").content[4:8] == b"ftyp"
-    history = api.call("GET", f"/v1/history?user_id={alice_id}", "carol").json()
+    history = api.call("GET", "/v1/history?patient=alice", "carol").json()
     assert [(h["kind"], h["exercise"], h["score"]) for h in history] == [("compare", "squat-guide", report["score"])]
-    assert api.call("GET", f"/v1/history?user_id={alice_id}", "bob").status_code == 404
-    assert api.call("GET", f"/v1/history?user_id={alice_id}", "root").json() == history
+    assert api.call("GET", "/v1/history?patient=alice", "bob").status_code == 404
+    assert api.call("GET", "/v1/history?patient=alice", "root").json() == history
     bob_video = api.upload(small_video, "bob").json()["id"]
     for method, url, body2 in (("GET", f"/v1/references/{ref['id']}", None),
                                ("DELETE", f"/v1/references/{ref['id']}", None),

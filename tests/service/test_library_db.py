@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import inspect
 
 from posecoach.errors import InputError
-from posecoach.service import library_db
+from posecoach.service import care_db, library_db
 from posecoach.service.db import Database, PostureModel, ReferenceGuide, Result, new_id, utcnow
 from posecoach.service.migrations import downgrade, upgrade
 from tests.service.test_db import _video
@@ -40,7 +40,7 @@ def test_library_rows_are_made_by_jobs_and_shared_with_patients_only(db: Databas
     assert loaded is not None and loaded[0].parameters() == {"target_id": made.row.id}
     assert [m.state for m in library_db.made_rows(db, carol, ReferenceGuide)] == ["queued"]
     assert library_db.made_rows(db, alice, ReferenceGuide) == []  # not her clinician yet
-    assert db.link_patient(carol, alice.id)
+    care_db.accept(db, alice, care_db.invite(db, carol, "alice").id)
     assert db.claim(job_id)
     result = Result(id=new_id(), job_id=job_id, kind="poses", storage_key="results/p.npz", created_at=utcnow())
     assert library_db.finish_job(db, job_id, [result], library_db.complete(ReferenceGuide, made.row.id,
@@ -84,6 +84,8 @@ def test_history_figures_and_who_may_ask(db: Database) -> None:
     [(done, report)] = library_db.history(db, alice.id)
     assert done.id == job.id and (report.kind, report.score, report.exercise) == ("report", 87.5, "guide")
     assert not library_db.can_see_user(db, carol, alice.id)
-    db.link_patient(carol, alice.id)
+    link = care_db.invite(db, carol, "alice")
+    assert not library_db.can_see_user(db, carol, alice.id)  # not before she accepts
+    care_db.accept(db, alice, link.id)
     assert library_db.can_see_user(db, carol, alice.id) and library_db.can_see_user(db, root, alice.id)
     assert not library_db.can_see_user(db, alice, carol.id) and not library_db.can_see_user(db, root, "0" * 32)

@@ -8,22 +8,25 @@ from typing import Any
 
 from posecoach.core.sequence import PoseSequence
 from tests.service.conftest import Api
-from tests.service.test_library import _made
+from tests.service.test_library import _link, _made
 from tests.service.test_results import run_job, squats  # noqa: F401  (squats: a fixture)
 
 METHODS = ("get", "delete", "post", "put", "patch")
 
 
 def bobs_data(api: Api, video: bytes) -> dict[str, str]:
-    """Bob's video, finished job, ready guide and posture model: the ids for every path parameter."""
+    """Bob's video, finished job, ready guide, posture model and care link: the ids for every path parameter."""
     video_id = api.upload(video, "bob").json()["id"]
     job = run_job(api, {"video_id": video_id, "kind": "pose"}, "bob")
     ref = _made(api, "/v1/references", {"video_id": video_id, "name": "bobs-guide"}, "bob")
     ranges = [{"start_s": max(t - 0.3, 0.0), "end_s": t + 0.3, "label": "down" if t % 2 else "up"} for t in range(7)]
     model = _made(api, "/v1/posture-models", {"name": "bobs-model", "videos": [{"video_id": video_id,
                                                                                  "ranges": ranges}]}, "bob")
+    dan = api.call("POST", "/v1/users", "root", json={"name": "dan", "role": "clinician"}).json()
+    api.keys["dan"] = dan["api_key"]  # another clinician, who invites bob: a care link of bob's
+    link = api.call("POST", "/v1/care-links", "dan", json={"patient": "bob"}).json()
     return {"video_id": video_id, "job_id": job["id"], "reference_id": str(ref["id"]),
-            "model_id": str(model["id"]), "kind": "report"}
+            "model_id": str(model["id"]), "kind": "report", "link_id": str(link["id"])}
 
 
 def id_routes(api: Api) -> list[tuple[str, str]]:
@@ -60,10 +63,11 @@ def test_every_route_with_an_id_hides_other_users_data(api: Api, small_video: by
     bob_id = api.call("GET", "/v1/me", "bob").json()["id"]
     assert api.call("GET", f"/v1/history?user_id={bob_id}", "alice").status_code == 404
     assert api.call("GET", f"/v1/history?user_id={bob_id}", "carol").status_code == 404
+    assert api.call("GET", "/v1/history?patient=bob", "carol").status_code == 404
     for listing in ("/v1/videos", "/v1/jobs", "/v1/references", "/v1/posture-models"):
         assert [x["id"] for x in api.call("GET", listing, "carol").json()] == [], listing
     # once bob is carol's patient she reads his data (and he her guides), but deletes nothing of his
-    assert api.call("POST", "/v1/patients", "carol", json={"patient_id": bob_id}).status_code == 204
+    _link(api, "carol", "bob")
     for method, path in reads:
         assert call(api, method, path, ids, "carol").status_code == 200, path
     assert api.call("GET", f"/v1/history?user_id={bob_id}", "carol").json()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from posecoach.service import Settings, create_app
+from posecoach.service import Settings, care_db, create_app
 from posecoach.service.db import Database
 
 CHROMIUM = "/usr/bin/chromium"
@@ -52,8 +52,9 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     for name, role in (("admin", "admin"), ("ann", "user"), ("cleo", "clinician"), ("bob", "user")):
         user, keys[name] = db.create_user(name, role)
         ids[name] = user.id
-    clinician = next(u for u in [db.user_for_key(keys["cleo"])] if u)
-    db.link_patient(clinician, ids["ann"])
+    clinician, patient = db.user_for_key(keys["cleo"]), db.user_for_key(keys["ann"])
+    assert clinician is not None and patient is not None
+    care_db.accept(db, patient, care_db.invite(db, clinician, "ann").id)  # cleo invited ann, ann accepted
     db.close()
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",

@@ -41,6 +41,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 ROLES = ("user", "clinician", "admin")
 JOB_KINDS = ("pose", "analyze", "compare", "falls", "posture", "reference", "posture_train")
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+PENDING, ACCEPTED = "pending", "accepted"  # the states of a care link
 
 
 def new_id() -> str:
@@ -77,11 +78,18 @@ class ApiKey(Base):
 
 
 class CareLink(Base):
-    """A clinician sees the videos and results of each patient linked here."""
+    """A clinician's care of a patient, with the patient's consent (0005): the clinician's invitation is
+    ``pending`` until the patient accepts it; only an ``accepted`` link lets the clinician read the patient's
+    videos and results. Either side ends it (the row is deleted). `care_db` holds its queries."""
 
     __tablename__ = "care_links"
+    __table_args__ = (UniqueConstraint("id", name="uq_care_links_id"),)
     clinician_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     patient_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), default=new_id)  # the link's own id, for the routes
+    state: Mapped[str] = mapped_column(String(16), default=PENDING)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Video(Base):
@@ -242,35 +250,15 @@ class Database:
         with self.session() as s:
             return s.scalars(select(User).join(ApiKey).where(ApiKey.key_hash == hash_key(key))).first()
 
-    def link_patient(self, clinician: User, patient_id: str) -> bool:
-        with self.session() as s:
-            patient = s.get(User, patient_id)
-            if patient is None or clinician.role != "clinician":
-                return False
-            if s.get(CareLink, (clinician.id, patient_id)) is None:
-                s.add(CareLink(clinician_id=clinician.id, patient_id=patient_id))
-            return True
-
-    def patients(self, user: User) -> list[User]:
-        """The users whose data ``user`` may read besides their own: a clinician's linked patients, everyone for an
-        admin, nobody for a user; by name."""
-        with self.session() as s:
-            if user.role == "admin":
-                query = select(User).where(User.id != user.id)
-            elif user.role == "clinician":
-                query = select(User).join(CareLink, CareLink.patient_id == User.id).where(
-                    CareLink.clinician_id == user.id)
-            else:
-                return []
-            return list(s.scalars(query.order_by(User.name)).all())
-
     def visible_owners(self, s: Session, user: User) -> list[str] | None:
-        """Whose rows ``user`` may read: None for an admin (all), else self plus linked patients."""
+        """Whose rows ``user`` may read: None for an admin (all), else self plus the patients who accepted
+        ``user``'s care (a pending invitation gives no access)."""
         if user.role == "admin":
             return None
         owners = [user.id]
         if user.role == "clinician":
-            owners += s.scalars(select(CareLink.patient_id).where(CareLink.clinician_id == user.id)).all()
+            owners += s.scalars(select(CareLink.patient_id).where(CareLink.clinician_id == user.id,
+                                                                  CareLink.state == ACCEPTED)).all()
         return owners
 
     def _scoped(self, s: Session, model: type[Video] | type[Job], user: User) -> Any:

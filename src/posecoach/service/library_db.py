@@ -2,7 +2,7 @@
 
 Kept beside `db.py` (which holds the models and the core queries) as functions of a `Database`; every read is
 scoped to the caller like the core queries: another user's id is simply not found. A clinician's guides and
-posture models are shared with their linked patients (and an admin sees all).
+posture models are shared with the patients who accepted their care (and an admin sees all).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from posecoach.errors import InputError
 from posecoach.service.db import (
+    ACCEPTED,
     DONE,
     FAILED,
     QUEUED,
@@ -44,14 +45,17 @@ class Made:
     row: Any
     state: str  # queued / running / ready / failed
     error: str | None
+    owner: str  # the owner's username (their id is never shown to others)
 
 
 def shared_owners(s: Session, db: Database, user: User) -> list[str] | None:
-    """Whose library rows ``user`` may read: `Database.visible_owners` plus the clinicians ``user`` is a patient of."""
+    """Whose library rows ``user`` may read: `Database.visible_owners` plus the clinicians whose care ``user``
+    accepted."""
     owners = db.visible_owners(s, user)
     if owners is None:
         return None
-    return owners + list(s.scalars(select(CareLink.clinician_id).where(CareLink.patient_id == user.id)).all())
+    return owners + list(s.scalars(select(CareLink.clinician_id).where(CareLink.patient_id == user.id,
+                                                                       CareLink.state == ACCEPTED)).all())
 
 
 # results -----------------------------------------------------------------------------------------------------
@@ -116,17 +120,18 @@ def add_made(db: Database, user: User, video: Video, row: Row, kind: str, params
             s.add(row)
     except IntegrityError:
         raise ValueError(f"you have one called {row.name!r} already") from None
-    return Made(row, QUEUED, None)
+    return Made(row, QUEUED, None, user.name)
 
 
 def _made(s: Session, model: type[Row], query: Any) -> list[Made]:
     out = []
-    for row, state, error in s.execute(query.add_columns(Job.state, Job.error)
-                                       .outerjoin(Job, Job.id == model.job_id)).all():
+    for row, state, error, owner in s.execute(query.add_columns(Job.state, Job.error, User.name)
+                                              .outerjoin(Job, Job.id == model.job_id)
+                                              .join(User, User.id == model.owner_id)).all():
         if row.storage_key is not None:
-            out.append(Made(row, READY, None))
+            out.append(Made(row, READY, None, owner))
         else:
-            out.append(Made(row, state or FAILED, error if state else "its job was deleted with its video"))
+            out.append(Made(row, state or FAILED, error if state else "its job was deleted with its video", owner))
     return out
 
 

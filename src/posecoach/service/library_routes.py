@@ -1,7 +1,8 @@
 """Routes of the reference library (guide movements) and of posture models: each is made by a job from the
 caller's videos, then listed, read, used (``compare`` / ``posture`` jobs) and deleted.
 
-A clinician's guides and models are visible to their linked patients; only the owner deletes one.
+A clinician's guides and models are visible to the patients who accepted their care; only the owner deletes
+one. The owner is shown by username, never by id.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def _delete(request: Request, user: User, model: type[Any], row_id: str, what: s
 def _reference(made: library_db.Made) -> schemas.ReferenceOut:
     r = made.row
     guide = json.loads(r.guide)
-    return schemas.ReferenceOut(id=r.id, owner_id=r.owner_id, name=r.name, job_id=r.job_id, state=made.state,
+    return schemas.ReferenceOut(id=r.id, owner=made.owner, name=r.name, job_id=r.job_id, state=made.state,
                                 error=made.error, created_at=r.created_at, video_id=r.video_id,
                                 description=guide.get("description", ""), joints=guide.get("joints", []),
                                 reps=guide.get("reps"), target_reps=guide.get("target_reps"),
@@ -65,7 +66,7 @@ def _reference(made: library_db.Made) -> schemas.ReferenceOut:
 
 def _posture_model(made: library_db.Made) -> schemas.PostureModelOut:
     m = made.row
-    return schemas.PostureModelOut(id=m.id, owner_id=m.owner_id, name=m.name, job_id=m.job_id, state=made.state,
+    return schemas.PostureModelOut(id=m.id, owner=made.owner, name=m.name, job_id=m.job_id, state=made.state,
                                    error=made.error, created_at=m.created_at, classes=json.loads(m.classes),
                                    algorithm=m.algorithm, cv_accuracy=m.cv_accuracy, frames=m.frames)
 

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import FileResponse
 
-from posecoach.service import library_db, schemas
+from posecoach.service import care_db, library_db, schemas
 from posecoach.service.routes import NOT_FOUND, Caller, _db, _job, _missing, _storage
 from posecoach.service.tasks import MEDIA_TYPES, SUFFIXES
 
@@ -48,13 +48,20 @@ def get_result(job_id: str, kind: schemas.ResultKind, user: Caller, request: Req
 
 @router.get("/v1/history", response_model=list[schemas.HistoryItem], responses=NOT_FOUND)
 def history(user: Caller, request: Request,
-            user_id: Annotated[str | None, Query(max_length=32, description="A patient's (clinicians, admins); "
-                                                 "default: yours.")] = None) -> list[schemas.HistoryItem]:
+            patient: Annotated[str | None, Query(max_length=100, description="A patient's username (a clinician's "
+                                                 "patient who accepted, anyone for an admin); default: yours.")] = None,
+            user_id: Annotated[str | None, Query(max_length=32, description="Deprecated: a user's id, scoped like "
+                                                 "``patient``.")] = None) -> list[schemas.HistoryItem]:
     """Finished jobs, newest first, with the figures to follow over time: repetitions and form errors of each
     analysis, the score of each comparison, falls detected."""
     db = _db(request)
     owner = user_id or user.id
-    if owner != user.id and not library_db.can_see_user(db, user, owner):
+    if patient is not None:
+        found = care_db.readable_user(db, user, patient)
+        if found is None:
+            raise _missing("patient")
+        owner = found.id
+    elif owner != user.id and not library_db.can_see_user(db, user, owner):
         raise _missing("user")
     return [schemas.HistoryItem(job_id=j.id, video_id=j.video_id, kind=j.kind, finished_at=j.finished_at,
                                 exercise=r.exercise, rep_count=r.rep_count, rep_confidence=r.rep_confidence,

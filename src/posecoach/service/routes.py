@@ -17,7 +17,7 @@ from starlette.requests import HTTPConnection
 
 from posecoach import __version__
 from posecoach.errors import InputError
-from posecoach.service import schemas
+from posecoach.service import care_db, schemas
 from posecoach.service.db import Database, Job, User, Video, new_id, utcnow
 from posecoach.service.job_params import job_params
 from posecoach.service.jobs import LocalRunner
@@ -158,19 +158,65 @@ def create_user(body: schemas.UserCreate, user: Caller, request: Request) -> sch
     return schemas.NewUser(user=schemas.UserOut.model_validate(new), api_key=key)
 
 
-@router.get("/v1/patients", response_model=list[schemas.UserOut], tags=["users"])
-def list_patients(user: Caller, request: Request) -> list[User]:
-    """The users whose videos and results you may read: a clinician's patients (everyone, for an admin)."""
-    return _db(request).patients(user)
+@router.get("/v1/patients", response_model=list[schemas.PatientOut], tags=["care"])
+def list_patients(user: Caller, request: Request) -> list[schemas.PatientOut]:
+    """The users whose videos and results you may read: a clinician's patients who accepted their care
+    (everyone, for an admin), by name; ``GET /v1/history?patient=NAME`` shows one's history."""
+    return [schemas.PatientOut(name=u.name, role=u.role, since=since)  # type: ignore[arg-type]
+            for u, since in care_db.patients(_db(request), user)]
 
 
-@router.post("/v1/patients", status_code=204, tags=["users"], responses={403: {"model": schemas.Problem}, **NOT_FOUND})
-def link_patient(body: schemas.PatientLink, user: Caller, request: Request) -> Response:
-    """A clinician links a patient, whose videos and results they may then read."""
-    if user.role != "clinician":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "only a clinician has patients")
-    if not _db(request).link_patient(user, body.patient_id):
-        raise _missing("user")
+def _care_link(link: care_db.Link) -> schemas.CareLinkOut:
+    return schemas.CareLinkOut(id=link.id, clinician=link.clinician, patient=link.patient,
+                               state=link.state, created_at=link.created_at,  # type: ignore[arg-type]
+                               accepted_at=link.accepted_at)
+
+
+CARE_ERRORS = {403: {"model": schemas.Problem}, **NOT_FOUND, 409: {"model": schemas.Problem}}
+
+
+def _care_error(exc: Exception) -> HTTPException:
+    code = {care_db.NotFound: 404, care_db.Refused: 403, care_db.Conflict: 409}[type(exc)]
+    return HTTPException(code, str(exc))
+
+
+@router.get("/v1/care-links", response_model=list[schemas.CareLinkOut], tags=["care"])
+def list_care_links(user: Caller, request: Request) -> list[schemas.CareLinkOut]:
+    """Your care links and invitations, as clinician or as patient, newest first: ``pending`` until the patient
+    accepts, then ``accepted``."""
+    return [_care_link(link) for link in care_db.links(_db(request), user)]
+
+
+@router.post("/v1/care-links", response_model=schemas.CareLinkOut, status_code=201, tags=["care"],
+             responses=CARE_ERRORS)
+def invite_patient(body: schemas.CareInvite, user: Caller, request: Request) -> schemas.CareLinkOut:
+    """A clinician invites a patient by username. The invitation is pending, and gives no access to the
+    patient's data, until the patient accepts it. 403: you are not a clinician, or the user is an admin;
+    404: no such user; 409: invited or linked already, or yourself."""
+    try:
+        return _care_link(care_db.invite(_db(request), user, body.patient))
+    except (care_db.NotFound, care_db.Refused, care_db.Conflict) as exc:
+        raise _care_error(exc) from None
+
+
+@router.post("/v1/care-links/{link_id}/accept", response_model=schemas.CareLinkOut, tags=["care"],
+             responses=CARE_ERRORS)
+def accept_care_link(link_id: str, user: Caller, request: Request) -> schemas.CareLinkOut:
+    """The patient accepts a clinician's invitation: from now on the clinician reads the patient's videos,
+    results and history, and the patient sees the clinician's guides and posture models. 403 for the
+    clinician (only the patient accepts); 404 for a link you are no side of."""
+    try:
+        return _care_link(care_db.accept(_db(request), user, link_id))
+    except (care_db.NotFound, care_db.Refused) as exc:
+        raise _care_error(exc) from None
+
+
+@router.delete("/v1/care-links/{link_id}", status_code=204, tags=["care"], responses=NOT_FOUND)
+def end_care_link(link_id: str, user: Caller, request: Request) -> Response:
+    """End a care link, or decline (the patient) or withdraw (the clinician) an invitation: either side may;
+    the clinician's access ends at once."""
+    if not care_db.end(_db(request), user, link_id):
+        raise _missing("care link")
     return Response(status_code=204)
 
 

@@ -51,8 +51,35 @@ class NewUser(BaseModel):
     api_key: str = Field(description="Shown once: only its hash is stored.")
 
 
-class PatientLink(BaseModel):
-    patient_id: str = Field(min_length=1, max_length=32)
+UserName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.@+-]+$")]
+LinkState = Literal["pending", "accepted"]
+
+
+class CareInvite(BaseModel):
+    """A clinician's invitation to a patient, named by username (never by id)."""
+
+    model_config = ConfigDict(extra="forbid")
+    patient: UserName = Field(description="the patient's username")
+
+
+class CareLinkOut(BaseModel):
+    """A care link as both sides see it: ``pending`` until the patient accepts; only ``accepted`` gives the
+    clinician access to the patient's videos, results and history."""
+
+    id: str = Field(description="the link's own id (not a user's)")
+    clinician: str = Field(description="the clinician's username")
+    patient: str = Field(description="the patient's username")
+    state: LinkState
+    created_at: Time
+    accepted_at: Time | None
+
+
+class PatientOut(BaseModel):
+    """A user whose data you may read: by name; ``since`` when they accepted your care (none for an admin)."""
+
+    name: str
+    role: Role
+    since: Time | None
 
 
 class VideoOut(_Out):
@@ -184,7 +211,7 @@ class ReferenceCreate(BaseModel):
 
 class _Made(BaseModel):
     id: str
-    owner_id: str
+    owner: str = Field(description="the owner's username")
     name: str
     job_id: str | None
     state: LibraryState

@@ -1,5 +1,5 @@
 // History: a user's sessions over time (repetitions, form errors, comparison scores, falls) as charts and a
-// table linking to each result; a clinician chooses whose history to see among their patients.
+// table linking to each result; a clinician chooses whose history to see among the patients who accepted.
 import { api } from '../api.js';
 import { lineChart } from '../chart.js';
 import { fmtDate, guard, h } from '../ui.js';
@@ -20,8 +20,8 @@ function chart(box, title, items, field, label) {
   });
 }
 
-async function show(out, userId) {
-  const items = await api(`/v1/history${userId ? `?user_id=${encodeURIComponent(userId)}` : ''}`);
+async function show(out, patient) {
+  const items = await api(`/v1/history${patient ? `?patient=${encodeURIComponent(patient)}` : ''}`);
   out.replaceChildren();
   // A repetition count under 0.5 confidence is marked unsure (the report says why).
   const repsCell = (i) => {
@@ -57,7 +57,7 @@ export async function render(root, { user }) {
   const patients = user.role === 'user' ? [] : await api('/v1/patients');
   if (patients.length) {
     const select = h('select', { id: 'history-user' }, h('option', { value: '' }, `${user.name} (you)`),
-      ...patients.map((p) => h('option', { value: p.id }, p.name)));
+      ...patients.map((p) => h('option', { value: p.name }, p.name)));
     select.addEventListener('change', () => guard(() => show(out, select.value)));
     head.append(h('label', {}, user.role === 'clinician' ? 'Patient' : 'User', select));
   }
