@@ -73,7 +73,7 @@ def test_one_sequence_gives_a_summary_a_json_report_and_a_plot(tmp_path: Path, s
     for item, (start, end) in zip(data["reps"]["items"], REPS, strict=True):
         assert item["start_frame"] <= start + 5 and end - 3 <= item["end_frame"] <= end + 5
         assert isinstance(item["errors"], list)
-    assert data["summary"][0] == "Squat: 3 repetitions (unknown view)."
+    assert data["summary"][0] == "Squat: 3 repetitions (side view)."  # a flat side-view figure: seen in 2D
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Squat (recognised" in run.stdout and "3 repetitions" in run.stdout
     assert "│ 3   │" in run.stdout  # the third row of the reps table

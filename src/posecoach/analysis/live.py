@@ -149,7 +149,8 @@ def _recount_reason(exercise: Exercise | None) -> str:
 
 
 def _cues(judgement: Judgement, rep: int) -> list[LiveCue]:
-    """The rules a judgement found broken, as cues for repetition ``rep`` (0: the hold)."""
+    """The rules a judgement found broken, as cues for repetition ``rep`` (0: the hold); experimental rules are
+    never cues."""
     return [LiveCue(f.rule.id, f.rule.title, f.rule.cue, f.rule.severity, rep) for f in judgement.errors]
 
 
@@ -275,10 +276,11 @@ class LiveCoach:
     def _judge_new_reps(self) -> None:
         """Judge the latest repetition once it counts, and again on every frame while it is still under way (it
         counts at its turn for an exercise whose `Exercise.cut_reps` is "turn", and ends on the current frame
-        until it is back at rest)."""
+        until it is back at rest) or its end moves on along the rest position, so its final judgement is over the
+        same frames as offline."""
         counter = self._counter or self._agnostic
         count = counter.count
-        if count < self._judged or (count == self._judged and not self._rep_open):
+        if count < self._judged or (count == self._judged and not self._rep_open and not self._rep_moved(counter)):
             self._judged = count
             return
         result = counter.result()
@@ -292,7 +294,15 @@ class LiveCoach:
             self._cues = []
             return
         signals, _ = self._columns.view()
-        self._cues = _cues(judge_reps(self._exercise.rules, signals, [rep], result.signal)[0], rep.index)
+        judged = judge_reps(self._exercise.rules, signals, [rep], result.signal, self._exercise.profile.posture)
+        self._cues = _cues(judged[0], rep.index)
+
+    def _rep_moved(self, counter: RepCounter) -> bool:
+        """The latest judged repetition's end has moved on along the rest position since it was judged (so offline
+        would judge it over more frames): judge it again."""
+        best = counter.best
+        return (self._rep_frames is not None and best is not None and bool(best.reps)
+                and best.reps[-1].end_frame != self._rep_frames[1])
 
     def _measure_hold(self) -> None:
         assert self._exercise is not None and self._exercise.hold is not None
@@ -300,7 +310,9 @@ class LiveCoach:
         res = measure_hold(signals, times, self._exercise.hold)
         self._hold_s = float(res.seconds)
         if res.start_frame is not None and res.end_frame is not None:
-            self._cues = _cues(judge_span(self._exercise.rules, signals, res.start_frame, res.end_frame), 0)
+            ex = self._exercise
+            span = judge_span(ex.rules, signals, res.start_frame, res.end_frame, ex.profile.posture)
+            self._cues = _cues(span, 0)
 
     def _append_body(self, landmarks: np.ndarray | None, t: float) -> None:
         if landmarks is None:

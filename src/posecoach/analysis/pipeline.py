@@ -39,10 +39,11 @@ from posecoach.reports.analysis_report import (
 ProgressFn = Callable[[int, int], None]
 
 
-def _errors(j: Judgement) -> list[FormError]:
+def _errors(j: Judgement, experimental: bool = False) -> list[FormError]:
+    """The judgement's cues (``experimental``: its broken experimental rules instead)."""
     return [FormError(rule=f.rule.id, title=f.rule.title, severity=f.rule.severity, cue=f.rule.cue,
                       value=round(f.value, 3), limit=f.rule.limit, frames=list(f.frames), joints=f.rule.joints)
-            for f in j.errors]
+            for f in (j.experimental if experimental else j.errors)]
 
 
 def _rule_summaries(ex: Exercise | None, judgements: list[Judgement]) -> list[RuleSummary]:
@@ -57,7 +58,8 @@ def _rule_summaries(ex: Exercise | None, judgements: list[Judgement]) -> list[Ru
             reason = "no repetition or hold to judge"
         broken = [j.rep.index if j.rep else 0 for j, f in zip(judgements, found, strict=True) if f.broken]
         out.append(RuleSummary(id=rule.id, title=rule.title, severity=rule.severity,
-                               status="judged" if judged else "not_measurable", reason=reason, reps_broken=broken))
+                               status="judged" if judged else "not_measurable", reason=reason, reps_broken=broken,
+                               experimental=rule.experimental))
     return out
 
 
@@ -74,7 +76,7 @@ def _summary(ex_title: str, reps: Reps, hold: Hold | None, rules: list[RuleSumma
     order = {"error": 0, "warning": 1, "info": 2}
     cues = {r.id: r.cue for r in ex.rules} if ex else {}
     for r in sorted(rules, key=lambda r: order[r.severity]):
-        if r.reps_broken:
+        if r.reps_broken and not r.experimental:
             where = "the hold" if hold is not None else "rep " + ", ".join(map(str, r.reps_broken))
             lines.append(f"{r.title} ({r.severity}) in {where}: {cues.get(r.id, '')}")
     for r in rules:
@@ -106,7 +108,7 @@ def _rep_items(result: RepResult, judgements: list[Judgement]) -> list[RepItem]:
                     start_s=round(r.start_s, 3), turn_s=round(r.turn_s, 3), end_s=round(r.end_s, 3),
                     duration_s=round(r.duration_s, 3), eccentric_s=round(r.eccentric_s, 3),
                     concentric_s=round(r.concentric_s, 3), rom=round(r.rom, 3), rom_unit=unit,
-                    view=j.view, errors=_errors(j))  # type: ignore[arg-type]
+                    view=j.view, errors=_errors(j), experimental=_errors(j, True))  # type: ignore[arg-type]
             for r, j in zip(result.reps, judgements, strict=True)]
 
 
@@ -130,9 +132,10 @@ def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exerci
         reps = RepResult(count=0, reps=[], signal=None, exercise=ex.name)
         judgements = []
         if res.start_frame is not None and res.end_frame is not None:
-            judgements = [judge_span(ex.rules, signals, res.start_frame, res.end_frame)]
+            judgements = [judge_span(ex.rules, signals, res.start_frame, res.end_frame, ex.profile.posture)]
         hold = Hold(seconds=res.seconds, start_s=res.start_s, end_s=res.end_s, start_frame=res.start_frame,
-                    end_frame=res.end_frame, errors=_errors(judgements[0]) if judgements else [])
+                    end_frame=res.end_frame, errors=_errors(judgements[0]) if judgements else [],
+                    experimental=_errors(judgements[0], True) if judgements else [])
         return ex, reps, judgements, hold, info
     if counted is not None:
         reps = counted
@@ -140,7 +143,7 @@ def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exerci
         reps = ex.count_reps(signals, times) if ex is not None else count_signals(signals, times)
     if body is not None:
         reps = Candidates.of(reps, body, ex is not None, rec).decide()
-    judgements = judge_reps(ex.rules, signals, reps.reps, reps.signal) if ex else [
+    judgements = judge_reps(ex.rules, signals, reps.reps, reps.signal, ex.profile.posture) if ex else [
         Judgement(r, view_of(signals, r.start_frame, r.end_frame + 1)) for r in reps.reps]
     return ex, reps, judgements, hold, info
 

@@ -76,6 +76,8 @@ class RepItem(ReportModel):
     rom_unit: str
     view: Literal["front", "diagonal", "side", "unknown"]
     errors: list[FormError] = []
+    experimental: list[FormError] = Field([], description="broken rules the catalogue marks experimental (not yet "
+                                        "supported by labelled executions): shown apart, not as cues")
 
 
 class Reps(ReportModel):
@@ -98,6 +100,8 @@ class Hold(ReportModel):
     start_frame: int | None = None
     end_frame: int | None = None
     errors: list[FormError] = []
+    experimental: list[FormError] = Field([], description="broken rules the catalogue marks experimental (not yet "
+                                        "supported by labelled executions): shown apart, not as cues")
 
 
 class RuleSummary(ReportModel):
@@ -107,6 +111,7 @@ class RuleSummary(ReportModel):
     status: Literal["judged", "not_measurable"]
     reason: str | None = Field(None, description="why a rule could not be judged, e.g. the camera view")
     reps_broken: list[int] = []
+    experimental: bool = Field(False, description="the rule is not yet supported by labelled executions")
 
 
 class AnalysisReport(ReportModel):

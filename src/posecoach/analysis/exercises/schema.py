@@ -106,6 +106,10 @@ class Rule(_Strict):
     severity: Literal["info", "warning", "error"] = "warning"
     views: list[View] = list(VIEWS)
     joints: list[str] = Field(default_factory=list, description="keypoint stems drawn red while broken, e.g. knee")
+    experimental: bool = Field(True, description="not (yet) supported by labelled executions: reported apart, "
+                               "never as a confident cue (`benchmarks/bench_form.py` measures the evidence)")
+    evidence: str = Field("", description="where the limit comes from and how well the rule separates labelled "
+                          "correct from incorrect executions")
 
     _check = field_validator("signal")(_known_signal)
 
