@@ -1,6 +1,8 @@
 // History: a user's sessions over time (repetitions, form errors, comparison scores, falls) as charts and a
-// table linking to each result; a clinician chooses whose history to see among the patients who accepted.
+// table linking to each result; a clinician chooses whose history to see among the patients who accepted, invites
+// patients, and a patient accepts, declines or ends a clinician's care (care.js).
 import { api } from '../api.js';
+import { careCard } from '../care.js';
 import { lineChart } from '../chart.js';
 import { fmtDate, guard, h } from '../ui.js';
 
@@ -50,10 +52,13 @@ async function show(out, patient) {
       h('tbody', {}, ...rows)))));
 }
 
-export async function render(root, { user }) {
+export async function render(root, ctx) {
+  const { user } = ctx;
   const out = h('div', { id: 'history' });
   const head = h('section', { class: 'card' }, h('h1', {}, 'History'));
-  root.append(head, out);
+  // care links: invitations to accept, patients to invite; a change reloads the page's lists
+  const care = await careCard(user, () => { root.replaceChildren(); return render(root, ctx); });
+  root.append(head, ...(care ? [care] : []), out);
   const patients = user.role === 'user' ? [] : await api('/v1/patients');
   if (patients.length) {
     const select = h('select', { id: 'history-user' }, h('option', { value: '' }, `${user.name} (you)`),
