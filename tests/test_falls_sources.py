@@ -191,3 +191,18 @@ def test_detect_falls_accepts_coco17_sequences(model: FallModel) -> None:
     item = _le2i("coco17", "Coffee_room_01_video_10", normalise=False)  # pixels, as YOLO gives them
     rep = posecoach.detect_falls(item.sequence, model=model)
     assert rep.fall_detected and abs(rep.events[0].alert_s - item.onset / 25.0) < 1.5  # type: ignore[operator]
+
+
+def test_a_drop_from_sitting_or_lying_alerts_but_sitting_still_does_not() -> None:
+    """Le2i's falls off a sofa start from a low body (head little above the hips for seconds): the upright-before
+    gate alone missed them; a fast drop of the hips (`DROP_FROM_LOW` torso lengths) lets them alert."""
+    from posecoach.analysis.falls.events import DROP_FROM_LOW, fall_events
+
+    f = {name: i for i, name in enumerate(FEATURES)}
+    X = np.zeros((40, len(FEATURES)))
+    X[:, f["head_above_hip"]], X[:, f["trunk_deg"]] = 0.5, 10.0  # sitting low, seen from above
+    X[:, f["upright_before"]], X[:, f["trunk_min_3s"]], X[:, f["low_share"]] = 0.7, 5.0, 1.0
+    t, p = np.arange(40) / 10.0, np.full(40, 0.95)
+    assert fall_events(t, p, X) == []  # high probability, but already low and nothing dropped
+    X[20:, f["hip_drop"]] = DROP_FROM_LOW + 0.2
+    assert [e.alert_frame for e in fall_events(t, p, X)] == [20]

@@ -8,7 +8,8 @@ smoothed probability and the body's posture frame by frame:
   squat's bottom or a pose-estimation flip never alerts), and only if the body was upright (head
   `UPRIGHT_BEFORE` torso lengths over the hips, trunk within `UPRIGHT_TRUNK` of vertical) in the last 3 s
   and low for less than `LOW_BEFORE` of the last 2 s: who was already down (plank, push-ups, lying in bed)
-  does not fall. Where the recent past casts doubt (`PostureHistory.doubtful`: a skeleton seen upside down in
+  does not fall, unless the hips just dropped `DROP_FROM_LOW` torso lengths (off a chair, sofa or bed).
+  Where the recent past casts doubt (`PostureHistory.doubtful`: a skeleton seen upside down in
   the last `FLIP_S`, i.e. a pose estimate not to trust, or `REPS` dips out of upright and back in the last
   `REPS_S`, i.e. squats, push-ups or other repeated exercise) the drop is held as pending and the alert fires
   only if the body has not come back upright `CONFIRM_S` later (a fall stays down; a squat's or push-up's bottom
@@ -43,8 +44,9 @@ RELEASE_S = 2.0
 LOW_ABOVE, LOW_TRUNK, INVERTED = 0.7, 45.0, 135.0  # head less than 0.7 torso above the hips, or trunk tilted
 _ABOVE, _TRUNK, _HIP_V = FEATURES.index("head_above_hip"), FEATURES.index("trunk_deg"), FEATURES.index("hip_v")
 _UP_BEFORE, _TRUNK_MIN = FEATURES.index("upright_before"), FEATURES.index("trunk_min_3s")
-_LOW_SHARE = FEATURES.index("low_share")
+_LOW_SHARE, _HIP_DROP = FEATURES.index("low_share"), FEATURES.index("hip_drop")
 LOW_BEFORE = 0.6  # ...and not low for most of the last 2 s (a fall is a change, not a posture)
+DROP_FROM_LOW = 0.8  # ...or the hips dropped this many torso lengths in the last 2 s (off a chair, sofa or bed)
 UPRIGHT_BEFORE, UPRIGHT_TRUNK = 1.1, 15.0  # an alert needs the body upright (head over hips) in the last 3 s
 UP_ABOVE, UP_TRUNK = 0.9, 35.0  # upright again: head 0.9 torso over the hips, trunk within 35 degrees
 FLIP_S = 10.0  # an upside-down skeleton this recently: the pose estimate of this body is not to be trusted
@@ -209,8 +211,8 @@ class FallStateMachine:
             elif t - pending.alert_s >= CONFIRM_S:
                 return self._raise(pending, frame, t, p)
             return None
-        was_up = (features[_UP_BEFORE] >= UPRIGHT_BEFORE and features[_TRUNK_MIN] < UPRIGHT_TRUNK
-                  and features[_LOW_SHARE] < LOW_BEFORE)
+        was_up = ((features[_UP_BEFORE] >= UPRIGHT_BEFORE and features[_TRUNK_MIN] < UPRIGHT_TRUNK
+                   and features[_LOW_SHARE] < LOW_BEFORE) or features[_HIP_DROP] >= DROP_FROM_LOW)
         if not (p >= self.on and low and was_up):
             return None
         ev = self._drop(frame, t, p)
