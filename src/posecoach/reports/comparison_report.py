@@ -14,7 +14,7 @@ from pydantic import Field
 from posecoach.reports.analysis_report import ModelInfo
 from posecoach.reports.model import ReportModel
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 Score = float
 
 
@@ -42,7 +42,8 @@ class JointScore(ReportModel):
     score: Score | None = Field(description="0-100; null when the joint was not seen")
     mean_abs_diff_deg: float | None
     mean_diff_deg: float | None = Field(description="attempt minus guide: + more open / raised / leaning")
-    weight: float = Field(description="share of the overall score")
+    weight: float = Field(description="share of the shape score (joint angles and segment directions), the part of "
+                          "the overall score that tells the movement's form")
     key: bool = Field(description="one of the guide's joints that matter")
 
 
@@ -89,7 +90,9 @@ class ComparisonReport(ReportModel):
     reference: SequenceInfo
     attempt: SequenceInfo
     model: ModelInfo = Field(description="pose model of the attempt, when known")
-    score: Score | None = Field(description="0-100 overall; null when nothing could be compared")
+    score: Score | None = Field(description="0-100 overall, calibrated on real executions: 100 only for the guide's "
+                                "own movement, 80 as far from it as a typical correct execution by another person, "
+                                "64 twice as far; null when nothing could be compared")
     alignment: AlignmentInfo
     joints: list[JointScore] = []
     reps: list[RepScore] = []

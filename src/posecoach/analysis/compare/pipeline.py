@@ -2,7 +2,9 @@
 
 features (both sides; the attempt also mirrored unless told) -> repetitions -> DTW alignment (the guide's one
 repetition against each of the attempt's, or the whole sequences) -> the closer of plain and mirrored ->
-scores per joint, rep and phase -> the largest deviations in words, tempo.
+scores per joint and phase, the calibrated overall and per-rep scores (`calibration`) -> the largest deviations
+in words, tempo. A one-repetition guide's attempt repetitions are merged while the guide matches their union
+better (`merge_reps`: a counter may cut one repetition in two).
 """
 
 from __future__ import annotations

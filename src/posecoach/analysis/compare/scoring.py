@@ -1,12 +1,13 @@
-"""Scores from aligned joint angles: 0-100 per joint, per repetition, per phase and overall.
+"""Scores from aligned joint angles: 0-100 per joint and per phase, and the shape score.
 
 A joint's score is ``100 * exp(-e / SCORE_SCALE_DEG)`` with ``e`` its mean absolute angle difference (degrees)
 over the matched frames: 100 for the same movement, about 72 for 10 degrees off throughout, 37 for 30. The mean
 weighs each matched pair by how characteristic its guide frame is (`frame_weights`: the guide still and far from
 its start posture, i.e. the target or held pose and the turning point, more than getting in and out of it). The
-overall score is the weighted mean of the joint scores (each joint 1, x3 for the guide's "joints that matter")
-and of the segment-direction scores (the same formula on the angle between the guide's and the attempt's
-segment directions in the body frame; together `DIRECTION_SHARE` of the joints' weight).
+shape score (`score_pairs(...).score`) is the weighted mean of the joint scores (each joint 1, x3 for the guide's
+"joints that matter") and of the segment-direction scores (the same formula on the angle between the guide's and
+the attempt's segment directions in the body frame; together `DIRECTION_SHARE` of the joints' weight); it was the
+overall score, and now enters it as the shape term of `calibration` (the overall and per-repetition scores).
 
 Phases come from the guide's main joint (the one that moves most): at rest, on the way in, at the turning point
 (within 30 % of its extreme), on the way back.
