@@ -136,6 +136,8 @@ def test_no_answer_names_another_users_id(api: Api, small_video: bytes,
     assert guide["owner"] == "carol" and model["owner"] == "carol" and "owner_id" not in guide
     assert [r["owner"] for r in api.call("GET", "/v1/references").json()] == ["carol"]  # alice: her clinician's
     assert [p["name"] for p in api.call("GET", "/v1/patients", "root").json()] == ["alice", "bob", "carol"]
+    made = api.call("POST", "/v1/users", "root", json={"name": "dave"})  # an admin makes an account: by name
+    assert made.status_code == 201 and made.json()["user"]["name"] == "dave" and "id" not in made.json()["user"]
 
 
 def test_invitation_accept_decline_withdraw_and_end(api: Api, small_video: bytes,

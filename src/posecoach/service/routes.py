@@ -155,7 +155,7 @@ def create_user(body: schemas.UserCreate, user: Caller, request: Request) -> sch
         new, key = _db(request).create_user(body.name, body.role)
     except ValueError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    return schemas.NewUser(user=schemas.UserOut.model_validate(new), api_key=key)
+    return schemas.NewUser(user=schemas.NewUserOut.model_validate(new), api_key=key)
 
 
 @router.get("/v1/patients", response_model=list[schemas.PatientOut], tags=["care"])

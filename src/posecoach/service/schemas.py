@@ -46,8 +46,16 @@ class SignIn(BaseModel):
     api_key: str = Field(min_length=1, max_length=200, description="Your API key (pc_...).")
 
 
+class NewUserOut(_Out):
+    """An account just made, as its creator sees it: by name (no other user's id is ever shown)."""
+
+    name: str
+    role: Role
+    created_at: Time
+
+
 class NewUser(BaseModel):
-    user: UserOut
+    user: NewUserOut
     api_key: str = Field(description="Shown once: only its hash is stored.")
 
 
