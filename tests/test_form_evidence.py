@@ -198,3 +198,17 @@ def test_scores() -> None:
     s = Scores.of([True, True, False, False], [True, False, True, False])
     assert (s.tp, s.fp, s.fn, s.tn) == (1, 1, 1, 1)
     assert s.precision == s.recall == s.balanced_accuracy == 0.5
+
+
+def test_every_confident_rule_says_where_its_evidence_comes_from() -> None:
+    """A rule shown as a cue is supported by labelled executions (bench_form.py wrote its evidence); every other
+    catalogue rule is experimental."""
+    from posecoach.analysis.exercises import catalogue
+
+    confident = {f"{n}.{r.id}" for n, ex in catalogue().items() for r in ex.rules if not r.experimental}
+    assert {"push_up.hip_sag", "bicep_curl.lean_back", "plank.hip_sag"} <= confident
+    for name, ex in catalogue().items():
+        for rule in ex.rules:
+            if not rule.experimental:
+                assert "bench_form.py" in rule.evidence or "transferred from" in rule.evidence, f"{name}.{rule.id}"
+    assert get_exercise("dip").rules and all(r.experimental for r in get_exercise("dip").rules)
