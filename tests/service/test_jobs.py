@@ -74,5 +74,5 @@ def test_a_worker_killed_mid_job_loses_nothing(tmp_path: Path) -> None:
     assert report.status_code == 200 and report.json()["input"]["frames"] == 49
     with db.session() as s:
         kinds = s.scalars(select(Result.kind).where(Result.job_id == job_id)).all()
-        assert sorted(kinds) == ["csv", "overlay", "plot", "poses", "report"]  # each result stored once
+        assert sorted(kinds) == ["csv", "overlay", "plot", "poses", "report", "series"]  # each result stored once
     assert not set(killed) & set(_children(runner))
