@@ -32,6 +32,7 @@ import numpy as np
 from clips import data_dir, header, table
 
 CLIP = "form/kaiakol/data/squat/correct/squat_correct_001.mp4"
+VIDEO = {"Content-Type": "video/mp4"}  # uploads need a video content type
 
 
 def _free_port() -> int:
@@ -98,7 +99,8 @@ def wait_job(http: httpx.Client, job_id: str, timeout: float = 600) -> dict[str,
 
 def end_to_end(http: httpx.Client, clip: Path) -> tuple[list[list[Any]], str]:
     t0 = time.perf_counter()
-    video = http.post("/v1/videos", params={"filename": clip.name}, content=clip.read_bytes()).json()
+    video = http.post("/v1/videos", params={"filename": clip.name}, content=clip.read_bytes(),
+                      headers=VIDEO).json()
     t1 = time.perf_counter()
     job = http.post("/v1/jobs", json={"video_id": video["id"]}).json()
     job = wait_job(http, job["id"])
@@ -125,7 +127,7 @@ def bad_uploads(http: httpx.Client, clip: bytes, limit_bytes: int) -> list[list[
     rows = []
     for name, data in cases.items():
         print(f"bad upload: {name}", file=sys.stderr)
-        answer = http.post("/v1/videos", params={"filename": "bad.mp4"}, content=data)
+        answer = http.post("/v1/videos", params={"filename": "bad.mp4"}, content=data, headers=VIDEO)
         outcome, reason = str(answer.status_code), answer.json().get("detail", "")
         if answer.status_code == 201:
             job = wait_job(http, http.post("/v1/jobs", json={"video_id": answer.json()["id"]}).json()["id"])
@@ -155,7 +157,8 @@ def load(base: str, key: str, clip: bytes, job_id: str, clients: int, rounds: in
             for _ in range(rounds):
                 if time.monotonic() > stop:
                     return
-                one("upload", http, "POST", "/v1/videos", params={"filename": "load.mp4"}, content=clip)
+                one("upload", http, "POST", "/v1/videos", params={"filename": "load.mp4"}, content=clip,
+                    headers=VIDEO)
                 for _ in range(polls):
                     one("job status", http, "GET", f"/v1/jobs/{job_id}")
                 one("list videos", http, "GET", "/v1/videos")

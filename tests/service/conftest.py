@@ -85,7 +85,8 @@ class Api:
         return self.client.request(method, url, headers={**sent, **(headers or {})}, **kw)
 
     def upload(self, data: bytes, who: str = "alice", name: str = "clip.mp4") -> Any:
-        return self.call("POST", f"/v1/videos?filename={name}", who, content=data)
+        return self.call("POST", f"/v1/videos?filename={name}", who, content=data,
+                         headers={"Content-Type": "video/mp4"})
 
     def wait(self, job_id: str, who: str = "alice", timeout: float = 120.0) -> dict[str, Any]:
         end = time.monotonic() + timeout

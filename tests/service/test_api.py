@@ -80,7 +80,8 @@ def test_bad_uploads_are_refused_with_the_reason(api_factory: ApiFactory, small_
         assert answer.json()["detail"] and "storage" not in answer.json()["detail"], name
     too_big = api.upload(long * 2)
     assert too_big.status_code == 413 and "limit" in too_big.json()["detail"]
-    streamed = api.call("POST", "/v1/videos", content=iter([long[:4096]] * (len(long) // 4096 * 2)))
+    streamed = api.call("POST", "/v1/videos", content=iter([long[:4096]] * (len(long) // 4096 * 2)),
+                        headers={"Content-Type": "video/mp4"})
     assert streamed.status_code == 413  # no Content-Length: the limit holds while streaming
     too_long = api.upload(long)
     assert too_long.status_code == 422 and "longer than the limit" in too_long.json()["detail"]

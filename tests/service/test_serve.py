@@ -67,7 +67,8 @@ def test_serve_alone_analyses_a_real_clip_end_to_end(tmp_path: Path) -> None:
                         break
                 except httpx.TransportError:
                     time.sleep(0.2)
-            video = http.post("/v1/videos", params={"filename": clip.name}, content=clip.read_bytes())
+            video = http.post("/v1/videos", params={"filename": clip.name}, content=clip.read_bytes(),
+                              headers={"Content-Type": "video/mp4"})
             assert video.status_code == 201, video.text
             assert video.json()["num_frames"] == 49
             job = http.post("/v1/jobs", json={"video_id": video.json()["id"]}).json()

@@ -3,6 +3,7 @@ what they show, not on how the data got there)."""
 
 from __future__ import annotations
 
+import mimetypes
 import time
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 def upload(request: Any, path: Path) -> dict[str, Any]:
     """Upload a video as the request context's user; the video's JSON."""
     answer = request.post(f"/v1/videos?filename={path.name}", data=path.read_bytes(),
-                          headers={"Content-Type": "application/octet-stream"})
+                          headers={"Content-Type": mimetypes.guess_type(path.name)[0] or "video/mp4"})
     assert answer.ok, answer.text()
     return dict(answer.json())
 

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from posecoach import __version__
-from posecoach.service import openapi
+from posecoach.service import docs, openapi
 from posecoach.service.catalogue_routes import router as catalogue_router
 from posecoach.service.db import Database
 from posecoach.service.jobs import LocalRunner
 from posecoach.service.library_routes import router as library_router
 from posecoach.service.results_routes import router as results_router
 from posecoach.service.routes import router
+from posecoach.service.security import SecurityMiddleware
 from posecoach.service.settings import Settings
 from posecoach.service.storage import open_storage
 from posecoach.web import live_router
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runner.close()
             db.close()
 
-    app = FastAPI(title="PoseCoach", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="PoseCoach", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Upload movement videos, run analyses as background jobs, fetch the reports.")
     app.include_router(router)
     app.include_router(results_router)
@@ -59,4 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_router)
     app.mount("/static", web.static_files(), name="static")
     openapi.install(app)
+    docs.install(app)  # /docs from local files; no /redoc
+    # security headers and the cross-origin check around everything, the 500 page of Starlette's error middleware too
+    build = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityMiddleware(build(), settings.trusted_origins)  # type: ignore[method-assign]
     return app

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse
 
 from posecoach.service import care_db, library_db, schemas
 from posecoach.service.routes import NOT_FOUND, Caller, _db, _job, _missing, _storage
+from posecoach.service.security import content_disposition
 from posecoach.service.tasks import MEDIA_TYPES, SUFFIXES
 
 router = APIRouter(tags=["results"])
@@ -39,11 +40,14 @@ def get_result(job_id: str, kind: schemas.ResultKind, user: Caller, request: Req
             raise HTTPException(status.HTTP_409_CONFLICT, f"the job is {job.state}: no results yet"
                                 + (f" ({job.error})" if job.error else ""))
         raise _missing("result")
-    name = f"{job.kind}-{job.id[:8]}{SUFFIXES[kind]}" if kind in ("csv", "poses") else None  # downloads
     try:
-        return _storage(request).response(found[0].storage_key, MEDIA_TYPES[kind], filename=name)
+        answer = _storage(request).response(found[0].storage_key, MEDIA_TYPES[kind])
     except FileNotFoundError:
         raise _missing("result file") from None
+    # the server made every result, so its type is known; files to save are attachments, the rest shown inline
+    disposition = "attachment" if kind in ("csv", "poses") else "inline"
+    answer.headers["content-disposition"] = content_disposition(disposition, f"{job.kind}-{job.id[:8]}{SUFFIXES[kind]}")
+    return answer
 
 
 @router.get("/v1/history", response_model=list[schemas.HistoryItem], responses=NOT_FOUND)

@@ -21,6 +21,13 @@ from posecoach.service import care_db, schemas
 from posecoach.service.db import Database, Job, User, Video, new_id, utcnow
 from posecoach.service.job_params import job_params
 from posecoach.service.jobs import LocalRunner
+from posecoach.service.security import (
+    ACCEPTED,
+    content_disposition,
+    upload_type_refusal,
+    video_media_type,
+    video_suffix,
+)
 from posecoach.service.settings import Settings
 from posecoach.service.storage import Storage, TooLarge
 
@@ -31,8 +38,6 @@ _cookie_key = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
                            description="The web app's sign-in: the API key in an HttpOnly, SameSite=Strict cookie "
                            "set by POST /v1/session (lets <video> and WebSocket requests authenticate).")
 NOT_FOUND = {404: {"model": schemas.Problem}}
-# FFmpeg container names -> a suffix the video readers accept
-_SUFFIX = {"mov,mp4,m4a,3gp,3g2,mj2": ".mp4", "matroska,webm": ".mkv", "avi": ".avi"}
 
 
 def _db(request: HTTPConnection) -> Database:
@@ -220,26 +225,32 @@ def end_care_link(link_id: str, user: Caller, request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _probe(path: Path) -> tuple[str, object]:
-    """Decode the start of the upload: its info, or an InputError (not a video, damaged, no frames)."""
+def _probe(path: Path) -> tuple[str | None, object]:
+    """Decode the start of the upload: the stored suffix of its container (None: not one PoseCoach keeps) and its
+    info, or an InputError (not a video, damaged, no frames)."""
     from posecoach.io import VideoReader
 
     with VideoReader(path) as reader:
         info = reader.info
-    return _SUFFIX.get(info.container, ".mp4"), info
+    return video_suffix(info.container, info.codec), info
 
 
 @router.post("/v1/videos", response_model=schemas.VideoOut, status_code=201, tags=["videos"],
              openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-                 "video/mp4": {"schema": {"type": "string", "format": "binary"}}}}},
-             responses={413: {"model": schemas.Problem}, 422: {"model": schemas.Invalid}})
+                 "video/mp4": {"schema": {"type": "string", "format": "binary"}},
+                 "video/webm": {"schema": {"type": "string", "format": "binary"}}}}},
+             responses={413: {"model": schemas.Problem}, 415: {"model": schemas.Problem},
+                        422: {"model": schemas.Invalid}})
 async def upload_video(request: Request, user: Caller,
                        filename: Annotated[str, Query(max_length=255)] = "video") -> Video:
-    """Upload a video as the raw request body (e.g. ``curl --data-binary @clip.mp4``). It is streamed to
-    storage; too large (``POSECOACH_MAX_UPLOAD_MB``) is 413; content that does not decode as a video, or one
-    longer than ``POSECOACH_MAX_DURATION_S``, is 422 with the reason."""
+    """Upload a video as the raw request body with its video type (e.g. ``curl -H 'Content-Type: video/mp4'
+    --data-binary @clip.mp4``). It is streamed to storage; too large (``POSECOACH_MAX_UPLOAD_MB``) is 413; a
+    content type that is not video/*, or a container other than MP4/MOV, WebM/Matroska or AVI, is 415; content
+    that does not decode as a video, or one longer than ``POSECOACH_MAX_DURATION_S``, is 422 with the reason."""
     settings, storage = _settings(request), _storage(request)
+    refusal = upload_type_refusal(request.headers.get("content-type"))
+    if refusal:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, refusal)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
@@ -262,6 +273,10 @@ async def upload_video(request: Request, user: Caller,
         incoming.unlink(missing_ok=True)
         reason = str(exc).replace(str(incoming), filename)  # never show storage paths
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, reason) from None
+    if suffix is None:  # decodes, but as a container served back under no video type of ours (e.g. MPEG-TS)
+        incoming.unlink(missing_ok=True)
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"the upload is a {info.container} "  # type: ignore[attr-defined]
+                            f"file; PoseCoach keeps {ACCEPTED} videos (convert it, e.g. ffmpeg -i in out.mp4)")
     key = storage.new_key("videos", suffix)
     storage.adopt(incoming, key)
     video = Video(id=new_id(), owner_id=user.id, filename=Path(filename).name[:255] or "video", storage_key=key,
@@ -282,10 +297,13 @@ def get_video(video_id: str, user: Caller, request: Request) -> Video:
 
 @router.get("/v1/videos/{video_id}/file", tags=["videos"], response_class=FileResponse, responses=NOT_FOUND)
 def video_file(video_id: str, user: Caller, request: Request) -> Response:
-    """The uploaded video (range requests supported, so it plays and seeks in a browser)."""
+    """The uploaded video (range requests supported, so it plays and seeks in a browser), as an attachment with
+    the type of its checked container."""
     video = _video(request, user, video_id)
-    media = "video/mp4" if video.storage_key.endswith(".mp4") else "application/octet-stream"
-    return _stored(request, video.storage_key, "video file", media)
+    answer = _stored(request, video.storage_key, "video file", video_media_type(video.storage_key))
+    name = (Path(video.filename).stem or "video") + Path(video.storage_key).suffix
+    answer.headers["content-disposition"] = content_disposition("attachment", name)
+    return answer
 
 
 @router.delete("/v1/videos/{video_id}", status_code=204, tags=["videos"], responses=NOT_FOUND)
@@ -332,4 +350,6 @@ def job_report(job_id: str, user: Caller, request: Request) -> Response:
     if result is None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the job is {job.state}: no report"
                             + (f" ({job.error})" if job.error else ""))
-    return _stored(request, result.storage_key, "report file", "application/json")
+    answer = _stored(request, result.storage_key, "report file", "application/json")
+    answer.headers["content-disposition"] = content_disposition("inline", f"{job.kind}-{job.id[:8]}.json")
+    return answer

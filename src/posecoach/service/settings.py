@@ -48,6 +48,9 @@ class Settings(BaseSettings):
                                     "object storage; unset: the local folder storage_dir.")
     s3_endpoint_url: str | None = Field(None, description="Endpoint of the S3-compatible server (MinIO, Ceph...); "
                                         "unset: AWS. Credentials: the usual AWS_* variables.")
+    trusted_origins: str = Field("", description="Origins (scheme://host[:port], comma-separated) besides the "
+                                 "server's own whose pages may use the web app's sign-in: state-changing requests "
+                                 "and the live WebSocket (e.g. the public origin of a proxy that rewrites Host).")
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'posecoach.db'}"

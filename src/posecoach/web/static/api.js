@@ -33,6 +33,16 @@ export const signIn = (apiKey) => api('/v1/session', { method: 'POST', json: { a
 export const signOut = () => api('/v1/session', { method: 'DELETE' });
 export const me = () => api('/v1/me');
 
+// The upload's content type: the server takes video types only (a cross-origin page cannot send one without a
+// CORS preflight). The file's own type, else one from its extension; anything else is refused with the reason.
+const VIDEO_TYPES = { mp4: 'video/mp4', m4v: 'video/mp4', mov: 'video/quicktime', webm: 'video/webm',
+  mkv: 'video/x-matroska', avi: 'video/x-msvideo' };
+export function videoType(file) {
+  if (file.type && file.type.startsWith('video/')) return file.type;
+  const ext = (file.name || '').split('.').pop().toLowerCase();
+  return VIDEO_TYPES[ext] || file.type || 'application/octet-stream';
+}
+
 // Upload a video file with progress (fetch has no upload progress, XMLHttpRequest has).
 export function uploadVideo(file, onProgress = () => {}) {
   return new Promise((resolve, reject) => {
@@ -48,7 +58,7 @@ export function uploadVideo(file, onProgress = () => {}) {
       else reject(new ApiError(xhr.status, reason(xhr.status, data)));
     };
     xhr.onerror = () => reject(new ApiError(0, 'the upload failed: the server cannot be reached'));
-    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.setRequestHeader('Content-Type', videoType(file));
     xhr.send(file);  // the raw bytes are the request body
   });
 }
