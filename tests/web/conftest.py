@@ -71,14 +71,26 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     thread.join(10)
 
 
+_DRIVER: list[object] = []  # the running Playwright: one per process, whichever folder's fixture started it
+
+
 @pytest.fixture(scope="session")
 def playwright_driver() -> Iterator[object]:
+    """Playwright's sync API, started once per test session (it cannot run twice in one thread): browser tests
+    outside this folder that import these fixtures (tests/security) share it."""
     from playwright.sync_api import sync_playwright
 
+    if _DRIVER:
+        yield _DRIVER[0]
+        return
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
     with sync_playwright() as p:
-        yield p
+        _DRIVER.append(p)
+        try:
+            yield p
+        finally:
+            _DRIVER.clear()
 
 
 @pytest.fixture(scope="session")
