@@ -106,3 +106,24 @@ def test_a_similar_but_different_movement_never_scores_100() -> None:
                            for m in ("m07", "m10"))
     score = compare_sequences(abduction, scaption).score
     assert score is not None and score < 99.5
+
+
+def test_joints_that_matter_weigh_most() -> None:
+    """A squat guide that names the knees and hips: arms held differently cost less than when it names none,
+    while a restricted knee costs at least as much."""
+    from posecoach.analysis.compare import Guide
+    from posecoach.analysis.compare.calibration import KINDS, kind_factors
+    from posecoach.analysis.compare.degrade import restricted
+
+    legs = ["left_knee", "right_knee", "left_hip", "right_hip"]
+    factors = dict(zip(KINDS, kind_factors(legs), strict=True))
+    assert factors["knee"] == factors["ankle_y"] == factors["trunk_lean"] == 1.0 and factors["wrist_x"] < 1.0
+    assert np.all(kind_factors([]) == 1.0)
+    guide = make_exercise("squat", reps=1, period_s=2.0, view="side", seed=1)
+    arms = restricted(restricted(guide, "left_elbow", 40), "right_shoulder", 40)
+    knee = restricted(guide, "left_knee", 30)
+    named = Guide(name="squat", joints=legs)
+    plain_arms, named_arms = (compare_sequences(guide, arms, reps=False, guide=g).score for g in (None, named))
+    plain_knee, named_knee = (compare_sequences(guide, knee, reps=False, guide=g).score for g in (None, named))
+    assert plain_arms is not None and named_arms is not None and named_arms > plain_arms
+    assert plain_knee is not None and named_knee is not None and named_knee <= plain_knee + 0.5

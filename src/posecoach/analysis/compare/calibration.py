@@ -157,9 +157,32 @@ def deviation_features(ref_channels: np.ndarray, att_channels: np.ndarray, ref_i
     per_channel = (np.maximum(ratio, 0.0), np.maximum(-ratio, 0.0), excursion / EXCURSION_UNIT)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        mains = [float(np.nanmean(v[main])) if main.size and np.isfinite(v[main]).any() else 0.0
-                 for v in per_channel]
-    return np.concatenate([*(_by_kind(v, cw) for v in per_channel), mains])
+        mains = [float(np.nanmax(v[main])) if main.size and np.isfinite(v[main]).any() else 0.0
+                 for v in per_channel]  # the joint that matters that deviates most
+    return np.concatenate([*(_by_kind(v, cw) * kind_factors(key_joints) for v in per_channel), mains])
+
+
+#: The kinds of channel that belong to each joint that matters (its angle, the segments and points it moves).
+_RELATED: dict[str, tuple[str, ...]] = {
+    "knee": ("knee", "tilt_thigh", "tilt_shin", "knee_", "ankle_"),
+    "hip": ("hip", "tilt_thigh", "tilt_trunk_side", "trunk_lean", "knee_", "shoulder_"),
+    "elbow": ("elbow", "tilt_forearm", "tilt_upper_arm", "elbow_", "wrist_"),
+    "shoulder": ("shoulder", "tilt_upper_arm", "tilt_forearm", "elbow_", "wrist_", "shoulder_"),
+    "trunk_lean": ("trunk_lean", "tilt_trunk_side", "tilt_shoulder_line", "shoulder_"),
+}
+#: When the guide names the joints that matter, the other kinds of channel count this much.
+OTHER_KIND_FACTOR = 0.25
+
+
+def kind_factors(key_joints: Sequence[str] = ()) -> np.ndarray:
+    """``(K,)`` 1 per kind of channel; with joints that matter, `OTHER_KIND_FACTOR` for the kinds unrelated to
+    them (a squat's guide that names the knees and hips: how the arms swing counts a quarter)."""
+    parts = {j.removeprefix("left_").removeprefix("right_") for j in key_joints}
+    related = tuple(r for p in parts for r in _RELATED.get(p, ()))
+    if not related:
+        return np.ones(len(KINDS))
+    return np.array([1.0 if any(k == r or (r.endswith("_") and k.startswith(r)) for r in related)
+                     else OTHER_KIND_FACTOR for k in KINDS])
 
 
 def main_channels(ref_range: np.ndarray, key_joints: Sequence[str] = ()) -> np.ndarray:
