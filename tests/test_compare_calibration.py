@@ -127,3 +127,15 @@ def test_joints_that_matter_weigh_most() -> None:
     plain_knee, named_knee = (compare_sequences(guide, knee, reps=False, guide=g).score for g in (None, named))
     assert plain_arms is not None and named_arms is not None and named_arms > plain_arms
     assert plain_knee is not None and named_knee is not None and named_knee <= plain_knee + 0.5
+
+
+@pytest.mark.video
+def test_ui_prmd_reader_finds_the_angles_in_the_release_layout() -> None:
+    """The release keeps Positions/ and Angles/ side by side: the positions path alone is enough."""
+    root = "form/ui_prmd_kinect/Incorrect Segmented Movements/Kinect"
+    name = "m01_s01_e01_positions_inc.txt.gz"
+    alone = read_ui_prmd(data_file(f"{root}/Positions/{name}"))
+    given = read_ui_prmd(data_file(f"{root}/Positions/{name}"),
+                         data_file(f"{root}/Angles/{name.replace('_positions', '_angles')}"))
+    assert alone.num_frames == given.num_frames > 0
+    assert np.allclose(np.nan_to_num(alone.world), np.nan_to_num(given.world))

@@ -126,8 +126,11 @@ def read_ui_prmd(positions_path: str | Path, angles_path: str | Path | None = No
                  units_per_metre: float = 100.0) -> PoseSequence:
     """A UI-PRMD Kinect repetition (``*_positions.txt``; the angles file beside it unless given)."""
     positions_path = Path(positions_path)
-    angles_path = Path(angles_path) if angles_path else positions_path.with_name(
-        positions_path.name.replace("_positions", "_angles"))
+    if angles_path is None:  # beside the positions file, else in the release's sibling Angles folder
+        name = positions_path.name.replace("_positions", "_angles")
+        beside, sibling = positions_path.with_name(name), positions_path.parent.parent / "Angles" / name
+        angles_path = sibling if not beside.exists() and sibling.exists() else beside
+    angles_path = Path(angles_path)
     arrays = []
     for p in (positions_path, angles_path):
         rows = [v for v in (_floats(r) for r in csv.reader(_open_text(p)) if r) if v is not None and len(v) == 66]
