@@ -91,7 +91,10 @@ class Rule(_Strict):
 
     ``window``: ``turn`` (around the turning point), ``rep`` (the whole repetition), ``start`` (the rest position
     the repetition begins from). ``relative``: compare with the value at the repetition's start. The rule is
-    broken when the aggregate is ``above`` / ``below`` the limit; it is judged only from ``views``.
+    broken when the aggregate is ``above`` / ``below`` the limit; it is judged only from ``views`` (those a 2D
+    skeleton shows it from; a joint angle or the trunk's incline is judged from any view with depth).
+    ``experimental`` (the default) until labelled executions support it: `benchmarks/bench_form.py
+    --write-catalogue` sets ``limit``, ``experimental`` and ``evidence`` of every rule it can measure.
     """
 
     id: str
