@@ -85,6 +85,9 @@ def test_same_origin_pages_and_programs_pass(api: Api, small_video: bytes) -> No
     program = api.call("POST", "/v1/videos?filename=prog.mp4", "bob", content=small_video,
                        headers={**VIDEO, "Origin": SIBLING, "Sec-Fetch-Site": "cross-site"})
     assert program.status_code == 201, program.text
+    empty_key = browser_post(api, "/v1/videos?filename=x.mp4", SIBLING, "same-site", content=small_video,
+                             headers={**VIDEO, "X-API-Key": ""})  # an empty header falls back on the cookie
+    assert empty_key.status_code == 403, empty_key.text
     assert sorted(videos(api)) == ["mine.mp4", "old.mp4"] and videos(api, "bob") == ["prog.mp4"]
     reads = browser_post(api, "/v1/videos", SIBLING, "same-site", method="GET")
     assert reads.status_code == 200  # a GET changes nothing (and another origin cannot read the answer)

@@ -146,7 +146,7 @@ class SecurityMiddleware:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         refusal = None
-        if "x-api-key" not in headers and (scope["type"] == "websocket" or scope["method"] not in SAFE_METHODS):
+        if not headers.get("x-api-key") and (scope["type"] == "websocket" or scope["method"] not in SAFE_METHODS):
             refusal = same_origin_refusal(headers, self.trusted)
         if scope["type"] == "websocket":
             if refusal:
