@@ -4,8 +4,8 @@ FastAPI's own pages load Swagger UI and ReDoc from a CDN and start them with an 
 service's Content-Security-Policy forbids (and a clinic's network may block). ``/docs`` here loads the Swagger UI
 bundle that the ``fastapi-offline`` package ships (pinned in ``requirements.lock``), mounted at ``/docs-assets``,
 and starts it from a script file. The page gets a policy of its own that allows inline *styles* (Swagger UI sets
-them at run time) but still no inline or outside script. There is no ``/redoc``: ReDoc's page loads its logo from
-the vendor's server whatever its options, and Swagger UI shows the same schema.
+them at run time) but still no inline or outside script. There is no ``/redoc``: the bundled ReDoc fetched its
+footer logo from the vendor's host (refused by the policy), and Swagger UI shows the same schema.
 """
 
 from __future__ import annotations
