@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import anyio
@@ -69,7 +70,10 @@ def _chunks(data: bytes, size: int = 1000) -> AsyncIterator[bytes]:
 
 
 def _receive(storage: Storage, data: bytes, limit: int) -> tuple[Path, int]:
-    return anyio.run(storage.receive, _chunks(data), limit)
+    # In a thread of its own: a browser test earlier in the session leaves Playwright's sync API (an asyncio loop)
+    # running in the main thread, where anyio.run refuses to start another.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, storage.receive, _chunks(data), limit).result()
 
 
 DATA = bytes(range(256)) * 40  # 10240 bytes
