@@ -197,6 +197,21 @@ def test_detect_falls_accepts_coco17_sequences(model: FallModel) -> None:
     assert rep.fall_detected and abs(rep.events[0].alert_s - item.onset / 25.0) < 1.5  # type: ignore[operator]
 
 
+@pytest.mark.parametrize("name", ["Coffee_room_01_video_10", "Home_01_video_11"])
+def test_ntu25_arrays_go_through_from_landmarks_as_the_dataset_reader_takes_them(model: FallModel, name: str) -> None:
+    """The evaluation hands MediaPipe-mapped-to-NTU-25 keypoints to `PoseSequence.from_landmarks` (pixels, with or
+    without their third column, whose values track depth, not confidence): the same events as the reader's
+    sequence."""
+    folder = DATA / "falls" / "le2i_keypoints" / "ntu25_mediapipe"
+    kp, third = np.load(folder / f"{name}_keypoints.npy"), np.load(folder / f"{name}_confs.npy")
+    want = [e.alert_frame for e in detect_sequence(ds.le2i_sequence(kp, third, normalise=False), model).events]
+    for arr in (kp, np.concatenate([kp, third[..., None]], axis=-1)):
+        seq = PoseSequence.from_landmarks(arr, fps=25.0)
+        assert seq.num_frames == len(kp) and np.isfinite(seq.subject_landmarks()[:, 23, 0]).any()
+        assert [e.alert_frame for e in detect_sequence(seq, model).events] == want
+    assert want  # both clips are falls the model catches
+
+
 def test_a_drop_from_sitting_or_lying_alerts_but_sitting_still_does_not() -> None:
     """Le2i's falls off a sofa start from a low body (head little above the hips for seconds): the upright-before
     gate alone missed them; a fast drop of the hips (`DROP_FROM_LOW` torso lengths) lets them alert."""

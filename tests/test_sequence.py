@@ -153,3 +153,26 @@ def test_empty_sequence_and_failed_write_leaves_nothing(tmp_path) -> None:
     with pytest.raises(FileNotFoundError):
         empty.to_json(tmp_path / "missing_dir" / "e.json")
     assert list(tmp_path.iterdir()) == [tmp_path / "e.npz"]
+
+
+def test_from_landmarks_reads_ntu25_joints_and_a_third_column_as_score_or_depth() -> None:
+    """NTU RGB+D's 25 joints (as tools that map MediaPipe to NTU give them): head, shoulders, elbows, wrists, hips,
+    knees and ankles land in their BlazePose slots. A third column within 0-1 is a score (visibility); one that
+    leaves 0-1 is depth, and the joints given are seen."""
+    from posecoach.core.skeleton import BLAZEPOSE_33, NTU25_TO_BLAZEPOSE33
+
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(10, 300, size=(4, 25, 2)).astype(np.float32)
+    score = rng.uniform(0.2, 0.9, size=(4, 25, 1)).astype(np.float32)
+    seq = PoseSequence.from_landmarks(np.concatenate([xy, score], axis=-1), fps=25.0)
+    lm = seq.subject_landmarks()
+    for ntu, bp in NTU25_TO_BLAZEPOSE33.items():
+        assert np.allclose(lm[:, bp, :2], xy[:, ntu]) and np.allclose(lm[:, bp, 3], score[:, ntu, 0])
+    assert BLAZEPOSE_33.index("left_hip") in NTU25_TO_BLAZEPOSE33.values()
+    assert np.isnan(lm[:, BLAZEPOSE_33.index("left_heel"), 0]).all()  # no NTU counterpart
+    depth = score - 0.6  # -0.4 .. 0.3: not a score
+    seq = PoseSequence.from_landmarks(np.concatenate([xy, depth], axis=-1), fps=25.0)
+    lm = seq.subject_landmarks()
+    assert np.allclose(lm[:, 23, 2], depth[:, 12, 0]) and np.allclose(lm[:, 23, 3], 1.0)
+    with pytest.raises(ValueError, match="NTU"):
+        PoseSequence.from_landmarks(np.zeros((4, 24, 3)), fps=25.0)

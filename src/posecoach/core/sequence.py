@@ -24,7 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from posecoach.core.skeleton import BLAZEPOSE_33, COCO_17, Skeleton, coco17_to_blazepose33
+from posecoach.core.skeleton import (
+    BLAZEPOSE_33,
+    COCO_17,
+    NTU_25_POINTS,
+    Skeleton,
+    coco17_to_blazepose33,
+    ntu25_to_blazepose33,
+)
 
 LANDMARK_FIELDS: tuple[str, ...] = ("x", "y", "z", "visibility", "presence")
 WORLD_FIELDS: tuple[str, ...] = ("x", "y", "z")
@@ -89,23 +96,32 @@ class PoseSequence:
         world: np.ndarray | None = None,
         source: Mapping[str, Any] | None = None,
     ) -> PoseSequence:
-        """Build a one-person sequence from a ``(T, 33, 3|4)`` (or COCO ``(T, 17, 2|3|4)``) array.
+        """Build a one-person sequence from a ``(T, 33, 3|4)`` (or COCO ``(T, 17, 2|3|4)``, or NTU RGB+D
+        ``(T, 25, 2|3|4)``) array.
 
-        Components are normalised x, y[, z[, visibility]]; a COCO array with three components is x, y, score (as
-        COCO keypoint files and YOLO-pose give it): the score is the visibility and z is 0. A keypoint whose
-        components are all zero is missing; a frame whose keypoints are all zero is "no detection". Visibility
-        defaults to 1 and presence is 1 for every keypoint given. ``world`` is an optional ``(T, 33, 3)`` array
-        in metres.
+        Components are x, y[, z[, visibility]] (normalised to the image, or pixels); a COCO or NTU array with three
+        components is x, y, score (as COCO keypoint files and YOLO-pose give it): the score is the visibility and
+        z is 0, unless the third component leaves 0-1 (then it is depth, and the keypoints given are seen). NTU's
+        head, shoulders, elbows, wrists, hips, knees and ankles are used (`NTU25_TO_BLAZEPOSE33`). A keypoint
+        whose components are all zero is missing; a frame whose keypoints are all zero is "no detection".
+        Visibility defaults to 1 and presence is 1 for every keypoint given. ``world`` is an optional
+        ``(T, 33, 3)`` array in metres.
         """
         arr = np.asarray(array, dtype=np.float32)
-        if arr.ndim != 3 or arr.shape[1] not in (17, 33) or not 2 <= arr.shape[2] <= 4:
-            raise ValueError(f"expected a (T, 33, 3|4) or (T, 17, 2|3|4) landmark array, got shape {arr.shape}")
+        partial = (COCO_17.num_keypoints, NTU_25_POINTS)
+        if arr.ndim != 3 or arr.shape[1] not in (*partial, 33) or not 2 <= arr.shape[2] <= 4:
+            raise ValueError("expected a (T, 33, 3|4), COCO (T, 17, 2|3|4) or NTU (T, 25, 2|3|4) landmark array, "
+                             f"got shape {arr.shape}")
         if arr.shape[1] == 33 and arr.shape[2] < 3:
             raise ValueError(f"33-point landmarks need x, y, z[, visibility]; got {arr.shape[2]} components")
         T = arr.shape[0]
         missing = np.all(arr == 0, axis=-1) | np.any(~np.isfinite(arr), axis=-1)
         full = np.full((T, arr.shape[1], 5), np.nan, dtype=np.float32)
-        coco_score = arr.shape[1] == COCO_17.num_keypoints and arr.shape[2] == 3
+        third = arr[..., 2][~missing] if arr.shape[2] == 3 else np.zeros(0)
+        coco_score = arr.shape[1] in partial and arr.shape[2] == 3 and bool(
+            np.all((third >= 0.0) & (third <= 1.0)))
+        if arr.shape[1] in partial and arr.shape[2] == 3 and not coco_score:  # x, y, depth: seen where given
+            arr = np.concatenate([arr, np.ones_like(arr[..., :1])], axis=-1)
         c = 2 if coco_score else min(arr.shape[2], 3)
         full[..., :c] = arr[..., :c]
         if c == 2:
@@ -115,6 +131,8 @@ class PoseSequence:
         full[missing] = np.nan
         if arr.shape[1] == COCO_17.num_keypoints:
             full = coco17_to_blazepose33(full)
+        elif arr.shape[1] == NTU_25_POINTS:
+            full = ntu25_to_blazepose33(full)
         if world is None:
             w = np.full((T, 33, 3), np.nan, dtype=np.float32)
         else:

@@ -95,6 +95,31 @@ def coco17_to_blazepose33(points: np.ndarray) -> np.ndarray:
     return out
 
 
+#: NTU RGB+D's 25 joints (Kinect v2 order; also what tools that map MediaPipe to NTU give) that have a BlazePose
+#: counterpart: head -> nose, shoulders, elbows, wrists, hips, knees, ankles. The spine, hand and foot joints have
+#: none and are left out.
+NTU25_TO_BLAZEPOSE33: dict[int, int] = {
+    3: BLAZEPOSE_33.index("nose"), 4: BLAZEPOSE_33.index("left_shoulder"), 5: BLAZEPOSE_33.index("left_elbow"),
+    6: BLAZEPOSE_33.index("left_wrist"), 8: BLAZEPOSE_33.index("right_shoulder"),
+    9: BLAZEPOSE_33.index("right_elbow"), 10: BLAZEPOSE_33.index("right_wrist"), 12: BLAZEPOSE_33.index("left_hip"),
+    13: BLAZEPOSE_33.index("left_knee"), 14: BLAZEPOSE_33.index("left_ankle"), 16: BLAZEPOSE_33.index("right_hip"),
+    17: BLAZEPOSE_33.index("right_knee"), 18: BLAZEPOSE_33.index("right_ankle"),
+}
+NTU_25_POINTS = 25
+
+
+def ntu25_to_blazepose33(points: np.ndarray) -> np.ndarray:
+    """Place ``(..., 25, C)`` NTU joints into a ``(..., 33, C)`` BlazePose array (`NTU25_TO_BLAZEPOSE33`); the rest
+    are NaN."""
+    points = np.asarray(points)
+    if points.shape[-2] != NTU_25_POINTS:
+        raise ValueError(f"expected 25 NTU joints on axis -2, got shape {points.shape}")
+    out = np.full((*points.shape[:-2], BLAZEPOSE_33.num_keypoints, points.shape[-1]), np.nan, dtype=np.float32)
+    ntu, bp = (list(x) for x in zip(*NTU25_TO_BLAZEPOSE33.items(), strict=True))
+    out[..., bp, :] = points[..., ntu, :]
+    return out
+
+
 def blazepose33_to_coco17(points: np.ndarray) -> np.ndarray:
     """Select the 17 COCO keypoints from a ``(..., 33, C)`` BlazePose array."""
     points = np.asarray(points)
