@@ -29,3 +29,16 @@ def run_job(request: Any, spec: dict[str, Any], timeout_s: float = 300.0) -> dic
         job = request.get(f"/v1/jobs/{job['id']}").json()
     assert job["state"] == "done", job.get("error")
     return dict(job)
+
+
+def wait_until(page: Any, expression: str, timeout_s: float = 30.0) -> None:
+    """Poll a JavaScript expression in the page until it is truthy (AssertionError after ``timeout_s``).
+
+    Playwright's ``wait_for_function`` compiles its predicate inside the page, which the app's Content Security
+    Policy (no ``unsafe-eval``) may refuse; ``evaluate`` runs through the debugging protocol, which it does not.
+    """
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_s} s: {expression}")
+        time.sleep(0.05)

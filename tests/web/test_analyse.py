@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import data_file
 from tests.web.conftest import WebServer, shoot, signed_in
+from tests.web.helpers import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.video]
 CLIP = "reps/workouttracker/videos/pull-ups/pull-up_10.mp4"
@@ -54,10 +55,9 @@ def test_a_rep_row_seeks_the_video_into_that_rep(analysed: tuple[object, str]) -
     page, job_id = analysed
     report = page.context.request.get(f"/v1/jobs/{job_id}/results/report").json()  # type: ignore[attr-defined]
     rep = report["reps"]["items"][2]
-    page.wait_for_function("document.getElementById('analyse-video').readyState >= 1")  # type: ignore[attr-defined]
+    wait_until(page, "document.getElementById('analyse-video').readyState >= 1")  # type: ignore[attr-defined]
     page.click("#analyse-reps tbody tr[data-rep='3']")  # type: ignore[attr-defined]
-    page.wait_for_function(  # type: ignore[attr-defined]
-        f"Math.abs(document.getElementById('analyse-video').currentTime - {rep['start_s']}) < 0.2")
+    wait_until(page, f"Math.abs(document.getElementById('analyse-video').currentTime - {rep['start_s']}) < 0.2")
     t = page.evaluate("document.getElementById('analyse-video').currentTime")  # type: ignore[attr-defined]
     assert rep["start_s"] - 0.2 <= t <= rep["end_s"]
 
@@ -68,7 +68,7 @@ def test_the_angle_chart_is_interactive(analysed: tuple[object, str]) -> None:
     expect(chart).to_have_count(1)
     box = page.locator("#analyse-chart .u-over").bounding_box()  # type: ignore[attr-defined]
     page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] / 2)  # type: ignore[attr-defined]
-    page.wait_for_function("document.getElementById('analyse-video').currentTime > 0")  # type: ignore[attr-defined]
+    wait_until(page, "document.getElementById('analyse-video').currentTime > 0")  # type: ignore[attr-defined]
     legend = page.inner_text("#analyse-chart .u-legend")  # type: ignore[attr-defined]
     assert "(counting)" in legend
     page.locator("#analyse-chart").scroll_into_view_if_needed()  # type: ignore[attr-defined]

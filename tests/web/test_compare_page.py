@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import data_file
 from tests.web.conftest import WebServer, shoot, signed_in
+from tests.web.helpers import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.video]
 GUIDE = "form/kaiakol/data/squat/correct/squat_correct_001.mp4"
@@ -35,7 +36,7 @@ def test_compare_an_attempt_with_a_guide_made_here(browser: object, web_server: 
     expect(shown).to_have_count(min(6, len(report["deviations"])))
     if report["deviations"]:
         expect(shown.first).to_have_text(report["deviations"][0]["text"])
-    page.wait_for_function("document.getElementById('compare-video').readyState >= 1")
+    wait_until(page, "document.getElementById('compare-video').readyState >= 1")
     assert page.evaluate("document.getElementById('compare-video').videoWidth") > 0
     shoot(page, "compare-result")
     page.context.close()

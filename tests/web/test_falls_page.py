@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import data_file
 from tests.web.conftest import WebServer, shoot, signed_in
+from tests.web.helpers import wait_until
 from tests.web.test_live import FAKE_CAMERA, make_y4m
 
 pytestmark = [pytest.mark.browser, pytest.mark.video]
@@ -35,11 +36,10 @@ def test_an_uploaded_fall_raises_the_alert(page: object, web_server: WebServer) 
     expect(page.locator("#falls-events li")).to_contain_text(  # type: ignore[attr-defined]
         re.compile("got up|still down at the end|not seen since the fall"))  # what became of the person
     expect(page.locator("#falls-chart .uplot")).to_have_count(1)  # type: ignore[attr-defined]
-    page.wait_for_function("document.getElementById('falls-video').readyState >= 1")  # type: ignore[attr-defined]
+    wait_until(page, "document.getElementById('falls-video').readyState >= 1")  # type: ignore[attr-defined]
     start = float(page.get_attribute("#falls-events li", "data-t"))  # type: ignore[attr-defined]
     page.click("#falls-events li")  # type: ignore[attr-defined]
-    page.wait_for_function(  # type: ignore[attr-defined]
-        f"Math.abs(document.getElementById('falls-video').currentTime - {start}) < 0.2")
+    wait_until(page, f"Math.abs(document.getElementById('falls-video').currentTime - {start}) < 0.2")
     shoot(page, "falls-upload-fall")
 
 

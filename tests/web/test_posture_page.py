@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import WebServer, shoot, signed_in
+from tests.web.helpers import wait_until
 from tests.web.test_live import FAKE_CAMERA, make_y4m
 
 pytestmark = [pytest.mark.browser, pytest.mark.video]
@@ -21,7 +22,7 @@ def add_range(page: object, label: str, start: float, end: float, *, marked: boo
     if marked:  # from the video's current time, as a user scrubbing the video would
         for t, button in ((start, "#posture-mark-start"), (end, "#posture-mark-end")):
             page.evaluate(f"document.getElementById('posture-video').currentTime = {t}")  # type: ignore
-            page.wait_for_function(f"Math.abs(document.getElementById('posture-video').currentTime - {t}) < 0.01")  # type: ignore
+            wait_until(page, f"Math.abs(document.getElementById('posture-video').currentTime - {t}) < 0.01")  # type: ignore
             page.click(button)  # type: ignore[attr-defined]
     else:
         page.fill("#posture-start", str(start))  # type: ignore[attr-defined]
@@ -35,7 +36,7 @@ def trained(browser: object, web_server: WebServer, squat_side_clip: Path) -> It
     page.goto("/#/posture")
     page.set_input_files("#posture-file", str(squat_side_clip))
     expect(page.locator("#posture-video-pick option:checked")).to_contain_text(squat_side_clip.name, timeout=60_000)
-    page.wait_for_function("document.getElementById('posture-video').readyState >= 1")
+    wait_until(page, "document.getElementById('posture-video').readyState >= 1")
     add_range(page, "up", 0.0, 0.3)  # standing before and after the one squat, at the bottom between
     add_range(page, "down", 0.6, 0.75, marked=True)
     add_range(page, "down", 0.8, 1.0)
