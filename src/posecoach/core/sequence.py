@@ -117,10 +117,9 @@ class PoseSequence:
         T = arr.shape[0]
         missing = np.all(arr == 0, axis=-1) | np.any(~np.isfinite(arr), axis=-1)
         full = np.full((T, arr.shape[1], 5), np.nan, dtype=np.float32)
-        third = arr[..., 2][~missing] if arr.shape[2] == 3 else np.zeros(0)
-        coco_score = arr.shape[1] in partial and arr.shape[2] == 3 and bool(
-            np.all((third >= 0.0) & (third <= 1.0)))
-        if arr.shape[1] in partial and arr.shape[2] == 3 and not coco_score:  # x, y, depth: seen where given
+        three = arr.shape[1] in partial and arr.shape[2] == 3  # x, y and a score or a depth
+        coco_score = three and bool(np.all((arr[..., 2][~missing] >= 0.0) & (arr[..., 2][~missing] <= 1.0)))
+        if three and not coco_score:  # x, y, depth: seen where given
             arr = np.concatenate([arr, np.ones_like(arr[..., :1])], axis=-1)
         c = 2 if coco_score else min(arr.shape[2], 3)
         full[..., :c] = arr[..., :c]

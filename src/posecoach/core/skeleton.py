@@ -106,6 +106,7 @@ NTU25_TO_BLAZEPOSE33: dict[int, int] = {
     17: BLAZEPOSE_33.index("right_knee"), 18: BLAZEPOSE_33.index("right_ankle"),
 }
 NTU_25_POINTS = 25
+_NTU_FROM, _NTU_TO = (np.asarray(list(ix), dtype=np.int64) for ix in zip(*NTU25_TO_BLAZEPOSE33.items(), strict=True))
 
 
 def ntu25_to_blazepose33(points: np.ndarray) -> np.ndarray:
@@ -115,8 +116,7 @@ def ntu25_to_blazepose33(points: np.ndarray) -> np.ndarray:
     if points.shape[-2] != NTU_25_POINTS:
         raise ValueError(f"expected 25 NTU joints on axis -2, got shape {points.shape}")
     out = np.full((*points.shape[:-2], BLAZEPOSE_33.num_keypoints, points.shape[-1]), np.nan, dtype=np.float32)
-    ntu, bp = (list(x) for x in zip(*NTU25_TO_BLAZEPOSE33.items(), strict=True))
-    out[..., bp, :] = points[..., ntu, :]
+    out[..., _NTU_TO, :] = points[..., _NTU_FROM, :]
     return out
 
 

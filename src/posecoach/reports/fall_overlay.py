@@ -16,9 +16,8 @@ from posecoach.reports.overlay_video import FrameDecorator
 class FallDecorator(FrameDecorator):
     def __init__(self, report: FallReport) -> None:
         self.smoothed = list(report.smoothed)
-        times = report.times_s
+        self.times = list(report.times_s)
         self.alerts = [(e.alert_frame, e.end_frame, e.index, e.outcome, e.seen_s) for e in report.events]
-        self.times = list(times)
 
     def __call__(self, image: np.ndarray, frame_index: int, renderer: OverlayRenderer) -> np.ndarray:
         h, w = image.shape[:2]

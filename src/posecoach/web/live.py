@@ -88,13 +88,7 @@ class LiveSession:
         a = self.analysis
         if self.mode == "exercise":
             a.check_rhythm(final=True)
-            s = a.state()
-            return {"type": "summary", "count": s.count, "shown": s.shown,
-                    "count_confidence": round(s.count_confidence, 3), "count_note": s.count_note or None,
-                    "exercise": s.exercise, "title": s.title,
-                    "hold_s": None if s.hold_s is None else round(s.hold_s, 1),
-                    "corrections": [{"frame": c.frame, "shown": c.shown, "estimate": c.estimate, "text": c.text}
-                                    for c in s.corrections]}
+            return {"type": "summary", **_count_fields(a.state())}
         if self.mode == "falls":
             return {"type": "summary", "events": _fall_events(a.events)}
         return {"type": "summary", "count": a.count}
@@ -105,20 +99,24 @@ class LiveSession:
         if self.mode == "exercise":
             a.size = (float(width), float(height))  # the frames' real size (the camera may differ from asked)
             s = a.update(lm, world, t)
-            return {"count": s.count, "shown": s.shown, "count_confidence": round(s.count_confidence, 3),
-                    "count_note": s.count_note or None, "exercise": s.exercise, "title": s.title,
-                    "confidence": s.confidence, "hold_s": None if s.hold_s is None else round(s.hold_s, 1),
-                    "rep_frames": s.rep_frames,
+            return {**_count_fields(s), "confidence": s.confidence, "rep_frames": s.rep_frames,
                     "cues": [{"title": c.title, "cue": c.cue, "severity": c.severity, "rep": c.rep} for c in s.cues],
-                    "correction": s.correction.text if s.correction else None,
-                    "corrections": [{"frame": c.frame, "shown": c.shown, "estimate": c.estimate, "text": c.text}
-                                    for c in s.corrections]}
+                    "correction": s.correction.text if s.correction else None}
         nobody = np.full((33, 4), np.nan)
         if self.mode == "falls":
             p = a.update(lm[:, :4] if lm is not None else nobody, t)
             return {"probability": round(float(p), 4), "alert": bool(a.events), "events": _fall_events(a.events)}
         state = a.update(lm[:, :4] if lm is not None else nobody, t)
         return {"posture": state, "count": a.count}
+
+
+def _count_fields(s: Any) -> dict[str, Any]:
+    """The live coach's count as the socket sends it, on every frame and in the summary (``s``: a `LiveState`)."""
+    return {"count": s.count, "shown": s.shown, "count_confidence": round(s.count_confidence, 3),
+            "count_note": s.count_note or None, "exercise": s.exercise, "title": s.title,
+            "hold_s": None if s.hold_s is None else round(s.hold_s, 1),
+            "corrections": [{"frame": c.frame, "shown": c.shown, "estimate": c.estimate, "text": c.text}
+                            for c in s.corrections]}
 
 
 def _fall_events(events: list[Any]) -> list[dict[str, Any]]:
