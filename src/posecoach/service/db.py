@@ -123,6 +123,7 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     worker: Mapped[str | None] = mapped_column(String(64), nullable=True)  # who runs it now
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # its last sign of life
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # handed to the queue (0007)
 
     def parameters(self) -> dict[str, Any]:
         return dict(json.loads(self.params or "{}"))

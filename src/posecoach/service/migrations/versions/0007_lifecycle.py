@@ -1,6 +1,10 @@
 """Data lifecycle (issue 25): the job outbox and the audit log.
 
-Placeholder revision: filled in by the lifecycle work; until then it changes nothing.
+* ``jobs.dispatched_at``: when the job was handed to the queue (the outbox marker). A job is committed with NULL
+  and marked once its message is sent; the dispatcher sends again the queued jobs left NULL (the queue was down).
+  Jobs existing before this revision count as handed over (at their creation).
+* ``audit_events``: who read or changed which patient's data, and sign-ins (`posecoach.service.audit`). No foreign
+  keys: the log outlives the accounts it names.
 
 Revision ID: 0007
 Revises: 0006
@@ -9,15 +13,38 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
 
+_jobs = sa.table("jobs", sa.column("dispatched_at", sa.DateTime()), sa.column("created_at", sa.DateTime()))
+
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("jobs") as batch:
+        batch.add_column(sa.Column("dispatched_at", sa.DateTime(), nullable=True))
+    op.get_bind().execute(_jobs.update().values(dispatched_at=_jobs.c.created_at))
+    op.create_table("audit_events",
+                    sa.Column("id", sa.String(32), primary_key=True),
+                    sa.Column("at", sa.DateTime(), nullable=False),
+                    sa.Column("action", sa.String(32), nullable=False),
+                    sa.Column("actor_id", sa.String(32), nullable=True),
+                    sa.Column("actor_name", sa.String(100), nullable=True),
+                    sa.Column("subject_id", sa.String(32), nullable=True),
+                    sa.Column("subject_name", sa.String(100), nullable=True),
+                    sa.Column("object_type", sa.String(32), nullable=True),
+                    sa.Column("object_id", sa.String(64), nullable=True),
+                    sa.Column("detail", sa.String(255), nullable=True),
+                    sa.Column("address", sa.String(64), nullable=True))
+    for column in ("at", "action", "actor_id", "subject_id"):
+        op.create_index(f"ix_audit_events_{column}", "audit_events", [column])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("audit_events")
+    with op.batch_alter_table("jobs") as batch:
+        batch.drop_column("dispatched_at")
