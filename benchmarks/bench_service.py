@@ -72,6 +72,9 @@ def _forget_queue(url: str, namespace: str) -> None:
 
 def start_server(folder: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str, str]:
     port = _free_port()
+    made = subprocess.run([sys.executable, "-m", "posecoach", "users", "add", f"admin{port}", "--role", "admin",
+                           "--no-password", "--key"], env=env, capture_output=True, text=True, check=True)
+    key = made.stdout.strip().splitlines()[-1]  # the admin's key, printed once by the command that made it
     log = folder / "server.log"  # a file, not a pipe: a full pipe would block the server's access log
     with log.open("w") as out:
         server = subprocess.Popen([sys.executable, "-m", "posecoach", "serve", "--port", str(port)], env=env,
@@ -80,7 +83,7 @@ def start_server(folder: Path, env: dict[str, str]) -> tuple[subprocess.Popen[st
     for _ in range(300):
         try:
             if httpx.get(f"{base}/ready").status_code == 200:
-                return server, base, log.read_text().splitlines()[1].strip()  # the admin key, printed once
+                return server, base, key
         except httpx.TransportError:
             time.sleep(0.1)
     server.kill()

@@ -1,8 +1,10 @@
-"""`posecoach serve` and `posecoach users add`: zero configuration, the first admin key printed once, and a
-real clip analysed end to end by the server alone (its own process pool, SQLite, local storage)."""
+"""`posecoach serve` and `posecoach users|keys`: zero configuration, the first admin made by a command (never
+printed by the server), and a real clip analysed end to end by the server alone (its own process pool, SQLite,
+local storage)."""
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -17,20 +19,31 @@ from posecoach.cli.app import main
 from tests.conftest import data_file
 
 
-def test_users_add_prints_a_key_once_and_refuses_bad_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_users_add_asks_for_a_password_and_refuses_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("POSECOACH_DATA_DIR", str(tmp_path))
-    assert main(["users", "add", "carol", "--role", "clinician"]) == 0
+
+    def add(*args: str, stdin: str = "a long enough password\n") -> int:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        return main(["users", "add", *args])
+
+    assert add("carol", "--role", "clinician") == 0
     out = capsys.readouterr().out
-    key = out.strip().splitlines()[-1]
-    assert "clinician carol" in out and key.startswith("pc_")
+    assert "clinician carol with a password" in out and "pc_" not in out  # no key unless asked for
     assert (tmp_path / "posecoach.db").is_file()
-    assert main(["users", "add", "carol"]) == 1
-    assert main(["users", "add", "dave", "--role", "boss"]) == 1
+    assert add("dave", "--key") == 0
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    assert key.startswith("pc_")
+    assert add("carol") == 1 and add("erin", "--role", "boss") == 1
+    assert add("fay", stdin="short\n") == 1 and add("gil", stdin="") == 1 and add("../x") == 1
     err = capsys.readouterr().err
-    assert "exists already" in err and "unknown role" in err and "Traceback" not in err
+    assert "exists already" in err and "unknown role" in err and "too short" in err and "Traceback" not in err
+    assert "no password on standard input" in err and "bad account name" in err
+    assert main(["users", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "carol" in listed and "dave" in listed and "fay" not in listed
     monkeypatch.setenv("POSECOACH_JOB_WORKERS", "0")
-    assert main(["users", "add", "erin"]) == 1
+    assert add("erin") == 1
     assert "POSECOACH_JOB_WORKERS" in capsys.readouterr().err
 
 
@@ -47,18 +60,14 @@ def test_serve_alone_analyses_a_real_clip_end_to_end(tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "POSECOACH_DATA_DIR": str(tmp_path / "data")}
     env.pop("POSECOACH_DATABASE_URL", None)
+    made = subprocess.run([sys.executable, "-m", "posecoach", "users", "add", "admin", "--role", "admin",
+                           "--no-password", "--key"], env=env, capture_output=True, text=True, check=True)
+    key = made.stdout.strip().splitlines()[-1]  # the first admin: made by a command, its key shown there once
     log = tmp_path / "server.log"  # a file, not a pipe that could fill up and block the server
     with log.open("w") as out:
         server = subprocess.Popen([sys.executable, "-m", "posecoach", "serve", "--port", str(port)], env=env,
                                   stdout=out, stderr=subprocess.STDOUT, text=True)
     try:
-        for _ in range(100):
-            if len(log.read_text().splitlines()) >= 2:
-                break
-            time.sleep(0.1)
-        lines = log.read_text().splitlines()
-        assert "created admin admin" in lines[0], lines
-        key = lines[1].strip()
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as http:
             for _ in range(100):

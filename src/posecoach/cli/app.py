@@ -23,7 +23,7 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def _register() -> None:
-    from posecoach.cli import analyze, bench, compare, falls, models, pose, posture, serve, worker
+    from posecoach.cli import accounts, analyze, bench, compare, falls, models, pose, posture, serve, worker
 
     pose.register(app)
     analyze.register(app)
@@ -32,6 +32,7 @@ def _register() -> None:
     compare.register(app)
     posture.register(app)
     serve.register(app)
+    accounts.register(app)
     falls.register(app)
     worker.register(app)
 

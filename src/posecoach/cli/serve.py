@@ -1,7 +1,8 @@
-"""`posecoach serve` (the REST API with its database, storage and job pool) and `posecoach users add`.
+"""`posecoach serve`: the REST API with its database, storage and job pool.
 
 Zero configuration: SQLite and local storage under ``POSECOACH_DATA_DIR``, jobs in processes of the server.
-The first start with no user creates an ``admin`` account and prints its API key once.
+It makes no account and prints no secret: with no account yet it says how to make the first admin
+(`posecoach users add NAME --role admin`, in `posecoach.cli.accounts`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from rich.console import Console
 
 from posecoach.errors import InputError
 
-users = typer.Typer(help="Service accounts and their API keys.", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
@@ -37,12 +37,6 @@ def _database():  # type: ignore[no-untyped-def]
     return settings, db
 
 
-def _print_key(name: str, role: str, key: str) -> None:
-    out.print(f"created {role} [bold]{name}[/]; API key (shown once; sign in to the web app with it, or send it "
-              "as the X-API-Key header):")
-    out.print(key)
-
-
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
@@ -55,30 +49,13 @@ def serve(
     settings, db = _database()
     try:
         if db.count_users() == 0:
-            user, key = db.create_user("admin", "admin")
-            _print_key(user.name, user.role, key)
+            out.print("no accounts yet: make the first admin with `posecoach users add NAME --role admin` "
+                      "(same settings; it asks for a password)")
     finally:
         db.close()
     out.print(f"PoseCoach on http://{host}:{port}: web app at /, API docs at /docs; data in {settings.data_dir}")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", ws="websockets-sansio")
 
 
-@users.command("add")
-def add_user(
-    name: Annotated[str, typer.Argument(help="The account name.")],
-    role: Annotated[str, typer.Option(help="user, clinician or admin.")] = "user",
-) -> None:
-    """Create an account with an API key (printed once)."""
-    _, db = _database()
-    try:
-        user, key = db.create_user(name, role)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    finally:
-        db.close()
-    _print_key(user.name, user.role, key)
-
-
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
-    app.add_typer(users, name="users")

@@ -10,16 +10,19 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from posecoach import __version__
-from posecoach.service import docs, openapi
+from posecoach.service import degraded, docs, lifecycle, openapi
+from posecoach.service.account_routes import router as account_router
 from posecoach.service.catalogue_routes import router as catalogue_router
 from posecoach.service.db import Database
 from posecoach.service.jobs import LocalRunner
 from posecoach.service.library_routes import router as library_router
+from posecoach.service.lifecycle_routes import router as lifecycle_router
 from posecoach.service.results_routes import router as results_router
 from posecoach.service.routes import router
 from posecoach.service.security import SecurityMiddleware
 from posecoach.service.settings import Settings
 from posecoach.service.storage import open_storage
+from posecoach.service.text_guard import TextGuard
 from posecoach.web import live_router
 from posecoach.web import routes as web
 
@@ -34,7 +37,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.resolved_database_url())
-        db.migrate()
         storage = open_storage(settings)
         storage.ensure()
         runner: LocalRunner | QueueRunner = LocalRunner(settings, db)
@@ -43,17 +45,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
             runner = QueueRunner(settings, db)
         app.state.settings, app.state.db, app.state.storage, app.state.runner = settings, db, storage, runner
-        runner.start()
+
+        def bring_up() -> None:  # once the database answers (now, or later: degraded mode until then)
+            db.migrate()
+            runner.start()
+
+        app.state.startup = startup = degraded.Startup(bring_up)
+        startup.start()
+        sweeper = lifecycle.Sweeper(settings, db, storage, startup.done)  # orphans, temp files, retention
+        sweeper.start()
         try:
             yield
         finally:
+            startup.stop()
+            sweeper.stop()
             runner.close()
             db.close()
 
     app = FastAPI(title="PoseCoach", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Upload movement videos, run analyses as background jobs, fetch the reports.")
     app.include_router(router)
+    app.include_router(account_router)
     app.include_router(results_router)
+    app.include_router(lifecycle_router)
     app.include_router(library_router)
     app.include_router(catalogue_router)
     app.include_router(web.router)
@@ -61,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", web.static_files(), name="static")
     openapi.install(app)
     docs.install(app)  # /docs from local files; no /redoc
+    degraded.install(app)  # database or queue down: 503 with the reason and Retry-After
+    app.add_middleware(TextGuard)  # NUL, unpaired surrogates, control characters: 422 before any route
     # security headers and the cross-origin check around everything, the 500 page of Starlette's error middleware too
     build = app.build_middleware_stack
     app.build_middleware_stack = lambda: SecurityMiddleware(build(), settings.trusted_origins)  # type: ignore[method-assign]

@@ -11,7 +11,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 ROLES = ("user", "clinician", "admin")
 JOB_KINDS = ("pose", "analyze", "compare", "falls", "posture", "reference", "posture_train")
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+CANCELLED = "cancelled"  # by its owner (DELETE /v1/jobs/{id}); the row stays, with the reason in `error`
 PENDING, ACCEPTED = "pending", "accepted"  # the states of a care link
 
 
@@ -50,6 +51,11 @@ def new_id() -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)  # stored naive UTC: MySQL keeps no zone
+
+
+def new_key() -> str:
+    """A new API key: ``pc_`` and 256 random bits."""
+    return "pc_" + secrets.token_urlsafe(32)
 
 
 def hash_key(key: str) -> str:
@@ -67,6 +73,14 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(16), default="user")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # sign-in (0006; `accounts_db` holds the queries): argon2id hash, disabled, the TOTP second factor
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+FULL_SCOPES = "read write admin"  # a key's scopes, space-separated (see `accounts_db.SCOPES`)
 
 
 class ApiKey(Base):
@@ -75,6 +89,12 @@ class ApiKey(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    name: Mapped[str] = mapped_column(String(100), default="first key")  # 0006: scopes, expiry, revocation
+    prefix: Mapped[str] = mapped_column(String(16), default="")
+    scopes: Mapped[str] = mapped_column(String(64), default=FULL_SCOPES)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class CareLink(Base):
@@ -195,11 +215,13 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            with suppress(OSError):  # cannot: the database is unavailable (503) until it can be opened
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_recycle=1800)
+    # connect_timeout: a database host that does not answer is "unavailable" (503) after 10 s, not a hung request
+    return create_engine(url, pool_pre_ping=True, pool_recycle=1800, connect_args={"connect_timeout": 10})
 
 
 class Database:
@@ -232,24 +254,38 @@ class Database:
         with self.session() as s:
             return len(s.scalars(select(User.id)).all())
 
-    def create_user(self, name: str, role: str = "user") -> tuple[User, str]:
-        """A new user and their first API key (returned in clear once; only its hash is stored)."""
+    def create_user(self, name: str, role: str = "user", *, password_hash: str | None = None,
+                    with_key: bool = True) -> tuple[User, str]:
+        """A new user and their first API key (every scope, no expiry; returned in clear once, only its hash is
+        stored; ``with_key=False``: no key, "" returned). ``password_hash``: see `accounts_db.hash_password`."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
-        key = "pc_" + secrets.token_urlsafe(32)
+        key = new_key() if with_key else ""
         try:
             with self.session() as s:
-                user = User(id=new_id(), name=name, role=role, created_at=utcnow())
+                user = User(id=new_id(), name=name, role=role, created_at=utcnow(), password_hash=password_hash)
                 s.add(user)
                 s.flush()
-                s.add(ApiKey(id=new_id(), user_id=user.id, key_hash=hash_key(key), created_at=utcnow()))
+                if key:
+                    s.add(ApiKey(id=new_id(), user_id=user.id, key_hash=hash_key(key), created_at=utcnow(),
+                                 name="first key", prefix=key[:10], scopes=FULL_SCOPES))
         except IntegrityError:
             raise ValueError(f"a user named {name!r} exists already") from None
         return user, key
 
     def user_for_key(self, key: str) -> User | None:
+        """The user of a key that is valid now: not revoked, not expired, its account not disabled."""
+        found = self.key_and_user(key)
+        return found[1] if found else None
+
+    def key_and_user(self, key: str) -> tuple[ApiKey, User] | None:
+        now = utcnow()
         with self.session() as s:
-            return s.scalars(select(User).join(ApiKey).where(ApiKey.key_hash == hash_key(key))).first()
+            row = s.execute(select(ApiKey, User).join(User, User.id == ApiKey.user_id)
+                            .where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None),
+                                   or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
+                                   User.disabled_at.is_(None))).first()
+            return (row[0], row[1]) if row else None
 
     def visible_owners(self, s: Session, user: User) -> list[str] | None:
         """Whose rows ``user`` may read: None for an admin (all), else self plus the patients who accepted
@@ -354,10 +390,12 @@ class Database:
                                      worker=worker, heartbeat_at=now))
             return done.rowcount == 1
 
-    def set_progress(self, job_id: str, progress: float) -> None:
+    def set_progress(self, job_id: str, progress: float) -> bool:
+        """Write a running job's progress; False when it is not running any more (cancelled, its video deleted,
+        queued again after its lease ran out): its worker stops."""
         with self.session() as s:
-            s.execute(update(Job).where(Job.id == job_id, Job.state == RUNNING)
-                      .values(progress=max(0.0, min(1.0, progress))))
+            return s.execute(update(Job).where(Job.id == job_id, Job.state == RUNNING)
+                             .values(progress=max(0.0, min(1.0, progress)))).rowcount == 1
 
     def finish(self, job_id: str, result: Result) -> bool:
         """Store the result and mark the job done, in one transaction; False if it was stored already."""
@@ -375,11 +413,13 @@ class Database:
         """Record a failure: back to queued while attempts remain and ``retry``, else failed. The new state."""
         with self.session() as s:
             job = s.get(Job, job_id)
-            if job is None or job.state == DONE:
+            if job is None or job.state in (DONE, CANCELLED):
                 return job.state if job else FAILED
             again = retry and job.attempts < max_attempts
             job.state, job.error = (QUEUED, reason) if again else (FAILED, reason[:4000])
             job.finished_at = None if again else utcnow()
+            if again:
+                job.dispatched_at = None  # back in the outbox: sent to the queue again (`outbox`)
             return job.state
 
     # leases: a running job's worker proves it is alive; a job whose worker went silent is run again -------
@@ -408,7 +448,8 @@ class Database:
             with self.session() as s:
                 again = s.execute(update(Job).where(Job.id == job_id, self._stale(lease_s),
                                                     Job.attempts < max_attempts)
-                                  .values(state=QUEUED, error=reason, worker=None)).rowcount == 1
+                                  .values(state=QUEUED, error=reason, worker=None, dispatched_at=None)
+                                  ).rowcount == 1
                 if not again:
                     s.execute(update(Job).where(Job.id == job_id, self._stale(lease_s))
                               .values(state=FAILED, error=reason, finished_at=utcnow()))

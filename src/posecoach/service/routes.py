@@ -6,6 +6,7 @@ user's id answers 404 exactly like an id that does not exist.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,8 @@ from starlette.requests import HTTPConnection
 
 from posecoach import __version__
 from posecoach.errors import InputError
-from posecoach.service import care_db, schemas
+from posecoach.service import audit, care_db, degraded, job_control, lifecycle, limits, quotas, schemas
+from posecoach.service.auth import SESSION_COOKIE, AuthError, authenticate, require_scope
 from posecoach.service.db import Database, Job, User, Video, new_id, utcnow
 from posecoach.service.job_params import job_params
 from posecoach.service.jobs import LocalRunner
@@ -33,14 +35,14 @@ from posecoach.service.storage import Storage, TooLarge
 
 router = APIRouter()
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Your API key (pc_...).")
-SESSION_COOKIE = "posecoach_key"
-_cookie_key = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
-                           description="The web app's sign-in: the API key in an HttpOnly, SameSite=Strict cookie "
-                           "set by POST /v1/session (lets <video> and WebSocket requests authenticate).")
+_session = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
+                        description="The web app's sign-in: an opaque session token in an HttpOnly, SameSite=Strict "
+                        "cookie set by POST /v1/session (lets <video> and WebSocket requests authenticate).")
 NOT_FOUND = {404: {"model": schemas.Problem}}
 
 
 def _db(request: HTTPConnection) -> Database:
+    degraded.require_database(request.app.state)  # 503 while the database has not answered since the start
     return request.app.state.db  # type: ignore[no-any-return]
 
 
@@ -56,19 +58,18 @@ def _runner(request: Request) -> LocalRunner:
     return request.app.state.runner  # type: ignore[no-any-return]
 
 
-def key_user(conn: HTTPConnection, key: str | None) -> User | None:
-    """The user of an API key (from the header or the session cookie; HTTP requests and WebSockets alike)."""
-    return _db(conn).user_for_key(key) if key else None
-
-
 def caller(request: Request, key: Annotated[str | None, Depends(_api_key)],
-           cookie: Annotated[str | None, Depends(_cookie_key)]) -> User:
-    """The user of the request's API key (header, else the web app's session cookie); 401 without a valid one."""
-    user = key_user(request, key or cookie)
-    if user is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid API key is required (header X-API-Key)",
-                            headers={"WWW-Authenticate": "X-API-Key"})
-    return user
+           cookie: Annotated[str | None, Depends(_session)]) -> User:
+    """The user of the request's API key (header), else of the web app's session (cookie), as `auth` finds it;
+    401 without a valid one, 403 when the key's scopes do not cover the method, 429 after too many wrong keys.
+    ``request.state.auth`` keeps the scopes for the routes that need more (admin)."""
+    try:
+        found = authenticate(request, key, cookie)
+        require_scope(found, request.method)
+    except AuthError as exc:
+        raise HTTPException(exc.status, exc.reason, headers=exc.headers or None) from None
+    request.state.auth = found
+    return found.user
 
 
 Caller = Annotated[User, Depends(caller)]
@@ -78,11 +79,17 @@ def _missing(what: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no such {what}")
 
 
+def over_quota(exc: quotas.QuotaExceeded) -> HTTPException:
+    """429 with the quota's reason and Retry-After."""
+    return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, exc.reason, headers=exc.headers)
+
+
 def _video(request: Request, user: User, video_id: str) -> Video:
     """The caller's video (a clinician's patients' too); 404 for anyone else's, as for one that does not exist."""
     video = _db(request).video(user, video_id)
     if video is None:
         raise _missing("video")
+    audit.record_read(_db(request), user, video.owner_id, "video", video.id, **audit.origin(request))
     return video
 
 
@@ -91,6 +98,7 @@ def _job(request: Request, user: User, job_id: str) -> Job:
     job = _db(request).job(user, job_id)
     if job is None:
         raise _missing("job")
+    audit.record_read(_db(request), user, job.owner_id, "job", job.id, **audit.origin(request))
     return job
 
 
@@ -128,39 +136,6 @@ def ready(request: Request, response: Response) -> schemas.Readiness:
 @router.get("/v1/me", response_model=schemas.UserOut, tags=["users"])
 def me(user: Caller) -> User:
     return user
-
-
-@router.post("/v1/session", response_model=schemas.UserOut, tags=["users"], responses={401: {"model": schemas.Problem}})
-def sign_in(body: schemas.SignIn, request: Request, response: Response) -> User:
-    """Sign in to the web app: checks the API key and keeps it in an HttpOnly, SameSite=Strict cookie."""
-    user = key_user(request, body.api_key)
-    if user is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key: ask your administrator for yours "
-                            "(`posecoach users add NAME` prints a new one)")
-    response.set_cookie(SESSION_COOKIE, body.api_key, httponly=True, samesite="strict", path="/",
-                        secure=request.url.scheme == "https", max_age=30 * 24 * 3600)
-    return user
-
-
-@router.delete("/v1/session", status_code=204, tags=["users"])
-def sign_out() -> Response:
-    """Sign out of the web app (forget the session cookie)."""
-    response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
-
-
-@router.post("/v1/users", response_model=schemas.NewUser, status_code=201, tags=["users"],
-             responses={403: {"model": schemas.Problem}, 409: {"model": schemas.Problem}})
-def create_user(body: schemas.UserCreate, user: Caller, request: Request) -> schemas.NewUser:
-    """Create an account and its API key (admins only); the key is shown in this answer only."""
-    if user.role != "admin":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "only an admin can create users")
-    try:
-        new, key = _db(request).create_user(body.name, body.role)
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    return schemas.NewUser(user=schemas.NewUserOut.model_validate(new), api_key=key)
 
 
 @router.get("/v1/patients", response_model=list[schemas.PatientOut], tags=["care"])
@@ -225,11 +200,14 @@ def end_care_link(link_id: str, user: Caller, request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _probe(path: Path) -> tuple[str | None, object]:
-    """Decode the start of the upload: the stored suffix of its container (None: not one PoseCoach keeps) and its
+def _probe(path: Path, settings: Settings) -> tuple[str | None, object]:
+    """Check the upload against the limits on work from its header and packets (`limits`: OverLimit, nothing
+    decoded), then decode its start: the stored suffix of its container (None: not one PoseCoach keeps) and its
     info, or an InputError (not a video, damaged, no frames)."""
     from posecoach.io import VideoReader
 
+    with suppress(limits.Unreadable):  # not readable as a video: VideoReader says why
+        limits.check_file(path, settings)
     with VideoReader(path) as reader:
         info = reader.info
     return video_suffix(info.container, info.codec), info
@@ -240,30 +218,41 @@ def _probe(path: Path) -> tuple[str | None, object]:
                  "video/mp4": {"schema": {"type": "string", "format": "binary"}},
                  "video/webm": {"schema": {"type": "string", "format": "binary"}}}}},
              responses={413: {"model": schemas.Problem}, 415: {"model": schemas.Problem},
-                        422: {"model": schemas.Invalid}})
+                        422: {"model": schemas.Invalid}, 429: {"model": schemas.Problem}})
 async def upload_video(request: Request, user: Caller,
                        filename: Annotated[str, Query(max_length=255)] = "video") -> Video:
     """Upload a video as the raw request body with its video type (e.g. ``curl -H 'Content-Type: video/mp4'
     --data-binary @clip.mp4``). It is streamed to storage; too large (``POSECOACH_MAX_UPLOAD_MB``) is 413; a
     content type that is not video/*, or a container other than MP4/MOV, WebM/Matroska or AVI, is 415; content
-    that does not decode as a video, or one longer than ``POSECOACH_MAX_DURATION_S``, is 422 with the reason."""
+    that does not decode as a video, or one longer than ``POSECOACH_MAX_DURATION_S``, is 422 with the reason;
+    frames, frame rate or pixels over the limits on work (``POSECOACH_MAX_FRAME_PIXELS``, ``_MAX_FRAMES``,
+    ``_MAX_FPS``, ``_MAX_PIXEL_RATE``; read from the container, nothing decoded) are 413; over your storage quota
+    (``POSECOACH_QUOTA_STORAGE_MB``) is 429."""
     settings, storage = _settings(request), _storage(request)
     refusal = upload_type_refusal(request.headers.get("content-type"))
     if refusal:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, refusal)
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
-                            f"the upload is larger than the limit of {settings.max_upload_mb:g} MiB")
+    length = int(declared) if declared and declared.isdigit() else None
+    too_large = HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
+                              f"the upload is larger than the limit of {settings.max_upload_mb:g} MiB")
+    if length is not None and length > settings.max_upload_bytes:
+        raise too_large
     try:
-        incoming, size = await storage.receive(request.stream(), settings.max_upload_bytes)
+        left = await run_in_threadpool(quotas.check_storage, _db(request), settings, user, length)
+    except quotas.QuotaExceeded as exc:
+        raise over_quota(exc) from None
+    limit = settings.max_upload_bytes if left is None else min(settings.max_upload_bytes, left)
+    try:
+        incoming, size = await storage.receive(request.stream(), limit)
     except TooLarge:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
-                            f"the upload is larger than the limit of {settings.max_upload_mb:g} MiB") from None
+        if left is not None and limit < settings.max_upload_bytes:
+            raise over_quota(quotas.storage_refusal(settings, left)) from None
+        raise too_large from None
     try:
         if size == 0:
             raise InputError("the upload is empty: send the video as the request body")
-        suffix, info = await run_in_threadpool(_probe, incoming)
+        suffix, info = await run_in_threadpool(_probe, incoming, settings)
         if info.num_frames < 2 or info.container.endswith("_pipe"):  # type: ignore[attr-defined]
             raise InputError("the upload is a still image, not a video")
         if info.duration > settings.max_duration_s:  # type: ignore[attr-defined]
@@ -272,7 +261,7 @@ async def upload_video(request: Request, user: Caller,
     except InputError as exc:
         incoming.unlink(missing_ok=True)
         reason = str(exc).replace(str(incoming), filename)  # never show storage paths
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, reason) from None
+        raise HTTPException(getattr(exc, "status", status.HTTP_422_UNPROCESSABLE_CONTENT), reason) from None
     if suffix is None:  # decodes, but as a container served back under no video type of ours (e.g. MPEG-TS)
         incoming.unlink(missing_ok=True)
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"the upload is a {info.container} "  # type: ignore[attr-defined]
@@ -287,7 +276,9 @@ async def upload_video(request: Request, user: Caller,
 
 @router.get("/v1/videos", response_model=list[schemas.VideoOut], tags=["videos"])
 def list_videos(user: Caller, request: Request) -> list[Video]:
-    return _db(request).videos(user)
+    videos = _db(request).videos(user)
+    audit.record_read(_db(request), user, {v.owner_id for v in videos}, "videos", None, **audit.origin(request))
+    return videos
 
 
 @router.get("/v1/videos/{video_id}", response_model=schemas.VideoOut, tags=["videos"], responses=NOT_FOUND)
@@ -308,37 +299,63 @@ def video_file(video_id: str, user: Caller, request: Request) -> Response:
 
 @router.delete("/v1/videos/{video_id}", status_code=204, tags=["videos"], responses=NOT_FOUND)
 def delete_video(video_id: str, user: Caller, request: Request) -> Response:
-    """Delete one of your videos with its jobs and results."""
-    keys = _db(request).delete_video(user, video_id)
-    if keys is None:
+    """Delete one of your videos with its jobs, their results and leftovers, and the guides and posture models
+    made from it (`lifecycle`)."""
+    if not lifecycle.delete_video(_db(request), _storage(request), user, video_id, audit.origin(request)["address"]):
         raise _missing("video")
-    for key in keys:
-        _storage(request).delete(key)
     return Response(status_code=204)
 
 
 @router.post("/v1/jobs", response_model=schemas.JobOut, status_code=202, tags=["jobs"],
-             responses={**NOT_FOUND, 409: {"model": schemas.Problem}, 422: {"model": schemas.Invalid}})
-def create_job(body: Annotated[schemas.JobCreate, Body()], user: Caller, request: Request) -> object:
+             responses={**NOT_FOUND, 409: {"model": schemas.Problem}, 422: {"model": schemas.Invalid},
+                        429: {"model": schemas.Problem}})
+def create_job(body: Annotated[schemas.JobCreate, Body()], user: Caller, request: Request, response: Response
+               ) -> object:
     """Queue a job on one of your videos (``kind``: pose, analyze (default), compare, falls, posture); poll
-    ``GET /v1/jobs/{id}`` for its state and progress, then ``GET /v1/jobs/{id}/results``."""
+    ``GET /v1/jobs/{id}`` for its state and progress, then ``GET /v1/jobs/{id}/results``. 429 over your job
+    quotas (``POSECOACH_QUOTA_ACTIVE_JOBS`` at once, ``POSECOACH_QUOTA_JOBS_PER_HOUR``), with Retry-After."""
     db = _db(request)
     video = db.video(user, body.video_id)
     if video is None or video.owner_id != user.id:
         raise _missing("video")
+    try:
+        quotas.check_jobs(db, _settings(request), user)
+    except quotas.QuotaExceeded as exc:
+        raise over_quota(exc) from None
     job = db.add_job(user, video, body.kind, job_params(db, user, body))
-    _runner(request).submit(job.id)
+    if _runner(request).submit(job.id) is False:  # the queue is down: recorded, sent when it is back (`outbox`)
+        response.headers["X-Job-Queue"] = "waiting: the job queue is unavailable; the job starts when it is back"
     return job
 
 
 @router.get("/v1/jobs", response_model=list[schemas.JobOut], tags=["jobs"])
 def list_jobs(user: Caller, request: Request, state: schemas.JobState | None = None) -> object:
-    return _db(request).jobs(user, state)
+    jobs = _db(request).jobs(user, state)
+    audit.record_read(_db(request), user, {j.owner_id for j in jobs}, "jobs", None, **audit.origin(request))
+    return jobs
 
 
 @router.get("/v1/jobs/{job_id}", response_model=schemas.JobOut, tags=["jobs"], responses=NOT_FOUND)
 def get_job(job_id: str, user: Caller, request: Request) -> object:
     return _job(request, user, job_id)
+
+
+@router.delete("/v1/jobs/{job_id}", response_model=schemas.JobOut, tags=["jobs"],
+               responses={**NOT_FOUND, 403: {"model": schemas.Problem}, 409: {"model": schemas.Problem}})
+def cancel_job(job_id: str, user: Caller, request: Request) -> object:
+    """Cancel one of your jobs while it is queued or running: it becomes ``cancelled`` (kept, with the reason in
+    ``error``; a running job stops at its next progress step and stores nothing); cancelling it again answers
+    the same. 409 for a job that is done or failed; 403 for one you may read but do not own (an admin may cancel
+    any)."""
+    try:
+        job = job_control.cancel(_db(request), user, job_id)
+    except job_control.NotYours as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    if job is None:
+        raise _missing("job")
+    if job.state != job_control.CANCELLED:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the job is {job.state}: there is nothing to cancel")
+    return job
 
 
 @router.get("/v1/jobs/{job_id}/report", tags=["results"], response_class=FileResponse,

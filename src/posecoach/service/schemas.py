@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 Role = Literal["user", "clinician", "admin"]
-JobState = Literal["queued", "running", "done", "failed"]
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 # The database keeps naive UTC (MySQL stores no zone); answers say so (RFC 3339 date-time with the zone).
 Time = Annotated[datetime, AfterValidator(lambda t: t if t.tzinfo else t.replace(tzinfo=UTC))]
 
@@ -40,10 +40,25 @@ class UserOut(_Out):
 class UserCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.@+-]+$")
     role: Role = "user"
+    password: str | None = Field(None, max_length=1024, description="The account's password (at least "
+                                 "POSECOACH_PASSWORD_MIN_LENGTH characters); none: it signs in with its key only "
+                                 "until one is set")
 
 
 class SignIn(BaseModel):
-    api_key: str = Field(min_length=1, max_length=200, description="Your API key (pc_...).")
+    """A person signs in with a username and password, plus the one-time code when the account has them on.
+    An API key signs in too (the session then has the key's scopes)."""
+
+    username: str | None = Field(None, min_length=1, max_length=100)
+    password: str | None = Field(None, min_length=1, max_length=1024)
+    totp: str | None = Field(None, max_length=16, description="The 6-digit one-time code (accounts with TOTP on)")
+    api_key: str | None = Field(None, min_length=1, max_length=200, description="An API key (pc_...) instead")
+
+    @model_validator(mode="after")
+    def _credentials(self) -> SignIn:
+        if self.api_key is None and (self.username is None or self.password is None):
+            raise ValueError("give a username and a password")
+        return self
 
 
 class NewUserOut(_Out):
@@ -193,7 +208,7 @@ class HistoryItem(BaseModel):
 
 
 ResultKind = Literal["report", "poses", "overlay", "side_by_side", "plot", "csv", "series"]
-LibraryState = Literal["queued", "running", "ready", "failed"]
+LibraryState = Literal["queued", "running", "ready", "failed", "cancelled"]
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 

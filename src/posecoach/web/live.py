@@ -141,9 +141,9 @@ async def _control(text: str, session: LiveSession, loop: asyncio.AbstractEventL
 
 
 def _caller(ws: WebSocket) -> Any:
-    from posecoach.service.routes import SESSION_COOKIE, key_user
+    from posecoach.service.auth import connection_user
 
-    return key_user(ws, ws.headers.get("x-api-key") or ws.cookies.get(SESSION_COOKIE))
+    return connection_user(ws)
 
 
 def _size(params: dict[str, str]) -> tuple[float, float]:
