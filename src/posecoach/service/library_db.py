@@ -22,6 +22,7 @@ from posecoach.service.db import (
     DONE,
     FAILED,
     QUEUED,
+    RUNNING,
     CareLink,
     Database,
     Job,
@@ -62,18 +63,24 @@ def shared_owners(s: Session, db: Database, user: User) -> list[str] | None:
 def finish_job(db: Database, job_id: str, results: list[Result],
                after: Callable[[Session], None] | None = None) -> bool:
     """Store a job's results, run ``after`` (e.g. mark a guide ready) and mark the job done, in one transaction;
-    False (nothing stored) when another worker stored them first."""
+    False (nothing stored) when another worker stored them first, or the job is not running any more (cancelled,
+    deleted with its video)."""
     try:
         with db.session() as s:
             s.add_all(results)
             s.flush()
             if after is not None:
                 after(s)
-            s.execute(update(Job).where(Job.id == job_id)
-                      .values(state=DONE, progress=1.0, finished_at=utcnow(), error=None))
-    except IntegrityError:
+            if s.execute(update(Job).where(Job.id == job_id, Job.state == RUNNING)
+                         .values(state=DONE, progress=1.0, finished_at=utcnow(), error=None)).rowcount != 1:
+                raise _NotRunning
+    except (IntegrityError, _NotRunning):
         return False
     return True
+
+
+class _NotRunning(Exception):
+    """Rolls back `finish_job` when the job is no longer running."""
 
 
 def results(db: Database, job: Job) -> list[Result]:

@@ -13,12 +13,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from posecoach.errors import InputError
-from posecoach.service import library_db, schemas
+from posecoach.service import library_db, quotas, schemas
 from posecoach.service.db import PostureModel, ReferenceGuide, User, Video
-from posecoach.service.routes import NOT_FOUND, Caller, _db, _missing, _runner, _storage
+from posecoach.service.routes import NOT_FOUND, Caller, _db, _missing, _runner, _storage, over_quota
 
 router = APIRouter()
-MADE = {**NOT_FOUND, 409: {"model": schemas.Problem}, 422: {"model": schemas.Invalid}}
+MADE = {**NOT_FOUND, 409: {"model": schemas.Problem}, 422: {"model": schemas.Invalid}, 429: {"model": schemas.Problem}}
 
 
 def _own_video(request: Request, user: User, video_id: str) -> Video:
@@ -30,6 +30,10 @@ def _own_video(request: Request, user: User, video_id: str) -> Video:
 
 def _create(request: Request, user: User, video: Video, row: Any, kind: str, params: dict[str, Any]
             ) -> library_db.Made:
+    try:
+        quotas.check_jobs(_db(request), request.app.state.settings, user)
+    except quotas.QuotaExceeded as exc:
+        raise over_quota(exc) from None
     try:
         made = library_db.add_made(_db(request), user, video, row, kind, params)
     except ValueError as exc:

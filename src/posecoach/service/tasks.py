@@ -16,17 +16,19 @@ import json
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from posecoach.errors import InputError
-from posecoach.service import library_db
+from posecoach.service import job_control, library_db, limits
 from posecoach.service.db import (
     DONE,
     FAILED,
+    RUNNING,
     Database,
     Job,
     PostureModel,
@@ -51,8 +53,14 @@ SUFFIXES = {"report": ".json", "poses": ".npz", "overlay": ".mp4", "side_by_side
             "csv": ".csv", "series": ".json"}
 
 
+class JobStopped(Exception):
+    """The job is no longer running here (cancelled, its video deleted, or queued again after its lease ran out):
+    its worker stops and removes what it stored (`job_control`)."""
+
+
 class Progress:
-    """Writes a job's progress to the database at most every ``every`` seconds."""
+    """Writes a job's progress to the database at most every ``every`` seconds; raises JobStopped when the job is
+    no longer running (the worker checks at each progress step)."""
 
     def __init__(self, db: Database, job_id: str, low: float, high: float, every: float = 0.5) -> None:
         self.db, self.job_id, self.low, self.high, self.every = db, job_id, low, high, every
@@ -62,7 +70,8 @@ class Progress:
         now = time.monotonic()
         if total > 0 and (now - self._last >= self.every or done >= total):
             self._last = now
-            self.db.set_progress(self.job_id, self.low + (self.high - self.low) * done / total)
+            if not self.db.set_progress(self.job_id, self.low + (self.high - self.low) * done / total):
+                raise JobStopped(self.job_id)
 
 
 @dataclass
@@ -81,7 +90,8 @@ class Work:
     _poses: dict[str, PoseSequence] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="posecoach-job-")
+        # named after the job, so deleting the job removes what a crashed attempt left here (`lifecycle`)
+        self._dir = tempfile.TemporaryDirectory(prefix=f"posecoach-job-{self.job.id}-")
         self.tmp = Path(self._dir.name)
 
     def __enter__(self) -> Work:
@@ -112,6 +122,7 @@ class Work:
 
     def add(self, kind: str, content: str | Path, **summary: Any) -> None:
         """A result: ``content`` (text, or the file made at `path`) stored as ``kind`` with its summary figures."""
+        self.check()
         if isinstance(content, str):
             self.path(kind).write_text(content, encoding="utf-8")
         key = self.store(self.path(kind))
@@ -119,10 +130,25 @@ class Work:
                                    **summary))
 
     def finish(self, after: Callable[[Session], None] | None = None) -> str:
-        """Record the results and the done state at once; another worker's results stored first win."""
+        """Record the results and the done state at once; another worker's results stored first win, and a job
+        cancelled meanwhile stays cancelled (JobStopped)."""
         if not library_db.finish_job(self.db, self.job.id, self.results, after):
             self.discard()
+            self.check()
         return DONE
+
+    def check(self) -> None:
+        """JobStopped when the job is not running any more (cancelled, deleted): nothing more is stored."""
+        if job_control.state_of(self.db, self.job.id) != RUNNING:
+            raise JobStopped(self.job.id)
+
+    @contextmanager
+    def video_file(self, video: Video) -> Iterator[Path]:
+        """A local copy of ``video`` to decode, once its header is checked against the limits on work (`limits`):
+        a job never decodes a video over them, even one uploaded before they were lowered."""
+        with self.storage.local_copy(video.storage_key) as path:
+            limits.check_file(path, self.settings)
+            yield path
 
     def discard(self) -> None:
         for key in self.keys:
@@ -143,7 +169,7 @@ class Work:
             with self.storage.local_copy(stored) as path:
                 seq = PoseSequence.load(path)
         else:
-            with self.storage.local_copy(video.storage_key) as path:
+            with self.video_file(video) as path:
                 seq = load_sequence(path, model=self.settings.pose_model, progress=self.progress(low, high),
                                     workers=1)
         if video.id == self.video.id:
@@ -158,7 +184,7 @@ class Work:
 
         if not seq.num_frames:
             return
-        with self.storage.local_copy(self.video.storage_key) as path:
+        with self.video_file(self.video) as path:
             render_overlay(path, seq, self.path("overlay"), workers=1, progress=self.progress(low, high), **options)
         self.add("overlay", self.path("overlay"))
 

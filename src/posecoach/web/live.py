@@ -7,8 +7,14 @@ Protocol (one connection = one camera session):
   ``width``, ``height`` (the frames' size, default 640x480), ``fps`` (the camera's rate, for the fall detector).
   Authentication: the web app's session cookie or the ``X-API-Key`` header.
 * The server first sends ``{"type": "ready", ...}``, or ``{"type": "error", "message": ...}`` and closes
-  (code 4401 for authentication, 4400 for bad parameters).
-* Client -> server, binary: 8 bytes little-endian float64, the client's capture time in ms, then one JPEG frame.
+  (code 4401 for authentication, 4400 for bad parameters, 4429 when the user or the server has the most live
+  sessions open: ``POSECOACH_LIVE_MAX_SESSIONS_PER_USER``, ``POSECOACH_LIVE_MAX_SESSIONS``).
+* Client -> server, binary: 8 bytes little-endian float64, the client's capture time in ms, then one JPEG frame
+  of at most ``POSECOACH_LIVE_MAX_FRAME_KB`` and ``POSECOACH_LIVE_MAX_FRAME_PIXELS`` (read from the JPEG header
+  before decoding; a frame over them is answered ``{"type": "error", "message": ..., "t"}`` and never decoded).
+  Frames beyond ``POSECOACH_LIVE_MAX_FPS`` are answered ``{"type": "dropped", "message", "t"}``, unprocessed.
+  After ``POSECOACH_LIVE_MAX_REFUSALS`` refused frames in a row the server closes the socket with 1008
+  (`posecoach.web.live_limits`).
 * Server -> client, text: ``{"type": "frame", "t": <echoed>, "server_ms": .., "landmarks": [[x, y, vis] x 33]
   | null, ...}`` plus, by mode: ``count, shown, count_confidence, count_note, correction, corrections[], exercise,
   title, confidence, cues[], hold_s`` (exercise); ``probability, alert, events[]`` (falls; each ``{"t": alert
@@ -42,13 +48,14 @@ from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
 
 from posecoach.errors import InputError, PoseCoachError
 from posecoach.pose.models import MODEL_NAMES
+from posecoach.web.live_limits import Rate, Sessions, frame_refusal
 
 router = APIRouter()
 log = logging.getLogger("posecoach.live")
-MAX_FRAME_BYTES = 4 * 1024 * 1024
 
 
 class LiveSession:
@@ -198,13 +205,33 @@ async def _refuse(ws: WebSocket, code: int, message: str) -> None:
 
 @router.websocket("/v1/live")
 async def live(ws: WebSocket) -> None:
-    user = _caller(ws)
+    user = await run_in_threadpool(_caller, ws)  # a database query: off the event loop
     if user is None:
         await _refuse(ws, 4401, "sign in first: a valid API key is required")
         return
+    settings = ws.app.state.settings
+    sessions = _sessions(ws)
+    refusal = sessions.enter(user.id, settings.live_max_sessions_per_user, settings.live_max_sessions)
+    if refusal:  # before the pose model is loaded
+        await _refuse(ws, 4429, refusal)
+        return
+    try:
+        await _run(ws, user, settings)
+    finally:
+        sessions.leave(user.id)
+
+
+def _sessions(ws: WebSocket) -> Sessions:
+    state = ws.app.state
+    if getattr(state, "live_sessions", None) is None:
+        state.live_sessions = Sessions()
+    return state.live_sessions  # type: ignore[no-any-return]
+
+
+async def _run(ws: WebSocket, user: Any, settings: Any) -> None:
     params = dict(ws.query_params)
     mode = params.get("mode", "exercise")
-    pose_model = params.get("pose_model") or ws.app.state.settings.live_pose_model
+    pose_model = params.get("pose_model") or settings.live_pose_model
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="posecoach-live")
     loop = asyncio.get_running_loop()
     session: LiveSession | None = None
@@ -225,31 +252,54 @@ async def live(ws: WebSocket) -> None:
     await ws.accept()
     await ws.send_text(json.dumps({"type": "ready", "mode": mode, "pose_model": pose_model}))
     try:
-        while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            if message.get("text") is not None:
-                await ws.send_text(json.dumps(await _control(message["text"], session, loop, executor)))
-                continue
-            data = message.get("bytes")
-            if data is None or len(data) < 9 or len(data) > MAX_FRAME_BYTES:
-                await ws.send_text(json.dumps({"type": "error", "message": "a frame is a binary message: 8 bytes of "
-                                               f"time, then a JPEG of at most {MAX_FRAME_BYTES // 1048576} MiB"}))
-                continue
-            (client_t,) = struct.unpack("<d", data[:8])
-            try:
-                out = await loop.run_in_executor(executor, session.process, data[8:])
-            except InputError as exc:
-                out = {"type": "error", "message": str(exc)}
-            except Exception:  # a bug or a pose-model failure: say so, keep the session, log the traceback
-                log.exception("live frame failed")
-                out = {"type": "error", "message": "this frame could not be processed (see the server log)"}
-            out["t"] = client_t
-            await ws.send_text(json.dumps(out))
+        await _frames(ws, session, loop, executor, settings)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         with suppress(Exception):  # the socket is gone; closing the landmarker must not fail the handler
             await loop.run_in_executor(executor, session.close)
         executor.shutdown(wait=False)
+
+
+async def _frames(ws: WebSocket, session: LiveSession, loop: asyncio.AbstractEventLoop, executor: ThreadPoolExecutor,
+                  settings: Any) -> None:
+    """Answer the client's messages until it leaves: frames within the caps (`live_limits`) are decoded and
+    analysed in the session's thread; the others are refused with the reason, unread; a client refused
+    ``live_max_refusals`` times in a row is disconnected (1008)."""
+    max_bytes, rate, refused = int(settings.live_max_frame_kb * 1024), Rate(settings.live_max_fps), 0
+    while True:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if message.get("text") is not None:
+            out = await _control(message["text"], session, loop, executor)
+        elif (data := message.get("bytes")) is None or len(data) < 9:
+            out = {"type": "error", "message": "a frame is a binary message: 8 bytes of time, then a JPEG of at "
+                   f"most {max_bytes // 1024} KiB"}
+        else:
+            (client_t,) = struct.unpack("<d", data[:8])
+            out = await _frame(data[8:], session, loop, executor, rate, settings)
+            out["t"] = client_t
+        refused = refused + 1 if out["type"] in ("error", "dropped") else 0
+        await ws.send_text(json.dumps(out))
+        if refused >= settings.live_max_refusals:
+            reason = f"{refused} frames in a row were refused (the last: {out['message']})"
+            await ws.close(code=1008, reason=reason[:120])
+            return
+
+
+async def _frame(jpeg: bytes, session: LiveSession, loop: asyncio.AbstractEventLoop, executor: ThreadPoolExecutor,
+                 rate: Rate, settings: Any) -> dict[str, Any]:
+    """One frame's answer: refused unread when over the caps, else the session's analysis of it."""
+    refusal = frame_refusal(jpeg, int(settings.live_max_frame_kb * 1024), settings.live_max_frame_pixels)
+    if refusal:
+        return {"type": "error", "message": refusal}
+    if not rate.allow():
+        return {"type": "dropped", "message": f"frame dropped: more than {settings.live_max_fps:g} frames a second"}
+    try:
+        return await loop.run_in_executor(executor, session.process, jpeg)
+    except InputError as exc:
+        return {"type": "error", "message": str(exc)}
+    except Exception:  # a bug or a pose-model failure: say so, keep the session, log the traceback
+        log.exception("live frame failed")
+        return {"type": "error", "message": "this frame could not be processed (see the server log)"}

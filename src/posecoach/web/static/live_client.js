@@ -116,6 +116,7 @@ export class LiveClient {
   answer(msg) {
     if (msg.type === 'summary') { if (this.onSummary) this.onSummary(msg); return; }
     this.inFlight = Math.max(0, this.inFlight - 1);
+    if (msg.type === 'dropped') return;  // over the server's frame-rate cap: not processed, nothing to draw
     if (msg.type === 'error') { this.onError(msg.message); return; }
     const ctx = this.canvas.getContext('2d');
     ctx.clearRect(0, 0, WIDTH, HEIGHT);
