@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, String, select
+from sqlalchemy import DateTime, String, insert, literal, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from posecoach.service.db import Base, new_id, utcnow
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from posecoach.service.db import Database, User
 
 # The actions the service records (a free string column: a new action needs no migration).
@@ -80,21 +82,33 @@ def record(db: Database | Session, action: str, *, actor: User | None = None, ac
         s.add(event)
 
 
-def record_read(db: Database, reader: User, owner_id: str, object_type: str, object_id: str | None = None,
-                address: str | None = None) -> None:
-    """Record that ``reader`` read data of ``owner_id`` when it is someone else's (a clinician reading a patient's,
-    an admin reading a user's); reading one's own data is not recorded."""
-    if owner_id == reader.id:
+def record_read(db: Database, reader: User, owner_ids: str | Iterable[str], object_type: str,
+                object_id: str | None = None, address: str | None = None, detail: str | None = None) -> None:
+    """Record that ``reader`` read data of other users (a clinician reading a patient's, an admin a user's): one
+    INSERT ... SELECT per owner, the owner's name taken from their row; one's own data is not recorded."""
+    owners = {owner_ids} if isinstance(owner_ids, str) else set(owner_ids)
+    owners.discard(reader.id)
+    if not owners:
         return
-    record(db, READ, actor=reader, subject_id=owner_id, subject_name=_name(db, owner_id),
-           object_type=object_type, object_id=object_id, address=address)
-
-
-def _name(db: Database, user_id: str) -> str | None:
     from posecoach.service.db import User
 
+    columns = ["id", "at", "action", "actor_id", "actor_name", "subject_id", "subject_name", "object_type",
+               "object_id", "address", "detail"]
     with db.session() as s:
-        return s.scalar(select(User.name).where(User.id == user_id))
+        for owner_id in sorted(owners):
+            row = select(literal(new_id(), String(32)), literal(utcnow(), DateTime()), literal(READ, String(32)),
+                         literal(reader.id, String(32)), literal(_clip(reader.name, 100), String(100)),
+                         User.id, User.name, literal(_clip(object_type, 32), String(32)),
+                         literal(_clip(object_id, 64), String(64)), literal(_clip(address, 64), String(64)),
+                         literal(_clip(detail, 255), String(255))).where(User.id == owner_id)
+            s.execute(insert(AuditEvent).from_select(columns, row))
+
+
+def origin(request: Any) -> dict[str, str | None]:
+    """``address`` and ``detail`` of an HTTP request for `record` / `record_read`: the client's address and the
+    method and path asked for."""
+    client = getattr(request, "client", None)
+    return {"address": client.host if client else None, "detail": f"{request.method} {request.url.path}"}
 
 
 @dataclass(frozen=True)
@@ -103,16 +117,19 @@ class Page:
     next_before: str | None  # pass as ``before`` for the next (older) page; None: no more
 
 
-def events(db: Database, *, subject_id: str | None = None, actor_id: str | None = None,
-           action: str | None = None, since: datetime | None = None, until: datetime | None = None,
-           before: str | None = None, limit: int = 50) -> Page:
-    """Events newest first, filtered; paged by ``before`` (the id of the last event of the previous page)."""
+def events(db: Database, *, involving: str | None = None, name: str | None = None, action: str | None = None,
+           since: datetime | None = None, until: datetime | None = None, before: str | None = None,
+           limit: int = 50) -> Page:
+    """Events newest first, filtered; paged by ``before`` (the id of the last event of the previous page).
+
+    ``involving``: a user id, as the actor or the subject (a user's own view); ``name``: a username, as the actor
+    or the subject (the admin's filter; it finds the events of deleted accounts too)."""
     with db.session() as s:
         query = select(AuditEvent)
-        if subject_id is not None:
-            query = query.where(AuditEvent.subject_id == subject_id)
-        if actor_id is not None:
-            query = query.where(AuditEvent.actor_id == actor_id)
+        if involving is not None:
+            query = query.where(or_(AuditEvent.subject_id == involving, AuditEvent.actor_id == involving))
+        if name is not None:
+            query = query.where(or_(AuditEvent.subject_name == name, AuditEvent.actor_name == name))
         if action:
             query = query.where(AuditEvent.action == action)
         if since is not None:

@@ -19,8 +19,9 @@ import logging
 import threading
 from typing import Any
 
+from posecoach.service import outbox
 from posecoach.service.db import QUEUED, Database
-from posecoach.service.jobs import Sweeper, execute
+from posecoach.service.jobs import Sweeper, _database, execute
 from posecoach.service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,8 @@ def connect(settings: Settings) -> tuple[Any, Any]:
                          heartbeat_timeout=int(settings.job_lease_s * 1000))
 
     def perform(job_id: str) -> None:
-        if execute(settings, job_id) == QUEUED:  # failed, attempts left: send it round again
-            actor.send(job_id)
+        if execute(settings, job_id) == QUEUED:  # failed, attempts left: send it round again (via the outbox)
+            outbox.dispatch(_database(settings.resolved_database_url()), actor.send, job_id)
 
     # Retries only when the actor itself raises (the database is away); the job's own retries are counted in
     # the database. Time limit: a day (a long video), not Dramatiq's 10 minutes.
@@ -59,19 +60,27 @@ class QueueRunner:
         self.settings, self.db = settings, db
         self.broker, self.actor = connect(settings)
         self._sweeper = Sweeper(settings, db, self.submit)
+        self._dispatcher = outbox.Dispatcher(db, self.actor.send, settings.outbox_interval_s, self.server_id)
         self._closed = False
 
     def start(self) -> None:
-        """Send again the jobs still queued (a message sent twice runs the job once); sweep stale leases."""
-        for job_id in self.db.unfinished_jobs():
-            loaded = self.db.load_job(job_id)
-            if loaded and loaded[0].state == QUEUED:
-                self.submit(job_id)
+        """Send again the jobs still queued (a message sent twice runs the job once), through the outbox: the
+        dispatcher thread sends them, now if the queue is up, else once it is back; sweep stale leases."""
+        try:
+            outbox.reopen(self.db)
+        except Exception as exc:  # the database is away: its jobs wait for the next start
+            log.warning("could not reopen the outbox: %s", exc)
+        self._dispatcher.start()
         self._sweeper.start()
 
-    def submit(self, job_id: str) -> None:
-        if not self._closed:
-            self.actor.send(job_id)
+    def submit(self, job_id: str) -> bool:
+        """Hand a recorded job to the queue once; False when the queue is down (the job waits in the outbox and
+        the dispatcher sends it when the queue is back)."""
+        return not self._closed and outbox.dispatch(self.db, self.actor.send, job_id)
+
+    def server_id(self) -> str | None:
+        """The Redis server's run id (changes when Redis restarts)."""
+        return str(self.broker.client.info("server").get("run_id") or "") or None
 
     def busy(self) -> int:
         """Jobs running now, on every worker."""
@@ -85,6 +94,7 @@ class QueueRunner:
 
     def close(self) -> None:
         self._closed = True
+        self._dispatcher.stop()
         self._sweeper.stop()
         self.broker.close()
 
@@ -96,12 +106,17 @@ def run_worker(settings: Settings, threads: int, stop: threading.Event) -> None:
     broker, actor = connect(settings)
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=500)
     worker.queue_prefetch = threads  # hold only the jobs it runs, so idle workers elsewhere get the rest
-    sweeper = Sweeper(settings, Database(settings.resolved_database_url()), actor.send)
+    db = Database(settings.resolved_database_url())
+    sweeper = Sweeper(settings, db, lambda job_id: outbox.dispatch(db, actor.send, job_id))
+    dispatcher = outbox.Dispatcher(db, actor.send, settings.outbox_interval_s,
+                                   lambda: str(broker.client.info("server").get("run_id") or "") or None)
     worker.start()
     sweeper.start()
+    dispatcher.start()  # jobs recorded while the queue was down are sent from here too
     try:
         stop.wait()
     finally:
+        dispatcher.stop()
         sweeper.stop()
         worker.stop()
         broker.close()

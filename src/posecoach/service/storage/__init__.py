@@ -13,7 +13,7 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -90,6 +90,10 @@ class Storage(Protocol):
         when it is gone."""
 
     def delete(self, key: str) -> None: ...
+
+    def list_keys(self, prefix: str) -> Iterator[tuple[str, float]]:
+        """The stored keys starting with ``prefix`` (e.g. ``results/<job id>/``), each with its modification time
+        (seconds since the epoch); names this module did not make are left out."""
 
     def writable(self) -> bool: ...
 

@@ -80,6 +80,20 @@ class LocalStorage:
         with contextlib.suppress(FileNotFoundError):
             self.path(key).unlink()
 
+    def list_keys(self, prefix: str) -> Iterator[tuple[str, float]]:
+        """The keys starting with ``prefix`` and their modification times (for deletion and the sweep)."""
+        top = prefix.split("/", 1)[0]
+        if not top or not (self.root / top).is_dir():
+            return
+        for path in (self.root / top).rglob("*"):
+            key = path.relative_to(self.root).as_posix()
+            if key.startswith(prefix) and path.is_file() and not path.is_symlink():
+                try:
+                    check_key(key)
+                    yield key, path.stat().st_mtime
+                except (ValueError, FileNotFoundError):
+                    continue
+
     def writable(self) -> bool:
         try:
             self.ensure()

@@ -173,6 +173,19 @@ class S3Storage:
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
 
+    def list_keys(self, prefix: str) -> Iterator[tuple[str, float]]:
+        """The keys starting with ``prefix`` and their modification times (ListObjectsV2, paged)."""
+        start = f"{self.prefix}/" if self.prefix else ""
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start + prefix)
+        for page in pages:
+            for item in page.get("Contents", []):
+                key = str(item["Key"])[len(start):]
+                try:
+                    check_key(key)
+                except ValueError:
+                    continue
+                yield key, item["LastModified"].timestamp()
+
     def writable(self) -> bool:
         probe = f"{self.prefix}/incoming/ready-probe" if self.prefix else "incoming/ready-probe"
         try:
