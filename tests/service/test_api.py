@@ -27,14 +27,15 @@ def test_a_key_is_required_and_checked(api: Api) -> None:
     assert me["name"] == "carol" and me["role"] == "clinician"
 
 
-def test_the_web_session_cookie_carries_the_key(api: Api) -> None:
-    """POST /v1/session checks the key and keeps it in an HttpOnly, SameSite=Strict cookie that authenticates."""
+def test_the_web_session_cookie_signs_in(api: Api) -> None:
+    """POST /v1/session checks the key and starts a session whose token (not the key) is kept in an HttpOnly,
+    SameSite=Strict cookie that authenticates."""
     assert api.client.post("/v1/session", json={"api_key": "pc_guess"}).status_code == 401
     assert api.client.post("/v1/session", json={"api_key": ""}).status_code == 422
     signed = api.client.post("/v1/session", json={"api_key": api.keys["carol"]})
     assert signed.status_code == 200 and signed.json()["name"] == "carol"
     cookie = signed.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=strict" in cookie
+    assert "httponly" in cookie and "samesite=strict" in cookie and api.keys["carol"].lower() not in cookie
     assert api.client.get("/v1/me").json()["name"] == "carol"  # the client keeps the cookie
     assert api.client.get("/v1/me", headers={"X-API-Key": api.keys["alice"]}).json()["name"] == "alice"
     assert api.client.delete("/v1/session").status_code == 204
