@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from posecoach.service import Settings, care_db, create_app
+from posecoach.service import Settings, accounts_db, care_db, create_app
 from posecoach.service.db import Database
 
 CHROMIUM = "/usr/bin/chromium"
@@ -25,6 +25,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 pytestmark = pytest.mark.browser
+PASSWORD = "ann's long password"  # ann's (the other users sign in with their keys)
 
 
 @dataclass
@@ -54,6 +55,7 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
         ids[name] = user.id
     clinician, patient = db.user_for_key(keys["cleo"]), db.user_for_key(keys["ann"])
     assert clinician is not None and patient is not None
+    accounts_db.set_password(db, patient, accounts_db.hash_password(PASSWORD))  # ann signs in with a password
     care_db.accept(db, patient, care_db.invite(db, clinician, "ann").id)  # cleo invited ann, ann accepted
     db.close()
     port = _free_port()

@@ -1,30 +1,49 @@
-"""The app shell in a real browser: sign-in with an API key, wrong keys, navigation, phone-sized screens."""
+"""The app shell in a real browser: sign-in with a password or an API key, wrong ones, sign-out, navigation,
+phone-sized screens."""
 
 from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import WebServer, shoot, signed_in
+from tests.web.conftest import PASSWORD, WebServer, shoot, signed_in
+
+
+def test_sign_in_with_a_password_and_sign_out(browser: object, web_server: WebServer) -> None:
+    context = browser.new_context(base_url=web_server.url)  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto("/")
+    expect(page.locator("#sign-in")).to_be_visible()
+    expect(page.locator("#totp-row")).to_be_hidden()
+    shoot(page, "signin")
+    page.fill("#username", "ann")
+    page.fill("#password", "not her password")
+    page.click("#sign-in button[type=submit]")
+    expect(page.locator("#banner")).to_contain_text("wrong username or password")
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in button[type=submit]")
+    expect(page.locator("#who-name")).to_have_text("ann (user)")
+    expect(page).to_have_url(f"{web_server.url}/#/analyse")
+    cookie = next(c for c in context.cookies() if c["name"] == "posecoach_session")
+    assert cookie["httpOnly"] and cookie["value"] != web_server.keys["ann"]
+    page.reload()  # the session cookie survives a reload
+    expect(page.locator("#who-name")).to_have_text("ann (user)")
+    page.click("#sign-out")
+    expect(page.locator("#sign-in")).to_be_visible()
+    assert context.request.get("/v1/me").status == 401
+    context.close()
 
 
 def test_sign_in_with_an_api_key(browser: object, web_server: WebServer) -> None:
     context = browser.new_context(base_url=web_server.url)  # type: ignore[attr-defined]
     page = context.new_page()
     page.goto("/")
-    expect(page.locator("#sign-in")).to_be_visible()
-    shoot(page, "signin")
+    page.click("#sign-in summary")
     page.fill("#api-key", "pc_not-a-key")
     page.click("#sign-in button[type=submit]")
-    expect(page.locator("#banner")).to_contain_text("unknown API key")
-    page.fill("#api-key", web_server.keys["ann"])
+    expect(page.locator("#banner")).to_contain_text("unknown, revoked or expired API key")
+    page.fill("#api-key", web_server.keys["cleo"])
     page.click("#sign-in button[type=submit]")
-    expect(page.locator("#who-name")).to_have_text("ann (user)")
-    expect(page).to_have_url(f"{web_server.url}/#/analyse")
-    page.reload()  # the session cookie survives a reload
-    expect(page.locator("#who-name")).to_have_text("ann (user)")
-    page.click("#sign-out")
-    expect(page.locator("#sign-in")).to_be_visible()
-    assert context.request.get("/v1/me").status == 401
+    expect(page.locator("#who-name")).to_have_text("cleo (clinician)")
     context.close()
 
 

@@ -29,7 +29,9 @@ export async function api(path, { method = 'GET', json, body, signal } = {}) {
   return data;
 }
 
-export const signIn = (apiKey) => api('/v1/session', { method: 'POST', json: { api_key: apiKey } });
+// Sign in with { username, password, totp } (a server-side session; the cookie holds its random token), or with
+// { api_key } (the session then has the key's scopes).
+export const signIn = (credentials) => api('/v1/session', { method: 'POST', json: credentials });
 export const signOut = () => api('/v1/session', { method: 'DELETE' });
 export const me = () => api('/v1/me');
 

@@ -10,21 +10,39 @@ let user = null;
 let leave = null;  // { controller, cleanup } of the page shown
 
 function signInForm() {
-  const key = h('input', { id: 'api-key', type: 'password', autocomplete: 'current-password', required: true,
-                           placeholder: 'pc_…', 'aria-label': 'API key' });
+  const input = (id, type, label, extra = {}) => h('input', { id, type, 'aria-label': label, ...extra });
+  const name = input('username', 'text', 'Username', { autocomplete: 'username', autocapitalize: 'none',
+                                                        spellcheck: 'false' });
+  const password = input('password', 'password', 'Password', { autocomplete: 'current-password' });
+  const code = input('totp', 'text', 'One-time code', { autocomplete: 'one-time-code', inputmode: 'numeric',
+                                                         maxlength: 8, placeholder: '123456' });
+  const key = input('api-key', 'password', 'API key', { autocomplete: 'off', placeholder: 'pc_…' });
+  const codeRow = h('label', { id: 'totp-row', hidden: true }, 'One-time code', code);
   const form = h('form', { id: 'sign-in', class: 'card narrow' },
     h('h1', {}, 'Sign in'),
-    h('p', {}, 'Enter the API key your administrator gave you (', h('code', {}, 'posecoach users add NAME'),
-      ' prints one).'),
-    h('label', {}, 'API key', key),
-    h('button', { type: 'submit' }, 'Sign in'));
+    h('label', {}, 'Username', name),
+    h('label', {}, 'Password', password),
+    codeRow,
+    h('details', {}, h('summary', {}, 'Sign in with an API key instead'),
+      h('label', {}, 'API key', key)),
+    h('button', { type: 'submit' }, 'Sign in'),
+    h('p', { class: 'muted' }, 'No account yet? Your administrator makes one (',
+      h('code', {}, 'posecoach users add NAME'), ').'));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     guard(async () => {
-      try { user = await signIn(key.value.trim()); } catch (err) {
-        if (err instanceof ApiError && err.status === 422) throw new ApiError(422, 'enter your API key');
+      const apiKey = key.value.trim();
+      if (!apiKey && (!name.value.trim() || !password.value)) throw new ApiError(422, 'enter your username and password');
+      const credentials = apiKey ? { api_key: apiKey }
+        : { username: name.value.trim(), password: password.value, totp: code.value.trim() || undefined };
+      try { user = await signIn(credentials); } catch (err) {
+        if (err instanceof ApiError && err.status === 401 && /one-time code/.test(err.message)) {
+          codeRow.hidden = false;  // the account has one-time codes on: ask for one
+          code.focus();
+        }
         throw err;
       }
+      password.value = '';
       clearBanner();
       showUser();
       if (!location.hash || location.hash === '#/signin') location.hash = '#/analyse';
@@ -44,7 +62,7 @@ async function route() {
   if (leave) { leave.controller.abort(); if (leave.cleanup) await guard(leave.cleanup); leave = null; }
   clearBanner();
   root.replaceChildren();
-  if (!user) { root.append(signInForm()); document.getElementById('api-key').focus(); return; }
+  if (!user) { root.append(signInForm()); document.getElementById('username').focus(); return; }
   const name = (location.hash.replace(/^#\/?/, '').split('?')[0]) || 'analyse';
   if (!PAGES.includes(name)) { location.hash = '#/analyse'; return; }
   for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.dataset.page === name);
