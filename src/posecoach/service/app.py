@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs.install(app)  # /docs from local files; no /redoc
     degraded.install(app)  # database or queue down: 503 with the reason and Retry-After
     app.add_middleware(TextGuard)  # NUL, unpaired surrogates, control characters: 422 before any route
+    app.add_middleware(degraded.Gate)  # a server started without its database: 503 until it answers
     # security headers and the cross-origin check around everything, the 500 page of Starlette's error middleware too
     build = app.build_middleware_stack
     app.build_middleware_stack = lambda: SecurityMiddleware(build(), settings.trusted_origins)  # type: ignore[method-assign]

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from posecoach.service import audit
 from posecoach.service.db import ACCEPTED, PENDING, CareLink, Database, User, new_id, utcnow
 
 
@@ -79,6 +80,8 @@ def invite(db: Database, clinician: User, patient_name: str) -> Link:
                             created_at=utcnow())
             s.add(link)
             s.flush()
+            audit.record(s, audit.CARE_INVITE, actor=clinician, subject=patient, object_type="care_link",
+                         object_id=link.id)
             return Link(link.id, clinician.name, patient.name, PENDING, link.created_at, None)
     except IntegrityError:  # the same invitation, sent twice at once
         raise Conflict(f"{patient_name} has your invitation already") from None
@@ -93,8 +96,9 @@ def accept(db: Database, user: User, link_id: str) -> Link:
             raise NotFound("no such care link")
         if link.patient_id != user.id:
             raise Refused("only the patient accepts an invitation")
-        s.execute(update(CareLink).where(CareLink.id == link_id, CareLink.state == PENDING)
-                  .values(state=ACCEPTED, accepted_at=utcnow()))
+        if s.execute(update(CareLink).where(CareLink.id == link_id, CareLink.state == PENDING)
+                     .values(state=ACCEPTED, accepted_at=utcnow())).rowcount:
+            audit.record(s, audit.CARE_ACCEPT, actor=user, subject=user, object_type="care_link", object_id=link_id)
         return _links(s, CareLink.id == link_id)[0]
 
 
@@ -106,6 +110,9 @@ def end(db: Database, user: User, link_id: str) -> bool:
             CareLink.clinician_id == user.id, CareLink.patient_id == user.id))).first()
         if link is None:
             return False
+        audit.record(s, audit.CARE_END, actor=user, subject_id=link.patient_id, object_type="care_link",
+                     object_id=link_id, subject_name=s.get(User, link.patient_id).name,  # type: ignore[union-attr]
+                     detail=f"was {link.state}")
         s.delete(link)
         return True
 

@@ -17,9 +17,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = 10
@@ -119,3 +121,20 @@ def require_database(state: Any) -> None:
     startup: Startup | None = getattr(state, "startup", None)
     if startup is not None and not startup.try_now():
         raise DatabaseUnavailable(DATABASE_DOWN)
+
+
+class Gate:
+    """ASGI middleware: while the server has not reached its database since it started, an API request
+    (``/v1/...``) first tries to bring it up (`Startup.try_now`, off the event loop) and answers 503 if it cannot.
+    Once up, it costs one flag check."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        startup: Startup | None = getattr(getattr(scope.get("app"), "state", None), "startup", None)
+        if (scope["type"] == "http" and startup is not None and not startup.done.is_set()
+                and scope.get("path", "").startswith("/v1/") and not await to_thread.run_sync(startup.try_now)):
+            await unavailable(DATABASE_DOWN)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import FileResponse
 
-from posecoach.service import care_db, library_db, schemas
+from posecoach.service import audit, care_db, library_db, schemas
 from posecoach.service.routes import NOT_FOUND, Caller, _db, _job, _missing, _storage
 from posecoach.service.security import content_disposition
 from posecoach.service.tasks import MEDIA_TYPES, SUFFIXES
@@ -67,6 +67,7 @@ def history(user: Caller, request: Request,
         owner = found.id
     elif owner != user.id and not library_db.can_see_user(db, user, owner):
         raise _missing("user")
+    audit.record_read(db, user, owner, "history", None, **audit.origin(request))
     return [schemas.HistoryItem(job_id=j.id, video_id=j.video_id, kind=j.kind, finished_at=j.finished_at,
                                 exercise=r.exercise, rep_count=r.rep_count, rep_confidence=r.rep_confidence,
                                 error_count=r.error_count, score=r.score, fall_count=r.fall_count)
