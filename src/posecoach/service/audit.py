@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, String, insert, literal, or_, select
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from posecoach.service.db import Base, new_id, utcnow
@@ -34,10 +35,13 @@ SIGN_IN, SIGN_IN_FAILED, SIGN_OUT = "sign_in", "sign_in.failed", "sign_out"
 RETENTION = "retention"  # the sweep deleted a video older than POSECOACH_RETENTION_DAYS
 
 
+AT = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")  # MySQL's DATETIME keeps whole seconds
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(AT, default=utcnow, index=True)
     action: Mapped[str] = mapped_column(String(32), index=True)
     actor_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     actor_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -96,7 +100,7 @@ def record_read(db: Database, reader: User, owner_ids: str | Iterable[str], obje
                "object_id", "address", "detail"]
     with db.session() as s:
         for owner_id in sorted(owners):
-            row = select(literal(new_id(), String(32)), literal(utcnow(), DateTime()), literal(READ, String(32)),
+            row = select(literal(new_id(), String(32)), literal(utcnow(), AT), literal(READ, String(32)),
                          literal(reader.id, String(32)), literal(_clip(reader.name, 100), String(100)),
                          User.id, User.name, literal(_clip(object_type, 32), String(32)),
                          literal(_clip(object_id, 64), String(64)), literal(_clip(address, 64), String(64)),

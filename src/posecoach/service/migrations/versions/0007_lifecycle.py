@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
 
+AT = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")  # ordered to the microsecond
 _jobs = sa.table("jobs", sa.column("dispatched_at", sa.DateTime()), sa.column("created_at", sa.DateTime()))
 
 
@@ -30,7 +32,7 @@ def upgrade() -> None:
     op.get_bind().execute(_jobs.update().values(dispatched_at=_jobs.c.created_at))
     op.create_table("audit_events",
                     sa.Column("id", sa.String(32), primary_key=True),
-                    sa.Column("at", sa.DateTime(), nullable=False),
+                    sa.Column("at", AT, nullable=False),
                     sa.Column("action", sa.String(32), nullable=False),
                     sa.Column("actor_id", sa.String(32), nullable=True),
                     sa.Column("actor_name", sa.String(100), nullable=True),
