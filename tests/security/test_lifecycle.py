@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from posecoach.service import audit, library_db, lifecycle
@@ -37,7 +38,9 @@ from posecoach.service.db import (
 )
 from posecoach.service.settings import Settings
 from posecoach.service.storage import LocalStorage, Storage
+from posecoach.service.storage.s3 import S3Storage
 from tests.service.conftest import Api, ApiFactory
+from tests.service.test_storage import BUCKET, s3_endpoint  # noqa: F401  (the S3 server fixture)
 
 
 def _files(storage: LocalStorage) -> set[str]:
@@ -240,3 +243,22 @@ def test_no_retention_by_default(db: Database, tmp_path: Path) -> None:
                        size_bytes=1, width=1, height=1, fps=1.0, num_frames=2, duration_s=2.0,
                        created_at=utcnow() - timedelta(days=3650)))
     assert lifecycle.sweep(db, storage, settings).expired == [] and _count(db, Video) == 1
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    if request.param == "local":
+        return LocalStorage(tmp_path / "storage")
+    endpoint = request.getfixturevalue("s3_endpoint")
+    return S3Storage(BUCKET, f"run-{new_id()[:8]}", endpoint_url=endpoint, spool_dir=tmp_path / "spool")
+
+
+def test_stored_keys_are_listed_and_a_jobs_prefix_removed_on_both_backends(backend: Storage) -> None:
+    storage = backend
+    job_id, other = new_id(), new_id()
+    mine = [_stored(storage, "results", suffix, job_id) for suffix in (".json", ".mp4")]
+    theirs = _stored(storage, "results", ".json", other)
+    listed = dict(storage.list_keys(f"results/{job_id}/"))
+    assert sorted(listed) == sorted(mine) and all(abs(t - time.time()) < 600 for t in listed.values())
+    lifecycle.remove(storage, lifecycle.Leftovers(job_ids=[job_id]))
+    assert list(storage.list_keys(f"results/{job_id}/")) == [] and storage.exists(theirs)
