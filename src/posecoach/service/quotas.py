@@ -87,12 +87,12 @@ def check_jobs(db: Database, settings: Settings, user: User) -> None:
         recent = s.execute(select(func.count(), func.min(Job.created_at))
                            .where(Job.owner_id == user.id, Job.created_at >= since)).one()
     if active >= settings.quota_active_jobs:
-        raise QuotaExceeded(f"job quota: you have {active} jobs queued or running, the most at once "
-                            f"(POSECOACH_QUOTA_ACTIVE_JOBS={settings.quota_active_jobs}); wait for one to finish, "
-                            "or cancel one (DELETE /v1/jobs/{id})", ACTIVE_RETRY_S)
+        raise QuotaExceeded(f"job quota: you have {active} jobs queued or running, and {settings.quota_active_jobs} "
+                            "at once is the most (POSECOACH_QUOTA_ACTIVE_JOBS); wait for one to finish, or cancel "
+                            "one (DELETE /v1/jobs/{id})", ACTIVE_RETRY_S)
     count, oldest = int(recent[0] or 0), recent[1]
     if count >= settings.quota_jobs_per_hour:
         wait = math.ceil((oldest + timedelta(seconds=HOUR) - utcnow()).total_seconds()) if oldest else HOUR
-        raise QuotaExceeded(f"job quota: you created {count} jobs in the last hour, the most "
-                            f"(POSECOACH_QUOTA_JOBS_PER_HOUR={settings.quota_jobs_per_hour}); try again in "
-                            f"{max(1, wait)} s", max(1, wait))
+        raise QuotaExceeded(f"job quota: you created {count} jobs in the last hour, and "
+                            f"{settings.quota_jobs_per_hour} an hour is the most (POSECOACH_QUOTA_JOBS_PER_HOUR); "
+                            f"try again in {max(1, wait)} s", max(1, wait))
