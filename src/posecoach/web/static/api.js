@@ -67,8 +67,9 @@ export function uploadVideo(file, onProgress = () => {}) {
 
 export const createJob = (spec) => api('/v1/jobs', { method: 'POST', json: spec });
 export const getJob = (id) => api(`/v1/jobs/${encodeURIComponent(id)}`);
+export const cancelJob = (id) => api(`/v1/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
-// Poll a job until it is done (resolves with the job) or failed (rejects with the stored reason).
+// Poll a job until it is done (resolves with the job) or failed or cancelled (rejects with the stored reason).
 export async function waitForJob(id, onProgress = () => {}, { interval = 700, signal } = {}) {
   for (;;) {
     if (signal && signal.aborted) throw new DOMException('cancelled', 'AbortError');
@@ -76,6 +77,7 @@ export async function waitForJob(id, onProgress = () => {}, { interval = 700, si
     onProgress(job);
     if (job.state === 'done') return job;
     if (job.state === 'failed') throw new ApiError(422, job.error || 'the job failed');
+    if (job.state === 'cancelled') throw new ApiError(409, job.error || 'the job was cancelled');
     await new Promise((r) => setTimeout(r, interval));
   }
 }

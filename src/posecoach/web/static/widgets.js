@@ -1,5 +1,5 @@
 // Widgets shared by pages: the exercise picker, the live camera view and controls, video upload, jobs, timeline.
-import { api, createJob, uploadVideo, waitForJob } from './api.js';
+import { api, cancelJob, createJob, uploadVideo, waitForJob } from './api.js';
 import { LiveClient } from './live_client.js';
 import { filePicker, guard, h, progressBar, showBanner } from './ui.js';
 
@@ -83,12 +83,20 @@ function recorder(prefix, onFile) {
   return h('div', { class: 'recorder' }, button, preview);
 }
 
-// Create a job and wait for it, showing its progress; resolves with the finished job.
+// Create a job and wait for it, showing its progress and a Cancel button; resolves with the finished job (rejects
+// with the reason when it fails or is cancelled).
 export async function runJob(spec, bar, label = 'Analysing') {
   bar.el.hidden = false;
   const job = await createJob(spec);
   bar.set(0, `${label}: queued`);
-  return waitForJob(job.id, (j) => bar.set(j.progress, `${label}: ${j.state} ${Math.round(j.progress * 100)} %`));
+  const cancel = h('button', { id: 'job-cancel', class: 'secondary', type: 'button' }, 'Cancel');
+  cancel.addEventListener('click', () => guard(async () => { cancel.disabled = true; await cancelJob(job.id); }));
+  bar.el.append(cancel);
+  try {
+    return await waitForJob(job.id, (j) => bar.set(j.progress, `${label}: ${j.state} ${Math.round(j.progress * 100)} %`));
+  } finally {
+    cancel.remove();
+  }
 }
 
 // A clickable time bar: spans [{start, end, kind, label}] over `duration` seconds; onSeek(seconds).
@@ -145,7 +153,7 @@ export async function waitUntilReady(url, bar, label, failure) {
   for (;;) {
     const row = await api(url);
     if (row.state === 'ready') return row;
-    if (row.state === 'failed') throw new Error(`${failure}: ${row.error || 'unknown reason'}`);
+    if (row.state === 'failed' || row.state === 'cancelled') throw new Error(`${failure}: ${row.error || row.state}`);
     bar.set(0.5, `${label}: ${row.state}`);
     await new Promise((r) => setTimeout(r, 700));
   }
