@@ -8,8 +8,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posecoach.analysis.counting import RhythmCheck, agree, body_rhythm, count_repetitions, reconcile
+from posecoach.analysis.counting import (
+    Candidates,
+    RhythmCheck,
+    agree,
+    body_rhythm,
+    count_repetitions,
+    hold_contradicted,
+    reconcile,
+)
 from posecoach.analysis.periodicity import WHOLE_BODY, Periodicity, body_embedding, whole_body_count
+from posecoach.analysis.recognition import Recognition
 from posecoach.analysis.reps import Rep, RepResult
 from posecoach.core.sequence import PoseSequence
 from tests.conftest import data_file
@@ -116,6 +125,23 @@ def test_reconcile_rejects_one_signal_cycling_without_a_rhythm() -> None:
     res = reconcile(_result(7, "elbow"), none, given=False, confidence=0.6)
     assert res.count == 1 and res.confidence < 0.5
     assert reconcile(_result(2, "hip"), none, given=False, confidence=0.6).count == 2  # within reach: kept
+
+
+def test_a_recognised_hold_gives_way_to_a_clear_rhythm() -> None:
+    """Jump rope smoothed over 5 frames looked like a wall sit (recognised at 0.21) and was reported as 0
+    repetitions with confidence 1: a recognised hold that the whole body's clear rhythm contradicts is no hold;
+    a still body (no rhythm) keeps the hold, as sure as its recognition; a named hold stays but is marked unsure."""
+    wall_sit = Recognition("wall_sit", 0.21, {"wall_sit": 0.26})
+    assert hold_contradicted(_rhythm(84, confidence=0.6), wall_sit)
+    assert not hold_contradicted(_rhythm(84, confidence=0.3), wall_sit)  # too weak a rhythm to overrule
+    assert not hold_contradicted(_rhythm(84, confidence=0.6), None)  # named: the caller knows
+    still = Periodicity(0, (), float("nan"), 0.0, 0.0, 0.3, "no rhythm")
+    plank = Candidates.held("plank", still, Recognition("plank", 0.8, {"plank": 0.9})).decide()
+    assert (plank.count, plank.method, plank.confidence, plank.note) == (0, "hold", 0.8, "")
+    unsure = Candidates.held("plank", still, Recognition("plank", 0.3, {"plank": 0.35})).decide()
+    assert unsure.confidence == 0.3 and "low confidence" in unsure.note
+    named = Candidates.held("plank", _rhythm(12), None).decide()
+    assert named.count == 0 and named.confidence < 0.5 and "suggests 12" in named.note
 
 
 def test_agree() -> None:

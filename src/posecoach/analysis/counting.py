@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from posecoach.analysis.counter_settings import CounterSettings
 from posecoach.analysis.periodicity import WHOLE_BODY, Periodicity, whole_body_count
-from posecoach.analysis.recognition import Recognition, resolve_exercise
+from posecoach.analysis.recognition import OTHER, Recognition, resolve_exercise
 from posecoach.analysis.reps import RepResult, count_signals
 from posecoach.core.sequence import PoseSequence
 from posecoach.features.signals import hidden_signals, sequence_signals
@@ -151,11 +151,35 @@ class Candidates:
         return cls(dataclasses.replace(result, method="exercise"), body, recognition is None,
                    recognition.confidence if recognition else 1.0)
 
+    @classmethod
+    def held(cls, exercise: str, body: Periodicity, recognition: Recognition | None,
+             check: RhythmCheck | None = None) -> Candidates:
+        """A hold (no repetitions: count 0), named (no ``recognition``) or recognised, as sure as its recognition.
+        The rhythm checks its count of 0 as any exercise's: a named hold the body's rhythm contradicts is marked
+        unreliable (a recognised one is not a hold: `hold_contradicted`); no rhythm is what a hold looks like."""
+        conf = recognition.confidence if recognition else 1.0
+        hold = RepResult(count=0, reps=[], signal=None, exercise=exercise, method="hold", confidence=round(conf, 3),
+                         note="" if conf >= RELIABLE else "the hold was recognised with low confidence")
+        checked = reconcile(hold, body, given=recognition is None, confidence=conf, check=check)
+        return cls(None, body, final=checked if checked.note.startswith("the whole body") else hold)
+
     def decide(self, check: RhythmCheck | None = None) -> RepResult:
         if self.final is not None:
             return self.final
         assert self.body is not None, "Candidates without a rhythm must be final"
         return reconcile(self.result, self.body, given=self.given, confidence=self.confidence, check=check)
+
+
+def hold_contradicted(body: Periodicity | None, recognition: Recognition | None,
+                      check: RhythmCheck | None = None) -> bool:
+    """A recognised (not named) hold whose count of 0 the whole body's rhythm overrides as it would any recognised
+    exercise's count (`reconcile`): the body repeats a movement, so the posture that looked like a hold (jump rope
+    smoothed over 5 frames looked like a wall sit) is not one. Real holds have no such rhythm (the planks of
+    ``../shared/data``: rhythm confidence <= 0.31 under every transformation of `bench_invariance`)."""
+    if recognition is None or body is None:
+        return False
+    hold = RepResult(count=0, reps=[], signal=None, exercise=recognition.name, method="hold")
+    return reconcile(hold, body, given=False, confidence=recognition.confidence, check=check).method != "hold"
 
 
 def count_candidates(seq: PoseSequence, exercise: str | None = None, *, agnostic: bool = False,
@@ -171,8 +195,10 @@ def count_candidates(seq: PoseSequence, exercise: str | None = None, *, agnostic
         return Candidates.of(count_signals(signals, seq.timestamps, settings=settings), body, False, None)
     ex, rec = resolve_exercise(signals, seq.timestamps, exercise, hidden_signals(seq))
     if ex is not None and ex.kind == "hold":
-        return Candidates(None, body, final=RepResult(count=0, reps=[], signal=None, exercise=ex.name,
-                                                      method="hold"))
+        if not hold_contradicted(body, rec):
+            return Candidates.held(ex.name, body, rec)
+        # The whole body repeats a movement: not a hold, whatever the posture looks like; counted as "other".
+        ex, rec = None, dataclasses.replace(rec, name=OTHER) if rec is not None else None
     counted = rec.count if rec is not None and settings is None else None  # recognition counted it already
     if counted is None:
         counted = ex.count_reps(signals, seq.timestamps, settings) if ex is not None else count_signals(

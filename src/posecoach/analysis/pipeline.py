@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from posecoach.analysis.counting import RELIABLE, Candidates, body_rhythm
+from posecoach.analysis.counting import RELIABLE, Candidates, body_rhythm, hold_contradicted
 from posecoach.analysis.exercises import Exercise
 from posecoach.analysis.form import Judgement, judge_reps, judge_span
 from posecoach.analysis.holds import measure_hold
@@ -123,13 +123,17 @@ def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exerci
     """
     view = view_of(signals)
     ex, rec = resolve_exercise(signals, times, exercise, hidden)
+    if ex is not None and ex.kind == "hold" and hold_contradicted(body, rec):
+        ex = None  # the whole body repeats a movement: counted as "other", its recognition scores kept
+        rec = dataclasses.replace(rec, name=OTHER) if rec is not None else None
     counted = rec.count if rec else None
     info = (_exercise_info(ex, False, rec.confidence, rec.scores, view) if rec else
             _exercise_info(ex, True, 1.0, {}, view))
     hold = None
     if ex is not None and ex.kind == "hold":
         res = measure_hold(signals, times, ex.hold)
-        reps = RepResult(count=0, reps=[], signal=None, exercise=ex.name)
+        reps = (Candidates.held(ex.name, body, rec).decide() if body is not None else
+                RepResult(count=0, reps=[], signal=None, exercise=ex.name, method="hold"))
         judgements = []
         if res.start_frame is not None and res.end_frame is not None:
             judgements = [judge_span(ex.rules, signals, res.start_frame, res.end_frame, ex.profile.posture)]
