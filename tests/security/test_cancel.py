@@ -124,3 +124,27 @@ def test_cancelling_on_each_database(db: Database) -> None:
     assert db.fail(running.id, "boom", retry=True, max_attempts=3) == CANCELLED  # a late failure keeps it cancelled
     assert job_control.state_of(db, running.id) == CANCELLED
     assert job_control.state_of(db, "0" * 32) is None
+
+
+def test_a_queue_worker_stops_a_cancelled_job_and_takes_the_next(tmp_path: Path, small_video: bytes) -> None:
+    from tests.service.test_queue import Cluster
+
+    cluster = Cluster(tmp_path, f"sqlite:///{tmp_path / 'service.db'}")
+    try:
+        cluster.start_worker()  # one `posecoach worker` process with one thread: one job at a time
+        api = cluster.api
+        data = make_video(tmp_path / "long.mp4", frames=6000, size=(64, 48), fps=30).read_bytes()
+        long = api.upload(data, who="me").json()["id"]
+        first = api.call("POST", "/v1/jobs", "me", json={"video_id": long, "kind": "pose"}).json()["id"]
+        cluster.wait(first, lambda j: j.state == "running" and j.progress > 0, timeout=120)
+        assert api.call("DELETE", f"/v1/jobs/{first}", "me").json()["state"] == "cancelled"
+        cancelled_at = time.monotonic()
+        short = api.upload(small_video, who="me").json()["id"]
+        second = api.call("POST", "/v1/jobs", "me", json={"video_id": short, "kind": "pose"}).json()["id"]
+        cluster.wait(second, lambda j: j.state != "queued", timeout=60)
+        assert time.monotonic() - cancelled_at < 8, "the worker went on with the cancelled job"
+        assert cluster.wait(second, lambda j: j.state in ("done", "failed"), timeout=60).state == "done"
+        job = cluster.job(first)
+        assert job.state == "cancelled" and cluster.results(first) == []
+    finally:
+        cluster.close()
