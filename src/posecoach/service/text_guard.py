@@ -77,6 +77,8 @@ def url_refusal(scope: Scope) -> str | None:
 def body_refusal(kind: str, body: bytes) -> str | None:
     """Why a JSON or form body is refused; None when fine (or not parseable: the route says why)."""
     if kind == "application/x-www-form-urlencoded":
+        if any(byte < 0x20 or byte > 0x7E for byte in body):
+            return None  # not an encoded form at all (e.g. a video sent with a form's type): the route says why
         for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
             why = text_refusal(name) or text_refusal(value, lines=True)
             if why:
