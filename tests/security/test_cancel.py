@@ -84,13 +84,14 @@ def test_a_queued_job_is_cancelled_and_never_runs_and_who_may_cancel(api_factory
     assert api.call("DELETE", f"/v1/jobs/{jobs[0]}").json()["state"] == "cancelled"
     assert execute(app.state.settings, jobs[0]) == "running"  # a worker that gets it anyway does not claim it
     assert api.call("GET", f"/v1/jobs/{jobs[0]}").json()["state"] == "cancelled"
-    # carol, alice's clinician, reads the job but may not cancel it; bob does not see it; an admin may
+    # carol, alice's clinician, reads the job but may not cancel it (as she deletes none of alice's data); bob does
+    # not see it; an admin may cancel it
     link = api.call("POST", "/v1/care-links", "carol", json={"patient": "alice"}).json()["id"]
     assert api.call("POST", f"/v1/care-links/{link}/accept").status_code == 200
     assert api.call("GET", f"/v1/jobs/{jobs[1]}", "carol").status_code == 200
-    refused = api.call("DELETE", f"/v1/jobs/{jobs[1]}", "carol")
-    assert refused.status_code == 403 and "owner" in refused.json()["detail"]
+    assert api.call("DELETE", f"/v1/jobs/{jobs[1]}", "carol").status_code == 404
     assert api.call("DELETE", f"/v1/jobs/{jobs[1]}", "bob").status_code == 404
+    assert api.call("GET", f"/v1/jobs/{jobs[1]}").json()["state"] == "queued"
     assert api.call("DELETE", f"/v1/jobs/{'0' * 32}").status_code == 404
     by_admin = api.call("DELETE", f"/v1/jobs/{jobs[1]}", "root").json()
     assert by_admin["state"] == "cancelled" and by_admin["error"] == "cancelled by an administrator"

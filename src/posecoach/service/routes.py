@@ -341,16 +341,13 @@ def get_job(job_id: str, user: Caller, request: Request) -> object:
 
 
 @router.delete("/v1/jobs/{job_id}", response_model=schemas.JobOut, tags=["jobs"],
-               responses={**NOT_FOUND, 403: {"model": schemas.Problem}, 409: {"model": schemas.Problem}})
+               responses={**NOT_FOUND, 409: {"model": schemas.Problem}})
 def cancel_job(job_id: str, user: Caller, request: Request) -> object:
     """Cancel one of your jobs while it is queued or running: it becomes ``cancelled`` (kept, with the reason in
     ``error``; a running job stops at its next progress step and stores nothing); cancelling it again answers
-    the same. 409 for a job that is done or failed; 403 for one you may read but do not own (an admin may cancel
-    any)."""
-    try:
-        job = job_control.cancel(_db(request), user, job_id)
-    except job_control.NotYours as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    the same. 409 for a job that is done or failed; 404 for one that is not yours, even one you may read (an
+    admin may cancel any)."""
+    job = job_control.cancel(_db(request), user, job_id)
     if job is None:
         raise _missing("job")
     if job.state != job_control.CANCELLED:
