@@ -19,7 +19,7 @@ import logging
 import threading
 from typing import Any
 
-from posecoach.service import outbox
+from posecoach.service import lifecycle, outbox
 from posecoach.service.db import QUEUED, Database
 from posecoach.service.jobs import Sweeper, _database, execute
 from posecoach.service.settings import Settings
@@ -110,6 +110,10 @@ def run_worker(settings: Settings, threads: int, stop: threading.Event) -> None:
     sweeper = Sweeper(settings, db, lambda job_id: outbox.dispatch(db, actor.send, job_id))
     dispatcher = outbox.Dispatcher(db, actor.send, settings.outbox_interval_s,
                                    lambda: str(broker.client.info("server").get("run_id") or "") or None)
+    try:  # what killed attempts left in this machine's temporary folder
+        lifecycle.sweep_temp(db, [], settings.stale_after_s)
+    except Exception as exc:
+        log.warning("sweeping temporary folders failed: %s", exc)
     worker.start()
     sweeper.start()
     dispatcher.start()  # jobs recorded while the queue was down are sent from here too
