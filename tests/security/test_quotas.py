@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from posecoach.service import quotas
 from posecoach.service.db import CANCELLED, QUEUED, RUNNING, Database, Job, Video, new_id, utcnow
@@ -54,6 +55,11 @@ def test_a_flood_of_jobs_on_one_video_is_refused_with_429(api_factory: ApiFactor
     assert _job(api, bobs, "bob").status_code == 202
     roots = api.upload(small_video, who="root").json()["id"]
     assert {_job(api, roots, "root").status_code for _ in range(8)} == {202}
+    # deleting the video (and with it its jobs) and uploading again does not give the hour back
+    assert api.call("DELETE", f"/v1/videos/{video}").status_code == 204
+    again = api.upload(small_video).json()["id"]
+    refused = _job(api, again)
+    assert refused.status_code == 429 and "POSECOACH_QUOTA_JOBS_PER_HOUR" in refused.json()["detail"]
 
 
 def test_uploads_past_the_storage_quota_are_refused_with_429(api_factory: ApiFactory, small_video: bytes) -> None:
@@ -94,6 +100,7 @@ def test_the_quota_queries_on_each_database(db: Database) -> None:
         for state, age in ((QUEUED, 7200), (QUEUED, 7100), ("done", 600), (CANCELLED, 60), (RUNNING, 30)):
             s.add(Job(id=new_id(), owner_id=alice.id, video_id=video.id, kind="pose", params="{}", state=state,
                       progress=0.0, attempts=0, created_at=now - timedelta(seconds=age)))
+            s.add(quotas.JobStart(id=new_id(), user_id=alice.id, at=now - timedelta(seconds=age)))
     with pytest.raises(quotas.QuotaExceeded, match="3 jobs queued or running, and 2 at once") as active:
         quotas.check_jobs(db, settings, alice)  # the two old queued ones and the running one count: 3 >= 2
     assert active.value.retry_after == quotas.ACTIVE_RETRY_S
@@ -105,3 +112,10 @@ def test_the_quota_queries_on_each_database(db: Database) -> None:
     assert 3000 <= hourly.value.retry_after <= 3001  # the oldest of the hour (10 minutes old) leaves in 50 minutes
     quotas.check_jobs(db, Settings(quota_active_jobs=2, quota_jobs_per_hour=4), alice)  # within both
     quotas.check_jobs(db, settings, root)  # admins: exempt
+    with db.session() as s:  # the ledger outlives the jobs: their deletion does not give the hour back
+        s.query(Job).delete()
+    with pytest.raises(quotas.QuotaExceeded, match="created 3 jobs in the last hour"):
+        quotas.admit_job(db, settings, alice)
+    quotas.admit_job(db, Settings(quota_active_jobs=2, quota_jobs_per_hour=4), alice)  # the 4th: counted
+    with db.session() as s:  # ... and the starts older than the hour forgotten
+        assert s.scalar(select(func.count()).select_from(quotas.JobStart)) == 4

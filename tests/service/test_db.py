@@ -45,6 +45,21 @@ def test_migrations_make_the_schema_and_run_both_ways(db: Database) -> None:
     assert "jobs" in inspect(db.engine).get_table_names()
 
 
+def test_downgrading_a_column_away_keeps_the_rows_that_refer_to_its_table(db: Database) -> None:
+    """0007's downgrade drops ``jobs.dispatched_at``: a batch copy of ``jobs`` on SQLite (drop the old table with
+    foreign keys on) deleted every result; each database keeps them."""
+    alice, _ = db.create_user("alice")
+    job = db.add_job(alice, _video(db, alice), "analyze", {})
+    with db.session() as s:
+        s.add(_result(job.id))
+    downgrade(db.engine, "0006")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM results").scalar() == 1
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM jobs").scalar() == 1
+    assert "dispatched_at" not in {c["name"] for c in inspect(db.engine).get_columns("jobs")}
+    db.migrate()
+
+
 def test_keys_are_stored_hashed_and_find_their_user(db: Database) -> None:
     alice, key = db.create_user("alice")
     assert key.startswith("pc_") and len(key) > 40

@@ -31,7 +31,7 @@ def _own_video(request: Request, user: User, video_id: str) -> Video:
 def _create(request: Request, user: User, video: Video, row: Any, kind: str, params: dict[str, Any]
             ) -> library_db.Made:
     try:
-        quotas.check_jobs(_db(request), request.app.state.settings, user)
+        quotas.admit_job(_db(request), request.app.state.settings, user)
     except quotas.QuotaExceeded as exc:
         raise over_quota(exc) from None
     try:

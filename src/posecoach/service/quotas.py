@@ -1,11 +1,13 @@
-"""Per-user quotas: what one account may hold and start, computed from the existing tables (no counters to keep).
+"""Per-user quotas: what one account may hold and start.
 
 * storage: the total size of the user's uploaded videos (``videos.size_bytes``) may not pass
   ``POSECOACH_QUOTA_STORAGE_MB``; an upload that would pass it is refused before it is stored (from its declared
   length, else while it streams in);
 * jobs at once: the user's jobs ``queued`` or ``running`` may not pass ``POSECOACH_QUOTA_ACTIVE_JOBS``;
-* jobs per hour: the jobs the user created in the last hour (``jobs.created_at``, whatever became of them) may
-  not pass ``POSECOACH_QUOTA_JOBS_PER_HOUR``.
+* jobs per hour: the jobs the user was let start in the last hour may not pass ``POSECOACH_QUOTA_JOBS_PER_HOUR``.
+  They are counted in a ledger of their own (``job_starts``, migration 0008: the user and the time, nothing
+  else), not from ``jobs``: deleting a video deletes its jobs, and counting the rows left would let a user start
+  jobs without end by deleting and uploading again. Rows older than the hour are deleted as new ones come.
 
 Over a quota the request is refused with 429, the reason, and ``Retry-After`` (seconds): for jobs per hour, when
 the oldest job of the hour leaves the window; for jobs at once, a guess (a job slot frees when one finishes or is
@@ -17,16 +19,26 @@ written, not under a lock, so requests of one user racing each other may pass a 
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, ForeignKey, String, delete, func, select
+from sqlalchemy.orm import Mapped, mapped_column
 
-from posecoach.service.db import QUEUED, RUNNING, Database, Job, User, Video, utcnow
+from posecoach.service.db import QUEUED, RUNNING, Base, Database, Job, User, Video, new_id, utcnow
 from posecoach.service.settings import Settings
 
 HOUR = 3600
 ACTIVE_RETRY_S = 30
 STORAGE_RETRY_S = HOUR
+
+
+class JobStart(Base):
+    """One job a user was let start (`admit_job`): the ledger of the jobs-per-hour quota."""
+
+    __tablename__ = "job_starts"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
 class QuotaExceeded(Exception):
@@ -84,8 +96,8 @@ def check_jobs(db: Database, settings: Settings, user: User) -> None:
     with db.session() as s:
         active = s.scalar(select(func.count()).select_from(Job)
                           .where(Job.owner_id == user.id, Job.state.in_((QUEUED, RUNNING)))) or 0
-        recent = s.execute(select(func.count(), func.min(Job.created_at))
-                           .where(Job.owner_id == user.id, Job.created_at >= since)).one()
+        recent = s.execute(select(func.count(), func.min(JobStart.at))
+                           .where(JobStart.user_id == user.id, JobStart.at >= since)).one()
     if active >= settings.quota_active_jobs:
         raise QuotaExceeded(f"job quota: you have {active} jobs queued or running, and {settings.quota_active_jobs} "
                             "at once is the most (POSECOACH_QUOTA_ACTIVE_JOBS); wait for one to finish, or cancel "
@@ -96,3 +108,15 @@ def check_jobs(db: Database, settings: Settings, user: User) -> None:
         raise QuotaExceeded(f"job quota: you created {count} jobs in the last hour, and "
                             f"{settings.quota_jobs_per_hour} an hour is the most (POSECOACH_QUOTA_JOBS_PER_HOUR); "
                             f"try again in {max(1, wait)} s", max(1, wait))
+
+
+def admit_job(db: Database, settings: Settings, user: User) -> None:
+    """`check_jobs`, then count the job the user is let start in the jobs-per-hour ledger (and forget their
+    starts older than the hour)."""
+    check_jobs(db, settings, user)
+    if exempt(user):
+        return
+    now = utcnow()
+    with db.session() as s:
+        s.execute(delete(JobStart).where(JobStart.user_id == user.id, JobStart.at < now - timedelta(seconds=HOUR)))
+        s.add(JobStart(id=new_id(), user_id=user.id, at=now))

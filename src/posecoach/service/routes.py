@@ -319,7 +319,7 @@ def create_job(body: Annotated[schemas.JobCreate, Body()], user: Caller, request
     if video is None or video.owner_id != user.id:
         raise _missing("video")
     try:
-        quotas.check_jobs(db, _settings(request), user)
+        quotas.admit_job(db, _settings(request), user)
     except quotas.QuotaExceeded as exc:
         raise over_quota(exc) from None
     job = db.add_job(user, video, body.kind, job_params(db, user, body))

@@ -37,3 +37,19 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
         cfg = config(engine)
         cfg.attributes["connection"] = connection  # type: ignore[attr-defined]
         command.downgrade(cfg, revision)  # type: ignore[arg-type]
+
+
+def drop_columns(table: str, columns: tuple[str, ...]) -> None:
+    """Drop plain columns inside a migration. On SQLite with ``ALTER TABLE ... DROP COLUMN`` (3.35+): Alembic's
+    batch mode would copy the table and drop the old one, and dropping a table with foreign keys on deletes every
+    row that refers to it (dropping ``jobs`` emptied ``results``)."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    if op.get_bind().dialect.name == "sqlite":
+        for column in columns:
+            op.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+        return
+    with op.batch_alter_table(table) as batch:
+        for column in columns:
+            batch.drop_column(column)

@@ -21,6 +21,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from posecoach.service.migrations import drop_columns
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -72,16 +74,4 @@ def downgrade() -> None:
     op.drop_table("user_sessions")
     for name, columns in (("api_keys", ("last_used_at", "revoked_at", "expires_at", "scopes", "prefix", "name")),
                           ("users", ("totp_enabled_at", "totp_secret", "disabled_at", "password_hash"))):
-        _drop_columns(name, columns)
-
-
-def _drop_columns(name: str, columns: tuple[str, ...]) -> None:
-    """Drop plain columns. On SQLite with ALTER TABLE ... DROP COLUMN (3.35+): a batch would copy the table and
-    drop the old one, and dropping ``users`` with foreign keys on deletes every row that refers to it."""
-    if op.get_bind().dialect.name == "sqlite":
-        for column in columns:
-            op.execute(sa.text(f"ALTER TABLE {name} DROP COLUMN {column}"))
-        return
-    with op.batch_alter_table(name) as batch:
-        for column in columns:
-            batch.drop_column(column)
+        drop_columns(name, columns)

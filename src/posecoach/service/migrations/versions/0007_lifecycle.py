@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
+from posecoach.service.migrations import drop_columns
+
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
@@ -48,5 +50,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("audit_events")
-    with op.batch_alter_table("jobs") as batch:
-        batch.drop_column("dispatched_at")
+    drop_columns("jobs", ("dispatched_at",))
