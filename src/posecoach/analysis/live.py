@@ -361,6 +361,22 @@ class LiveCoach:
             return dataclasses.replace(decided, count=res.count, reps=res.reps)
         return dataclasses.replace(decided, count=decided.count + len(since), reps=decided.reps + since)
 
+    def rep_items(self) -> list[dict[str, object]]:
+        """The session's repetitions as decided (`result`), each judged against the exercise's form rules: index,
+        start, end and duration (s) and the broken rules (title, cue, severity); for a live set's summary."""
+        res = self.result()
+        if not res.reps:
+            return []
+        errors: list[list[dict[str, str]]] = [[] for _ in res.reps]
+        counter = self._counter or self._agnostic
+        if self._exercise is not None and counter is not self._agnostic:
+            signals, _ = self._columns.view()
+            judged = judge_reps(self._exercise.rules, signals, res.reps, res.signal, self._exercise.profile.posture)
+            errors = [[{"title": f.rule.title, "cue": f.rule.cue, "severity": f.rule.severity} for f in j.errors]
+                      for j in judged]
+        return [{"index": r.index, "start_s": round(r.start_s, 2), "end_s": round(r.end_s, 2),
+                 "duration_s": round(r.duration_s, 2), "errors": e} for r, e in zip(res.reps, errors, strict=True)]
+
     @property
     def count(self) -> int:
         if self._exercise is not None and self._exercise.kind == "hold":

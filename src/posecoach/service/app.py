@@ -17,6 +17,7 @@ from posecoach.service.db import Database
 from posecoach.service.jobs import LocalRunner
 from posecoach.service.library_routes import router as library_router
 from posecoach.service.lifecycle_routes import router as lifecycle_router
+from posecoach.service.live_routes import router as live_sessions_router
 from posecoach.service.results_routes import router as results_router
 from posecoach.service.routes import router
 from posecoach.service.security import SecurityMiddleware
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(account_router)
     app.include_router(results_router)
+    app.include_router(live_sessions_router)
     app.include_router(lifecycle_router)
     app.include_router(library_router)
     app.include_router(catalogue_router)

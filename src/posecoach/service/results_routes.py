@@ -5,12 +5,14 @@ Scoped like every route: a job, result or user the caller may not read answers 4
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import FileResponse
 
 from posecoach.service import audit, care_db, library_db, schemas
+from posecoach.service import history as history_db
 from posecoach.service.routes import NOT_FOUND, Caller, _db, _job, _missing, _storage
 from posecoach.service.security import content_disposition
 from posecoach.service.tasks import MEDIA_TYPES, SUFFIXES
@@ -55,9 +57,18 @@ def history(user: Caller, request: Request,
             patient: Annotated[str | None, Query(max_length=100, description="A patient's username (a clinician's "
                                                  "patient who accepted, anyone for an admin); default: yours.")] = None,
             user_id: Annotated[str | None, Query(max_length=32, description="Deprecated: a user's id, scoped like "
-                                                 "``patient``.")] = None) -> list[schemas.HistoryItem]:
-    """Finished jobs, newest first, with the figures to follow over time: repetitions and form errors of each
-    analysis, the score of each comparison, falls detected."""
+                                                 "``patient``.")] = None,
+            exercise: Annotated[str | None, Query(max_length=64, description="Only this exercise's entries "
+                                                  "(a catalogue name, e.g. squat).")] = None,
+            since: Annotated[date | None, Query(description="Only entries finished on or after this day.")] = None,
+            until: Annotated[date | None, Query(description="Only entries finished on or before this day.")] = None,
+            ) -> list[schemas.HistoryItem]:
+    """Finished jobs and live sets, newest first, with the figures to follow over time: repetitions and form
+    errors of each analysis and live set, the score of each comparison, falls detected; each job's video file
+    name (``source`` upload) or ``source`` live (kind ``live``, ``job_id`` the live session's id). 422 when
+    ``since`` is after ``until``."""
+    if since and until and since > until:
+        raise HTTPException(422, "since must not be after until")
     db = _db(request)
     owner = user_id or user.id
     if patient is not None:
@@ -68,7 +79,4 @@ def history(user: Caller, request: Request,
     elif owner != user.id and not library_db.can_see_user(db, user, owner):
         raise _missing("user")
     audit.record_read(db, user, owner, "history", None, **audit.origin(request))
-    return [schemas.HistoryItem(job_id=j.id, video_id=j.video_id, kind=j.kind, finished_at=j.finished_at,
-                                exercise=r.exercise, rep_count=r.rep_count, rep_confidence=r.rep_confidence,
-                                error_count=r.error_count, score=r.score, fall_count=r.fall_count)
-            for j, r in library_db.history(db, owner)]
+    return history_db.entries(db, owner, exercise or None, since, until)

@@ -194,9 +194,13 @@ class JobOut(_Out):
 
 
 class HistoryItem(BaseModel):
-    job_id: str
-    video_id: str
-    kind: str
+    job_id: str = Field(description="the job; for kind ``live``, the live session's id (``/v1/live-sessions/{id}``)")
+    video_id: str | None = Field(description="the video analysed; None for a live session")
+    kind: str = Field(description="the job's kind (analyze, compare, falls, ...), or ``live``: a live set")
+    source: Literal["upload", "live"] = Field("upload", description="an uploaded video's job, or a live set")
+    file_name: str | None = Field(None, description="the uploaded video's file name; None for a live set")
+    duration_s: float | None = Field(None, description="the video's or the live set's length in seconds")
+    target: int | None = Field(None, description="the repetitions a live set aimed at (its target), if set")
     finished_at: Time | None
     exercise: str | None = Field(description="the exercise analysed, the guide compared with, or the posture model")
     rep_count: int | None

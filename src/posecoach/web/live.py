@@ -23,7 +23,14 @@ Protocol (one connection = one camera session):
 * Client -> server, text ``{"type": "finish"}`` when the user stops: the server answers ``{"type": "summary",
   ...}`` with the session's final result, decided on the whole session as the offline analysis decides (mode
   exercise: ``count``, ``shown``, ``count_confidence``, ``count_note``, ``corrections``, ``exercise``, ``title``;
-  falls: ``events``; posture: ``count``), and keeps the connection open until the client closes it.
+  falls: ``events``; posture: ``count``), and keeps the connection open until the client closes it. Mode
+  exercise also sends the set's repetitions (``reps``: ``index, start_s, end_s, duration_s, errors[]``, each error
+  ``title, cue, severity``), ``duration_s``, ``target`` and the History entry it saved: ``saved`` (``{"id"}``, the
+  entry of ``GET /v1/live-sessions/{id}`` and of ``GET /v1/history``, kind ``live``) or ``saved: null`` with
+  ``save_note`` (why not: a read-only key, ``save=0``, nothing counted or held). One finish saves one entry; a
+  second finish answers the same entry.
+* Query, mode exercise: ``target`` (1-1000 repetitions: the set's target, kept with the entry; the page ends the
+  set there), ``save=0`` (do not keep the set in History).
 * Mode exercise: ``count`` is the coach's best current estimate (it may step back or jump: use it for the result
   at the end), ``shown`` the count to display, which never decreases; an estimate that falls under the count
   shown, or rises more than one above it at once, is a correction, listed in ``corrections`` (the session's,
@@ -52,6 +59,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from posecoach.errors import InputError, PoseCoachError
 from posecoach.pose.models import MODEL_NAMES
+from posecoach.web import live_keep
 from posecoach.web.live_limits import Rate, Sessions, frame_refusal
 
 router = APIRouter()
@@ -67,6 +75,8 @@ class LiveSession:
         self.mode, self.analysis = mode, analysis
         self.backend = MediaPipeBackend(pose_model, max_people=1, video=True)
         self.t0 = time.monotonic()
+        self.keep: Any = None  # (summary) -> {"saved", "save_note"}: keeps the finished set in History (`_run`)
+        self.kept: dict[str, Any] | None = None
 
     def close(self) -> None:
         self.backend.close()
@@ -95,7 +105,11 @@ class LiveSession:
         a = self.analysis
         if self.mode == "exercise":
             a.check_rhythm(final=True)
-            return {"type": "summary", **_count_fields(a.state())}
+            out = {"type": "summary", **_count_fields(a.state()), "reps": a.rep_items(),
+                   "duration_s": round(time.monotonic() - self.t0, 2)}
+            if self.kept is None:
+                self.kept = self.keep(out) if self.keep else {"saved": None, "save_note": "not kept"}
+            return {**out, **self.kept}
         if self.mode == "falls":
             return {"type": "summary", "events": _fall_events(a.events)}
         return {"type": "summary", "count": a.count}
@@ -151,6 +165,15 @@ def _caller(ws: WebSocket) -> Any:
     from posecoach.service.auth import connection_user
 
     return connection_user(ws)
+
+
+def _target(params: dict[str, str]) -> int | None:
+    raw = params.get("target") or ""
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise InputError("target must be a whole number of repetitions from 1 to 1000")
+    return int(raw)
 
 
 def _size(params: dict[str, str]) -> tuple[float, float]:
@@ -239,7 +262,10 @@ async def _run(ws: WebSocket, user: Any, settings: Any) -> None:
         if pose_model not in MODEL_NAMES:
             raise InputError(f"unknown pose model {pose_model!r}: use {', '.join(MODEL_NAMES)}")
         analysis = await loop.run_in_executor(executor, _analysis, ws, user, mode, params)
+        target = _target(params) if mode == "exercise" else None
         session = await loop.run_in_executor(executor, LiveSession, mode, pose_model, analysis)
+        if mode == "exercise":
+            session.keep = live_keep.keeper(ws, user, target, params.get("save") != "0")
     except (InputError, PoseCoachError) as exc:
         executor.shutdown(wait=False)
         await _refuse(ws, 4400, str(exc))
