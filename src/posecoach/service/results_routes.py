@@ -68,7 +68,7 @@ def history(user: Caller, request: Request,
     name (``source`` upload) or ``source`` live (kind ``live``, ``job_id`` the live session's id). 422 when
     ``since`` is after ``until``."""
     if since and until and since > until:
-        raise HTTPException(422, "since must not be after until")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "since must not be after until")
     db = _db(request)
     owner = user_id or user.id
     if patient is not None:

@@ -34,10 +34,10 @@ def keeper(ws: WebSocket, user: Any, target: int | None, wanted: bool) -> Keeper
         out: dict[str, Any] = {"target": target}
         if not wanted:
             return {**out, "saved": None, "save_note": "not kept in History (save=0)"}
-        if not summary["count"] and not summary.get("hold_s"):
-            return {**out, "saved": None, "save_note": "nothing was counted or held, so nothing was kept in History"}
         if not may_write(ws):
             return {**out, "saved": None, "save_note": "this API key may only read: the set was not kept in History"}
+        if not summary["count"] and not summary.get("hold_s"):
+            return {**out, "saved": None, "save_note": "nothing was counted or held, so nothing was kept in History"}
         done = live_db.Finished(exercise=summary["exercise"], title=summary["title"], count=int(summary["count"]),
                                 count_confidence=summary.get("count_confidence"), hold_s=summary.get("hold_s"),
                                 target=target, duration_s=float(summary["duration_s"]), reps=summary["reps"])

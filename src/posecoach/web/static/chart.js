@@ -28,15 +28,27 @@ function spansPlugin(spans) {
   };
 }
 
-// Dates: a day either side of a single session, 5 % either side of a span.
+// Dates: from the data's own first and last time (uPlot widens a single point by 86400 / ms, 1000 days when x is
+// in seconds: a 3-year axis), 5 % either side, and at least half a day either side (sessions of one day are
+// shown over a day, in hours, not in milliseconds).
 function padRange(u, min, max) {
-  if (min === null || max === null) return [min, max];
-  const pad = max > min ? 0.05 * (max - min) : 86400;
-  return [min - pad, max + pad];
+  const xs = (u.data && u.data[0]) || [];
+  const lo = xs.length ? xs[0] : min, hi = xs.length ? xs[xs.length - 1] : max;
+  if (lo === null || hi === null) return [min, max];
+  const pad = Math.max(0.05 * (hi - lo), 43200);
+  return [lo - pad, hi + pad];
+}
+
+// The y scale: [min, max] fixed (a 0-100 score), 'zero' (from 0 to a little over the largest value: counts), else
+// uPlot's own.
+function yScale(yRange) {
+  if (Array.isArray(yRange)) return { range: () => yRange };
+  if (yRange === 'zero') return { range: (u, min, max) => [0, max === null || max <= 0 ? 1 : Math.ceil(max * 1.15 * 10) / 10] };
+  return {};
 }
 
 /**
- * lineChart(container, { x: number[], series: [{ label, values, color? }], spans?, xLabel?, yLabel?,
+ * lineChart(container, { x: number[], series: [{ label, values, color? }], spans?, xLabel?, yLabel?, yRange?,
  *                        height?, time? (x in Unix seconds, shown as dates), onClick?(x) }) -> { plot, setCursor(x), destroy() }
  * Missing values are null/NaN (gaps). The chart follows the container's width.
  */
@@ -46,12 +58,18 @@ export function lineChart(container, opts) {
   const data = [opts.x, ...opts.series.map((s) => s.values.map((v) => (Number.isFinite(v) ? v : null)))];
   const plot = new uPlot({
     width: width(), height: opts.height || 260,
-    scales: { x: { time: !!opts.time, range: opts.time ? padRange : undefined } },
+    scales: { x: { time: !!opts.time, range: opts.time ? padRange : undefined }, y: yScale(opts.yRange) },
     axes: [{ label: opts.xLabel || 'time (s)' }, { label: opts.yLabel || '' }],
     series: [{ label: opts.xLabel || 't' },
       ...opts.series.map((s, i) => ({ label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: 1.5,
                                       spanGaps: !!opts.time, points: { show: opts.time ? true : undefined, size: 7 } }))],
     plugins: [spansPlugin(opts.spans || [])],
+    // the scales' ranges on the container, for people's tools and the tests (one session must not span years)
+    hooks: { setScale: [(u, key) => {
+      if (key !== 'x' && key !== 'y') return;
+      const sc = u.scales[key];
+      if (sc.min !== null && sc.max !== null) Object.assign(container.dataset, { [`${key}Min`]: sc.min, [`${key}Max`]: sc.max });
+    }] },
     cursor: { drag: { x: true, y: false } },
   }, data, container);
   if (opts.onClick) {

@@ -46,11 +46,22 @@ export const fmtTime = (s) => {
   const m = Math.floor(s / 60);
   return `${m}:${(s - 60 * m).toFixed(1).padStart(4, '0')}`;
 };
-export const fmtDate = (iso) => new Date(iso).toLocaleString();
+export const fmtDate = (iso) => (iso ? new Date(iso).toLocaleString() : '–');
+// A short date and time (History rows, lists): "7 Dec 2026, 14:05".
+export const fmtShort = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { day: 'numeric', month: 'short',
+  year: 'numeric', hour: '2-digit', minute: '2-digit' }) : '–');
+// A value for the page's text: '–' for null/undefined/NaN, never the words "null" or "undefined".
+export const show = (v, digits) => (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))
+  ? '–' : (typeof v === 'number' && digits !== undefined ? v.toFixed(digits) : String(v)));
 
-// A file picker that also accepts drag-and-drop; calls onFile(File).
+// A file picker that also accepts drag-and-drop; calls onFile(File). The input is emptied once read, so choosing
+// the same file again (after an error, or to analyse it again) reacts too.
 export function filePicker(label, onFile, accept = 'video/*') {
-  const input = h('input', { type: 'file', accept, onchange: () => input.files[0] && onFile(input.files[0]) });
+  const input = h('input', { type: 'file', accept, onchange: () => {
+    const file = input.files[0];
+    input.value = '';
+    if (file) onFile(file);
+  } });
   const zone = h('label', { class: 'dropzone' }, h('span', {}, label), input);
   zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
   zone.addEventListener('dragleave', () => zone.classList.remove('over'));

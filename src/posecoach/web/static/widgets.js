@@ -1,7 +1,7 @@
 // Widgets shared by pages: the exercise picker, the live camera view and controls, video upload, jobs, timeline.
 import { api, cancelJob, createJob, uploadVideo, waitForJob } from './api.js';
 import { LiveClient } from './live_client.js';
-import { filePicker, guard, h, progressBar, showBanner } from './ui.js';
+import { clearBanner, filePicker, guard, h, progressBar, showBanner } from './ui.js';
 
 export async function exerciseSelect(id) {
   const select = h('select', { id }, h('option', { value: 'auto' }, 'Recognise it (auto)'));
@@ -40,7 +40,9 @@ export function statsLine(prefix) {
 export function videoSource(prefix, onUploaded, { record = true } = {}) {
   const bar = progressBar();
   bar.el.hidden = true;
+  // A new upload is a new action: the messages of the one before (an error, a notice) are cleared.
   const upload = (file) => guard(async () => {
+    clearBanner();
     bar.el.hidden = false;
     bar.set(0, `Uploading ${file.name}…`);
     const video = await uploadVideo(file, (f) => bar.set(f, `Uploading ${file.name}… ${Math.round(f * 100)} %`));
@@ -144,7 +146,8 @@ export function liveControls(prefix, { mode, startLabel, params = () => ({}), on
     stop.disabled = false;
   }));
   stop.addEventListener('click', finish);
-  return { buttons: h('p', {}, start, ' ', stop), cam, stats, halt: () => halt() };
+  // finish(): end the session as the Stop button does (with the server's summary), e.g. when a set's target is met
+  return { buttons: h('p', {}, start, ' ', stop), cam, stats, halt: () => halt(), finish: () => (client && !stop.disabled ? finish() : null) };
 }
 
 // Poll a library entry (a guide, a posture model) until it is ready (resolves with it) or failed (rejects with

@@ -3,7 +3,7 @@
 // #/analyse?job=<id> reopens a finished analysis.
 import { api, resultJson, resultUrl } from '../api.js';
 import { lineChart } from '../chart.js';
-import { fmtDate, fmtTime, guard, h, hashParam, progressBar } from '../ui.js';
+import { fmtShort, fmtTime, guard, h, hashParam, progressBar, show } from '../ui.js';
 import { exerciseSelect, runJob, timeline, videoSource } from '../widgets.js';
 
 function summary(report) {
@@ -59,10 +59,14 @@ async function showResult(out, jobId) {
   }
 }
 
-async function previous(list) {
-  const jobs = (await api('/v1/jobs?state=done')).filter((j) => j.kind === 'analyze').slice(0, 10);
-  list.replaceChildren(...jobs.map((j) => h('li', {}, h('a', { href: `#/analyse?job=${j.id}` }, `${fmtDate(j.created_at)}`))));
-  if (!jobs.length) list.append(h('li', { class: 'muted' }, 'None yet.'));
+// The last analyses (History's entries): the clip's file name, the exercise, the count and when.
+async function previous(list, titles) {
+  const items = (await api('/v1/history')).filter((i) => i.kind === 'analyze').slice(0, 10);
+  list.replaceChildren(...items.map((i) => h('li', {}, h('a', { href: `#/analyse?job=${i.job_id}` }, i.file_name || 'video'),
+    ` · ${titles[i.exercise] || i.exercise || 'movement not recognised'} · `,
+    h('span', { class: 'count' }, `${show(i.rep_count)} ${i.rep_count === 1 ? 'rep' : 'reps'}`),
+    h('span', { class: 'muted' }, ` · ${fmtShort(i.finished_at)}`))));
+  if (!items.length) list.append(h('li', { class: 'muted', id: 'analyse-previous-empty' }, 'None yet: choose a video above (or record one) and its analysis is listed here.'));
 }
 
 export async function render(root) {
@@ -72,20 +76,21 @@ export async function render(root) {
   bar.el.hidden = true;
   bar.el.id = 'analyse-progress';
   const list = h('ul', { id: 'analyse-previous' });
+  const titles = Object.fromEntries([...select.options].map((o) => [o.value, o.textContent]));
   const source = videoSource('analyse', async (video) => {
     out.replaceChildren();
     const job = await runJob({ kind: 'analyze', video_id: video.id, exercise: select.value }, bar);
     bar.set(1, 'Done');
     history.replaceState(null, '', `#/analyse?job=${job.id}`);
     await showResult(out, job.id);
-    previous(list);
+    previous(list, titles);
   });
   root.append(
     h('section', { class: 'card' }, h('h1', {}, 'Analyse a video'),
       h('label', {}, 'Exercise', select), source, bar.el),
     out,
     h('section', { class: 'card' }, h('h2', {}, 'Earlier analyses'), list));
-  guard(() => previous(list));
+  guard(() => previous(list, titles));
   const id = hashParam('job');
   if (id) await showResult(out, id);
 }

@@ -1,55 +1,119 @@
-// History: a user's sessions over time (repetitions, form errors, comparison scores, falls) as charts and a
-// table linking to each result; a clinician chooses whose history to see among the patients who accepted, invites
-// patients, and a patient accepts, declines or ends a clinician's care (care.js).
+// History: a user's sessions over time (uploaded analyses and live sets, comparisons, fall checks) as charts, one
+// series per exercise, and a table naming each clip (or "Live set") and linking to its result; filters by exercise
+// and dates; a clinician chooses whose history to see among the patients who accepted, invites patients, and a
+// patient accepts, declines or ends a clinician's care (care.js).
 import { api } from '../api.js';
 import { careCard } from '../care.js';
 import { lineChart } from '../chart.js';
-import { fmtDate, guard, h } from '../ui.js';
+import { fmtShort, guard, h, show } from '../ui.js';
 
-const LINKS = { analyze: (j) => `#/analyse?job=${j}`, compare: (j) => `#/compare?job=${j}`, falls: (j) => `#/falls?job=${j}` };
-const KIND_NAMES = { analyze: 'Analysis', compare: 'Comparison', falls: 'Fall check', posture: 'Postures', pose: 'Poses' };
+const LINKS = { analyze: (j) => `#/analyse?job=${j}`, compare: (j) => `#/compare?job=${j}`, falls: (j) => `#/falls?job=${j}`,
+  live: (j) => `#/live?session=${j}` };
+const KIND_NAMES = { analyze: 'Analysis', compare: 'Comparison', falls: 'Fall check', posture: 'Postures', pose: 'Poses',
+  live: 'Live set' };
+const REPS_KINDS = ['analyze', 'live'];
+const seconds = (i) => new Date(i.finished_at).getTime() / 1000;
 
-function chart(box, title, items, field, label) {
-  const points = items.filter((i) => i[field] !== null && i[field] !== undefined && i.finished_at);
-  if (!points.length) return;
-  const holder = h('div', { class: 'chart', id: `history-chart-${field}` });
+// One chart, one series per group (an exercise): x is the union of the groups' times (oldest first), each series
+// has its values at its own times (gaps elsewhere, joined).
+function chart(box, id, title, groups, yLabel, yRange) {
+  const used = groups.filter((g) => g.points.length);
+  if (!used.length) return;
+  const xs = [...new Set(used.flatMap((g) => g.points.map((p) => p.x)))].sort((a, b) => a - b);
+  const holder = h('div', { class: 'chart', id: `history-chart-${id}` });
   box.append(h('h2', {}, title), holder);
+  const byX = (g) => { const m = new Map(g.points.map((p) => [p.x, p])); return xs.map((x) => (m.has(x) ? m.get(x).y : null)); };
+  const all = used.flatMap((g) => g.points);
   lineChart(holder, {
-    x: points.map((i) => new Date(i.finished_at).getTime() / 1000),
-    series: [{ label, values: points.map((i) => i[field]) }],
-    xLabel: 'date', time: true, height: 200,
-    onClick: (t) => { const i = points.find((p) => new Date(p.finished_at).getTime() / 1000 === t); if (i && LINKS[i.kind]) location.hash = LINKS[i.kind](i.job_id); },
+    x: xs, series: used.map((g) => ({ label: g.label, values: byX(g) })), xLabel: 'date', time: true, height: 200,
+    yLabel, yRange,
+    onClick: (t) => { const p = all.find((q) => q.x === t); if (p && LINKS[p.item.kind]) location.hash = LINKS[p.item.kind](p.item.job_id); },
   });
+  holder.dataset.series = used.map((g) => g.label).join('|');
 }
 
-async function show(out, patient) {
-  const items = await api(`/v1/history${patient ? `?patient=${encodeURIComponent(patient)}` : ''}`);
+function perExercise(items, titles, value) {
+  const groups = new Map();
+  for (const i of items) {
+    const y = value(i);
+    if (y === null || y === undefined || !Number.isFinite(y) || !i.finished_at) continue;
+    const key = i.exercise || 'other';
+    if (!groups.has(key)) groups.set(key, { label: titles[key] || (i.exercise ? i.exercise : 'Other movement'), points: [] });
+    groups.get(key).points.push({ x: seconds(i), y, item: i });
+  }
+  return [...groups.values()];
+}
+
+function nameCell(i) {
+  const name = i.source === 'live' ? 'Live set' : (i.file_name || 'video');
+  return LINKS[i.kind] ? h('a', { href: LINKS[i.kind](i.job_id) }, name) : name;
+}
+
+// A repetition count under 0.5 confidence is marked unsure (the report says why).
+function repsCell(i) {
+  const unsure = i.rep_count !== null && i.rep_count !== undefined && i.rep_confidence !== null
+    && i.rep_confidence !== undefined && i.rep_confidence < 0.5;
+  const count = `${show(i.rep_count)}${i.target ? ` of ${i.target}` : ''}${unsure ? ' (unsure)' : ''}`;
+  return h('td', { 'data-label': 'Reps', class: unsure ? 'unsure' : null,
+    title: i.rep_confidence !== null && i.rep_confidence !== undefined ? `count confidence ${Math.round(i.rep_confidence * 100)} %` : null }, count);
+}
+
+function table(items, titles) {
+  const cell = (label, ...content) => h('td', { 'data-label': label }, ...content);
+  const rows = items.map((i) => h('tr', { dataset: { source: i.source, kind: i.kind } },
+    cell('Finished', fmtShort(i.finished_at)),
+    cell('Name', nameCell(i)),
+    cell('Kind', KIND_NAMES[i.kind] || i.kind),
+    cell('Exercise / guide', titles[i.exercise] || i.exercise || '–'),
+    repsCell(i), cell('Errors', show(i.error_count)),
+    cell('Score', show(i.score, 0)), cell('Falls', show(i.fall_count))));
+  return h('section', { class: 'card' }, h('h2', {}, 'Sessions'), h('div', { class: 'table-wrap' },
+    h('table', { id: 'history-table', class: 'stack' },
+      h('thead', {}, h('tr', {}, ...['Finished', 'Name', 'Kind', 'Exercise / guide', 'Reps', 'Errors', 'Score', 'Falls'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, ...rows))));
+}
+
+function emptyState(filtered, whose) {
+  if (filtered) {
+    return h('p', { id: 'history-empty', class: 'muted' }, 'Nothing matches these filters: choose another exercise or other dates, or clear the filters.');
+  }
+  if (whose) return h('p', { id: 'history-empty', class: 'muted' }, `${whose} has no finished sessions yet.`);
+  return h('div', { id: 'history-empty' }, h('p', {}, 'No finished sessions yet.'),
+    h('p', { class: 'muted' }, 'Analyse a video on the ', h('a', { href: '#/analyse' }, 'Analyse page'), ' or do a set on the ',
+      h('a', { href: '#/live' }, 'Live page'), ': each one is listed here, with charts of your repetitions over time.'));
+}
+
+async function show_(out, query, titles, whose) {
+  const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v));
+  const qs = params.toString();
+  const items = await api(`/v1/history${qs ? `?${qs}` : ''}`);
   out.replaceChildren();
-  // A repetition count under 0.5 confidence is marked unsure (the report says why).
-  const repsCell = (i) => {
-    const unsure = i.rep_count !== null && i.rep_count !== undefined && i.rep_confidence != null && i.rep_confidence < 0.5;
-    return h('td', { class: unsure ? 'unsure' : null,
-      title: i.rep_confidence != null ? `count confidence ${Math.round(i.rep_confidence * 100)} %` : null },
-    `${i.rep_count ?? '–'}${unsure ? ' (unsure)' : ''}`);
-  };
-  if (!items.length) { out.append(h('p', { id: 'history-empty', class: 'muted' }, 'No finished sessions yet.')); return; }
+  if (!items.length) { out.append(h('section', { class: 'card' }, emptyState(!!(query.exercise || query.since || query.until), whose))); return; }
   const oldestFirst = [...items].reverse();
-  const charts = h('section', { class: 'card' });
-  out.append(charts);
-  chart(charts, 'Repetitions per session', oldestFirst.filter((i) => i.kind === 'analyze'), 'rep_count', 'repetitions');
-  chart(charts, 'Form errors per session', oldestFirst.filter((i) => i.kind === 'analyze'), 'error_count', 'form errors');
-  chart(charts, 'Similarity to the guide', oldestFirst.filter((i) => i.kind === 'compare'), 'score', 'score (0-100)');
-  chart(charts, 'Falls detected', oldestFirst.filter((i) => i.kind === 'falls'), 'fall_count', 'falls');
-  const rows = items.map((i) => h('tr', {},
-    h('td', {}, i.finished_at ? fmtDate(i.finished_at) : '–'),
-    h('td', {}, LINKS[i.kind] ? h('a', { href: LINKS[i.kind](i.job_id) }, KIND_NAMES[i.kind] || i.kind) : (KIND_NAMES[i.kind] || i.kind)),
-    h('td', {}, i.exercise || '–'),
-    repsCell(i), h('td', {}, i.error_count ?? '–'),
-    h('td', {}, i.score !== null && i.score !== undefined ? i.score.toFixed(0) : '–'), h('td', {}, i.fall_count ?? '–')));
-  out.append(h('section', { class: 'card' }, h('h2', {}, 'Sessions'), h('div', { class: 'table-wrap' },
-    h('table', { id: 'history-table' },
-      h('thead', {}, h('tr', {}, ...['Finished', 'Kind', 'Exercise / guide', 'Reps', 'Errors', 'Score', 'Falls'].map((t) => h('th', {}, t)))),
-      h('tbody', {}, ...rows)))));
+  const charts = h('section', { class: 'card', id: 'history-charts' });
+  const reps = oldestFirst.filter((i) => REPS_KINDS.includes(i.kind));
+  chart(charts, 'rep_count', 'Repetitions per set (uploads and live sets)', perExercise(reps, titles, (i) => i.rep_count), 'repetitions', 'zero');
+  chart(charts, 'error_rate', 'Form errors per repetition', perExercise(reps, titles,
+    (i) => (i.rep_count ? i.error_count / i.rep_count : null)), 'errors per rep', 'zero');
+  chart(charts, 'score', 'Similarity to the guide', perExercise(oldestFirst.filter((i) => i.kind === 'compare'), titles,
+    (i) => i.score), 'score (0-100)', [0, 100]);
+  chart(charts, 'fall_count', 'Falls detected', [{ label: 'falls', points: oldestFirst.filter((i) => i.kind === 'falls' && i.fall_count !== null)
+    .map((i) => ({ x: seconds(i), y: i.fall_count, item: i })) }], 'falls', 'zero');
+  if (charts.childElementCount) out.append(charts);
+  out.append(table(items, titles));
+}
+
+function filters(titles, onChange) {
+  const exercise = h('select', { id: 'history-exercise' }, h('option', { value: '' }, 'All exercises'),
+    ...Object.entries(titles).map(([name, title]) => h('option', { value: name }, title)));
+  const since = h('input', { type: 'date', id: 'history-since', 'aria-label': 'From' });
+  const until = h('input', { type: 'date', id: 'history-until', 'aria-label': 'To' });
+  const clear = h('button', { type: 'button', class: 'secondary', id: 'history-clear' }, 'Clear filters');
+  const value = () => ({ exercise: exercise.value, since: since.value, until: until.value });
+  for (const el of [exercise, since, until]) el.addEventListener('change', () => onChange(value()));
+  clear.addEventListener('click', () => { exercise.value = ''; since.value = ''; until.value = ''; onChange(value()); });
+  return { el: h('div', { class: 'row controls history-filters' }, h('label', {}, 'Exercise', exercise),
+    h('label', {}, 'From', since), h('label', {}, 'To', until), h('div', {}, clear)), value };
 }
 
 export async function render(root, ctx) {
@@ -58,13 +122,24 @@ export async function render(root, ctx) {
   const head = h('section', { class: 'card' }, h('h1', {}, 'History'));
   // care links: invitations to accept, patients to invite; a change reloads the page's lists
   const care = await careCard(user, () => { root.replaceChildren(); return render(root, ctx); });
-  root.append(head, ...(care ? [care] : []), out);
+  const titles = Object.fromEntries((await api('/v1/exercises')).map((e) => [e.name, e.title]));
   const patients = user.role === 'user' ? [] : await api('/v1/patients');
+  let patient = '';
+  const reload = () => guard(() => show_(out, { patient, ...filter.value() }, titles, patient));
+  const filter = filters(titles, reload);
+  const notes = [];
   if (patients.length) {
     const select = h('select', { id: 'history-user' }, h('option', { value: '' }, `${user.name} (you)`),
       ...patients.map((p) => h('option', { value: p.name }, p.name)));
-    select.addEventListener('change', () => guard(() => show(out, select.value)));
+    select.addEventListener('change', () => { patient = select.value; reload(); });
     head.append(h('label', {}, user.role === 'clinician' ? 'Patient' : 'User', select));
+  } else if (user.role === 'clinician') {
+    notes.push(h('section', { class: 'card', id: 'history-no-patients' }, h('h2', {}, 'No patients yet'),
+      h('p', {}, 'To follow a patient here, invite them by their username under "Your patients" below. They see the ',
+        'invitation on their own History page; once they accept, choose them in the Patient list above to read their ',
+        'sessions. Until then this page shows your own sessions.')));
   }
-  await show(out, '');
+  head.append(filter.el);
+  root.append(head, ...notes, ...(care ? [care] : []), out);
+  await show_(out, filter.value(), titles, '');
 }
