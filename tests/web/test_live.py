@@ -193,3 +193,76 @@ def test_a_recording_from_the_camera_is_uploaded_and_analysed(launch: object, we
     assert 4.0 < report["input"]["duration_s"] < 8.0
     shoot(page, "analyse-recorded")
     page.context.close()
+
+
+def _scripted(count_to: int, finishes: list[str], urls: list[str]) -> object:
+    """A scripted live socket: the count shown rises one every 4 frames up to ``count_to``, a cue on rep 2; a
+    finish is answered with a summary of the set (reps with tempo and form issues, kept in History as ``saved``)."""
+    def socket(ws: object) -> None:
+        sent = 0
+        urls.append(ws.url)  # type: ignore[attr-defined]
+
+        def answer(message: str | bytes) -> None:
+            nonlocal sent
+            if isinstance(message, str):
+                finishes.append(message)
+                reps = [{"index": i, "start_s": 2.0 * i, "end_s": 2.0 * i + 1.5, "duration_s": 1.5,
+                         "errors": [{"title": "Shallow squat", "cue": "Go lower", "severity": "medium"}] if i == 2
+                         else []} for i in range(1, count_to + 1)]
+                ws.send(json.dumps({"type": "summary", "count": count_to, "shown": count_to,  # type: ignore[attr-defined]
+                                    "count_confidence": 0.95, "count_note": None, "corrections": [],
+                                    "exercise": "squat", "title": "Squat", "hold_s": None, "reps": reps,
+                                    "duration_s": 14.2, "target": count_to, "saved": {"id": "x" * 32},
+                                    "save_note": None}))
+                return
+            (t,) = struct.unpack("<d", message[:8])  # type: ignore[index, arg-type]
+            n = min(count_to + 2, sent // 15)  # a scripted coach that would go past the target if not stopped
+            cues = [{"title": "Shallow squat", "cue": "Go lower", "severity": "medium", "rep": 2}] if n >= 2 else []
+            ws.send(json.dumps({"type": "frame", "t": t, "landmarks": None, "server_ms": 1.0, "count": n,  # type: ignore[attr-defined]
+                                "shown": n, "exercise": "squat", "title": "Squat", "confidence": 1.0, "hold_s": None,
+                                "cues": cues, "rep_frames": None, "correction": None, "corrections": []}))
+            sent += 1
+
+        ws.on_message(answer)  # type: ignore[attr-defined]
+        ws.send(json.dumps({"type": "ready", "mode": "exercise", "pose_model": "lite"}))  # type: ignore[attr-defined]
+    return socket
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (390, 844)])
+def test_a_set_with_a_target_ends_there_with_a_summary(launch: object, web_server: WebServer,
+                                                       size: tuple[int, int]) -> None:
+    """Issue 26: a target of 3 reps: progress toward it, the set ends by itself at 3 (the page asks the server for
+    the summary) and the summary gives reps against the target, tempo, form issues per rep and that it was kept
+    in History; on a 390x844 phone the count and the cues are above the fold while the set runs."""
+    finishes: list[str] = []
+    browser = launch(*FAKE_CAMERA)  # type: ignore[operator]
+    page = signed_in(browser, web_server, viewport={"width": size[0], "height": size[1]}, is_mobile=size[0] < 500)
+    urls: list[str] = []
+    page.route_web_socket(re.compile(r".*/v1/live\b.*"), _scripted(3, finishes, urls))  # type: ignore[attr-defined]
+    page.goto("/#/live")  # type: ignore[attr-defined]
+    page.select_option("#live-exercise", "squat")  # type: ignore[attr-defined]
+    page.fill("#live-target", "3")  # type: ignore[attr-defined]
+    page.click("#live-start")  # type: ignore[attr-defined]
+    expect(page.locator("#live-target-text")).to_contain_text("2 of 3 (1 to go)")  # type: ignore[attr-defined]
+    expect(page.locator("#live-cues li").first).to_contain_text("Go lower")  # type: ignore[attr-defined]
+    if size[0] < 500:  # while the set runs: the count and the cues above the fold of a phone
+        shoot(page, "live-target-running-phone")
+        for sel in ("#live-count", "#live-cues li", "#live-target-progress"):
+            box = page.locator(sel).first.bounding_box()  # type: ignore[attr-defined]
+            assert box is not None and box["y"] + box["height"] <= size[1], f"{sel} is below the fold: {box}"
+    expect(page.locator("#live-summary")).to_be_visible()  # type: ignore[attr-defined]
+    assert [json.loads(m) for m in finishes] == [{"type": "finish"}], "the set did not end at its target"
+    assert "target=3" in urls[0]
+    expect(page.locator("#live-start")).to_be_enabled()  # type: ignore[attr-defined]
+    expect(page.locator("#live-summary-count")).to_have_text("3 of 3")  # type: ignore[attr-defined]
+    expect(page.locator("#live-summary-target")).to_have_text("met")  # type: ignore[attr-defined]
+    expect(page.locator("#live-summary-tempo")).to_have_text("1.5 s a rep")  # type: ignore[attr-defined]
+    expect(page.locator("#live-summary-issues")).to_have_text("1")  # type: ignore[attr-defined]
+    rows = page.locator("#live-summary-reps tbody tr")  # type: ignore[attr-defined]
+    expect(rows).to_have_count(3)
+    expect(rows.nth(1)).to_contain_text("Shallow squat")
+    expect(rows.nth(0)).to_contain_text("good")
+    expect(page.locator("#live-saved")).to_contain_text("Kept in your History")  # type: ignore[attr-defined]
+    assert int(page.inner_text("#live-count")) == 3  # type: ignore[attr-defined]
+    shoot(page, f"live-target-summary-{size[0]}")
+    page.context.close()  # type: ignore[attr-defined]

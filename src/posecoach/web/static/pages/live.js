@@ -106,7 +106,7 @@ export async function render(root) {
     params: () => ({ exercise: select.value, ...(goal ? { target: goal } : {}) }), onUpdate, onStart, onStop });
   const { buttons, cam, stats, halt } = controls;
   cam.el.append(badge);  // the count over the video, readable from a distance while exercising
-  root.append(h('section', { class: 'card' },
+  root.append(h('section', { class: 'card live-head' },
     h('h1', {}, 'Live coaching'),
     h('div', { class: 'row controls' },
       h('label', {}, 'Exercise', select),
