@@ -39,7 +39,7 @@ def _truncated_copy(src: Path, dst: Path, keep: float) -> Path:
 @pytest.mark.video
 def test_pose_writes_overlay_json_and_csv(tmp_path: Path, squat_side_clip: Path) -> None:
     proc = run("pose", str(squat_side_clip), "-o", str(tmp_path / "o" / "overlay.mp4"), "--json",
-               str(tmp_path / "p.json"), "--csv", str(tmp_path / "p.csv"), "--model", "lite")
+               str(tmp_path / "p.json"), "--csv", str(tmp_path / "p.csv"), "--model", "lite", "--mkdir")
     assert proc.returncode == 0, proc.stderr
     assert "49 frames" in proc.stdout and "subject #" in proc.stdout
     with VideoReader(tmp_path / "o" / "overlay.mp4") as reader:

@@ -65,7 +65,7 @@ def squats(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_one_sequence_gives_a_summary_a_json_report_and_a_plot(tmp_path: Path, squats: Path) -> None:
     report, plot = tmp_path / "out" / "report.json", tmp_path / "chart.png"
-    run = cli("analyze", squats, "--json", report, "--plot", plot)
+    run = cli("analyze", squats, "--json", report, "--plot", plot, "--mkdir")  # out/ is made on request
     assert run.code == 0, run
     data = json.loads(report.read_text())
     assert data["exercise"]["name"] == "squat" and data["exercise"]["given"] is False

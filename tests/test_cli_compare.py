@@ -62,7 +62,7 @@ def test_compare_writes_json_and_chart(files: dict[str, Path], tmp_path: Path) -
     assert cli("reference", "add", "squat1", files["guide"], "--library", lib, "--reps", "1").code == 0
     out = tmp_path / "out"
     run = cli("compare", "squat1", files["attempt"], "--library", lib, "--json", out / "r.json",
-              "--plot", out / "angles.png")
+              "--plot", out / "angles.png", "--mkdir")
     assert run.code == 0, run
     report = json.loads((out / "r.json").read_text())
     assert 0 <= report["score"] <= 100 and report["reference"]["name"] == "squat1"

@@ -14,13 +14,15 @@ from typing import Any
 import numpy as np
 
 from posecoach.analysis.counting import RELIABLE, Candidates, body_rhythm, hold_contradicted
-from posecoach.analysis.exercises import Exercise
+from posecoach.analysis.doubts import exercise_warning, pose_warnings, video_warnings
+from posecoach.analysis.exercises import Exercise, catalogue
 from posecoach.analysis.form import Judgement, judge_reps, judge_span
 from posecoach.analysis.holds import measure_hold
 from posecoach.analysis.periodicity import WHOLE_BODY, Periodicity
-from posecoach.analysis.recognition import OTHER, resolve_exercise
+from posecoach.analysis.recognition import OTHER, recognise, resolve_exercise
 from posecoach.analysis.reps import RepResult, count_signals
 from posecoach.core.sequence import PoseSequence
+from posecoach.features.display import TYPICAL_TORSO_M, display_unit, span_range, torso_length_m
 from posecoach.features.signals import SIGNAL_UNITS, hidden_signals, sequence_signals
 from posecoach.features.view import view_of
 from posecoach.reports.analysis_report import (
@@ -32,6 +34,7 @@ from posecoach.reports.analysis_report import (
     InputInfo,
     ModelInfo,
     RepItem,
+    RepPhase,
     Reps,
     RuleSummary,
 )
@@ -102,14 +105,39 @@ def _exercise_info(ex: Exercise | None, given: bool, confidence: float, scores: 
         candidates=[Candidate(name=n, score=s) for n, s in ranked], view=view)  # type: ignore[arg-type]
 
 
-def _rep_items(result: RepResult, judgements: list[Judgement]) -> list[RepItem]:
-    unit = "x typical" if result.signal == WHOLE_BODY else SIGNAL_UNITS.get(result.signal or "", "deg")
-    return [RepItem(index=r.index, start_frame=r.start_frame, turn_frame=r.turn_frame, end_frame=r.end_frame,
-                    start_s=round(r.start_s, 3), turn_s=round(r.turn_s, 3), end_s=round(r.end_s, 3),
-                    duration_s=round(r.duration_s, 3), eccentric_s=round(r.eccentric_s, 3),
-                    concentric_s=round(r.concentric_s, 3), rom=round(r.rom, 3), rom_unit=unit,
-                    view=j.view, errors=_errors(j), experimental=_errors(j, True))  # type: ignore[arg-type]
-            for r, j in zip(result.reps, judgements, strict=True)]
+def _phases(r: Any, ex: Exercise | None) -> tuple[list[RepPhase], float | None, float | None]:
+    """The repetition's two parts named and directed by the exercise's data; lowering and lifting times."""
+    names = (ex.phases.away, ex.phases.back) if ex else ("away from rest", "back to rest")
+    dirs = ex.phases.directions() if ex else ("other", "other")
+    spans = ((r.start_s, r.turn_s), (r.turn_s, r.end_s))
+    phases = [RepPhase(name=n, direction=d, start_s=round(a, 3), end_s=round(b, 3), duration_s=round(b - a, 3))
+              for n, d, (a, b) in zip(names, dirs, spans, strict=True)]  # type: ignore[arg-type]
+    by = {p.direction: p.duration_s for p in phases}
+    return phases, by.get("lowering"), by.get("lifting")
+
+
+def _rep_items(result: RepResult, judgements: list[Judgement], ex: Exercise | None = None,
+               signals: Mapping[str, np.ndarray] | None = None, torso_m: float = TYPICAL_TORSO_M) -> list[RepItem]:
+    """The report's repetitions. Ranges are what every output shows (`features.display.span_range` of the
+    counting signal: degrees, or centimetres estimated); phases and their times come from the exercise's data."""
+    sig = result.signal or ""
+    shown = signals is not None and sig in signals and sig != WHOLE_BODY
+    unit = "x typical" if sig == WHOLE_BODY else (display_unit(sig) if shown else SIGNAL_UNITS.get(sig, "deg"))
+    items = []
+    for r, j in zip(result.reps, judgements, strict=True):
+        rom = span_range(sig, signals[sig], r.start_frame, r.end_frame, torso_m) if shown else None  # type: ignore[index]
+        phases, lowering, lifting = _phases(r, ex)
+        ecc = lowering if lowering is not None else r.eccentric_s
+        con = lifting if lifting is not None else r.concentric_s
+        items.append(RepItem(
+            index=r.index, start_frame=r.start_frame, turn_frame=r.turn_frame, end_frame=r.end_frame,
+            start_s=round(r.start_s, 3), turn_s=round(r.turn_s, 3), end_s=round(r.end_s, 3),
+            duration_s=round(r.duration_s, 3), eccentric_s=round(ecc, 3), concentric_s=round(con, 3),
+            phases=phases, lowering_s=lowering, lifting_s=lifting,
+            rom=round(rom if rom is not None else r.rom, 3), rom_unit=unit, rom_estimated=unit == "cm",
+            rom_signal=sig or None, view=j.view, errors=_errors(j),  # type: ignore[arg-type]
+            experimental=_errors(j, True)))
+    return items
 
 
 def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exercise: str | Exercise | None = None,
@@ -163,17 +191,28 @@ def analyze_sequence(seq: PoseSequence, exercise: str | Exercise | None = None) 
     hidden = hidden_signals(seq) if seq.num_people else frozenset()
     body = body_rhythm(seq) if seq.num_people and seq.detection_rate() else None
     ex, result, judgements, hold, info = analyze_signals(signals, seq.timestamps, exercise, hidden, body)
+    nobody = not seq.num_people or not seq.detection_rate()
     if body is None and hold is None:
         result = dataclasses.replace(result, confidence=0.0, note="nobody in the video: not measurable")
-    reps = Reps(count=result.count, signal=result.signal, items=_rep_items(result, judgements) if hold is None else [],
+    if nobody:  # nothing was recognised: no confidence in "other" either
+        info = info.model_copy(update={"confidence": 0.0, "candidates": []})
+    torso_m = torso_length_m(seq)[0]
+    items = _rep_items(result, judgements, ex, signals, torso_m) if hold is None else []
+    reps = Reps(count=result.count, signal=result.signal, items=items,
                 partial=len(result.partial), confidence=result.confidence, reliable=result.confidence >= RELIABLE,
                 method=result.method, note=result.note or None, rhythm=result.rhythm)
     rules = _rule_summaries(ex, judgements)
     report = AnalysisReport(posecoach_version=__version__, input=inp, model=model, exercise=info, reps=reps,
                             hold=hold, rules=rules)
     report.summary = _summary(info.title, reps, hold, rules, ex, info.view)
-    if not seq.num_people or not seq.detection_rate():
+    if nobody:
         report.summary.insert(0, "Nobody was found in the video: no pose to analyse.")
+    report.warnings = video_warnings(seq) + pose_warnings(seq)
+    if info.given and ex is not None and not nobody:  # a check only: the named exercise is still what is counted
+        rec = recognise(signals, times=seq.timestamps, hidden=hidden)
+        wrong = exercise_warning(ex.name, ex.title, rec, {n: e.title for n, e in catalogue().items()})
+        if wrong is not None:
+            report.warnings.insert(0, wrong)
     return report
 
 

@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from posecoach.cli.pose import MODEL_HELP, _progress, _stage
 from posecoach.core.atomic import atomic_path
@@ -46,6 +47,7 @@ class Outcome:
     amount: str = ""
     errors: int = 0
     failure: str | None = None
+    warnings: int = 0
 
 
 def _is_npz(path: Path) -> bool:
@@ -92,15 +94,35 @@ def _amount(report: AnalysisReport) -> str:
     return f"{report.reps.count}{partial}"
 
 
-def _mkdir(folder: Path) -> None:
+#: Whether the running command may create missing output folders (its ``--mkdir`` option).
+MAKE_FOLDERS: ContextVar[bool] = ContextVar("posecoach_mkdir", default=False)
+MKDIR_HELP = "Create missing output folders (without it, a missing folder is an error)."
+
+
+def _mkdir(folder: Path, *, output_itself: bool = False) -> None:
+    """Make sure ``folder`` exists. A missing one is an InputError unless the command got ``--mkdir``;
+    ``output_itself``: the folder is the output the user named (``--json-dir``), made when its parent exists."""
+    if folder.is_dir():
+        return
+    if folder.exists():
+        raise InputError(f"{folder} is not a folder")
+    if not MAKE_FOLDERS.get() and not (output_itself and folder.parent.is_dir()):
+        raise InputError(f"the folder {folder} does not exist: create it, or add --mkdir")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
 
 
+def _out_folders(*targets: Path | None) -> None:
+    """Check (or, with --mkdir, create) the folders of the given output files up front, before any work."""
+    for target in targets:
+        if target is not None:
+            _mkdir(target.parent)
+
+
 def _write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (creating its folder); an OSError becomes one InputError line."""
+    """Write ``text`` to ``path`` atomically (its folder must exist, or --mkdir); an OSError becomes one line."""
     _mkdir(path.parent)
     try:
         with atomic_path(path) as tmp:
@@ -125,7 +147,8 @@ def analyze_one(path: str, exercise: str | None, model: str) -> Outcome:
         return Outcome(failure=str(exc))
     except Exception as exc:
         return Outcome(failure=f"unexpected {type(exc).__name__}: {exc}")
-    return Outcome(report.to_json(), report.exercise.name, _amount(report), report.error_count())
+    return Outcome(report.to_json(), report.exercise.name, _amount(report), report.error_count(),
+                   warnings=len(report.warnings))
 
 
 def json_targets(inputs: list[Path], folder: Path) -> list[Path]:
@@ -139,6 +162,24 @@ def json_targets(inputs: list[Path], folder: Path) -> list[Path]:
             name = f"{path.stem}-{n}.json"
         seen.add(name.lower())
         out.append(folder / name)
+    return out
+
+
+def row_names(inputs: list[Path]) -> list[str]:
+    """A distinct label per input for the batch table: its file name, with as many parent folders as it takes
+    to tell inputs of the same name apart (and a ``#n`` suffix for an input given twice)."""
+    parts = [p.parts for p in inputs]
+    labels = [p.name for p in inputs]
+    for depth in range(2, max((len(x) for x in parts), default=1) + 1):
+        clash = {n for n in labels if labels.count(n) > 1}
+        if not clash:
+            break
+        labels = [str(Path(*x[-depth:])) if lab in clash else lab for lab, x in zip(labels, parts, strict=True)]
+    seen: dict[str, int] = {}
+    out = []
+    for lab in labels:
+        seen[lab] = seen.get(lab, 0) + 1
+        out.append(lab if seen[lab] == 1 else f"{lab} #{seen[lab]}")
     return out
 
 
@@ -169,7 +210,7 @@ def _batch(inputs: list[Path], json_dir: Path, exercise: str | None, model: str,
     from posecoach.pose.parallel import default_workers
 
     targets = json_targets(inputs, json_dir)
-    _mkdir(json_dir)
+    _mkdir(json_dir, output_itself=True)
     outcomes: dict[int, Outcome] = {}
     pool = ProcessPoolExecutor(min(workers or default_workers(), len(inputs)), mp_context=mp.get_context("spawn"),
                                initializer=_init_worker)
@@ -185,11 +226,14 @@ def _batch(inputs: list[Path], json_dir: Path, exercise: str | None, model: str,
         _terminate(pool)
         raise
     pool.shutdown()
-    table = Table("input", "exercise", "count", "errors", "report", "status")
-    for i, path in enumerate(inputs):
+    table = Table(Column("input", overflow="fold"), "exercise", "count", "errors",
+                  Column("report", overflow="fold"), "status")  # fold, never cut: names stay distinct
+    for i, name in enumerate(row_names(inputs)):
         o = outcomes[i]
         status = f"[red]failed:[/] {escape(o.failure)}" if o.failure else "[green]ok[/]"
-        table.add_row(escape(path.name), o.exercise or "-", o.amount or "-", "-" if o.failure else str(o.errors),
+        if o.warnings:
+            status += f" [yellow]({o.warnings} warning{'' if o.warnings == 1 else 's'})[/]"
+        table.add_row(escape(name), o.exercise or "-", o.amount or "-", "-" if o.failure else str(o.errors),
                       "-" if o.failure else escape(targets[i].name), status)
     out = Console(highlight=False)
     out.print(table)
@@ -211,8 +255,9 @@ def _single(path: Path, exercise: str | None, model: str, workers: int | None, j
     for out in (json_out, overlay, plot):
         if out is not None and out.resolve() == path.resolve():
             raise InputError(f"{out} is the input: give the output another name")
-        if out is not None:
-            _mkdir(out.parent)
+    _out_folders(json_out, overlay, plot)
+    if json_dir is not None:
+        _mkdir(json_dir, output_itself=True)
     engine = None if _is_npz(path) else PoseEngine(model, workers=workers)
     written: list[Path] = []
     try:
@@ -240,11 +285,25 @@ def _single(path: Path, exercise: str | None, model: str, workers: int | None, j
     _summary(path, report, written)
 
 
+def rom_text(rom: float, unit: str, estimated: bool) -> str:
+    """A repetition's range as people read it: "80°", "about 35 cm (estimate)"; no internal units."""
+    if unit == "deg":
+        return f"{rom:.0f}°"
+    if unit == "cm":
+        return f"~{rom:.0f} cm (est.)" if estimated else f"{rom:.0f} cm"
+    return "-"
+
+
 def _summary(path: Path, report: AnalysisReport, written: list[Path]) -> None:
     out = Console(highlight=False, soft_wrap=True)
     ex = report.exercise
-    how = "given" if ex.given else f"recognised, confidence {ex.confidence:.0%}"
-    out.print(f"[bold]{escape(str(path))}[/]: {escape(ex.title)} ({how}; {ex.view} view)")
+    if not report.input.detection_rate:
+        out.print(f"[bold]{escape(str(path))}[/]: [yellow]nobody in the video: not measurable[/]")
+    else:
+        how = "given" if ex.given else f"recognised, confidence {ex.confidence:.0%}"
+        out.print(f"[bold]{escape(str(path))}[/]: {escape(ex.title)} ({how}; {ex.view} view)")
+    for w in report.warnings:
+        out.print(f"[yellow]warning:[/] {escape(w.message)}")
     if report.hold is not None:
         out.print(f"held for {report.hold.seconds:.1f} s")
     else:
@@ -253,7 +312,7 @@ def _summary(path: Path, report: AnalysisReport, written: list[Path]) -> None:
     if report.reps.items:
         table = Table("rep", "start", "end", "ROM", "errors")
         for r in report.reps.items:
-            rom = f"{r.rom:.0f}°" if r.rom_unit == "deg" else f"{r.rom:.2f} {r.rom_unit}"
+            rom = rom_text(r.rom, r.rom_unit, r.rom_estimated)
             errors = ", ".join(f"{e.title} ({e.severity})" for e in r.errors) or "-"
             table.add_row(str(r.index), f"{r.start_s:.2f} s", f"{r.end_s:.2f} s", rom, escape(errors))
         out.print(table, soft_wrap=False)
@@ -277,10 +336,12 @@ def analyze(
     model: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "full",
     workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: one per core); with several "
                                                 "inputs, how many are analysed at once.")] = None,
+    mkdir: Annotated[bool, typer.Option("--mkdir", help=MKDIR_HELP)] = False,
 ) -> None:
     """Analyse exercise videos: the exercise, repetitions (or hold time) and form errors per repetition."""
     from posecoach.pose import models
 
+    MAKE_FOLDERS.set(mkdir)
     if model not in models.MODEL_NAMES:
         raise InputError(f"unknown pose model {model!r}; choose one of: {', '.join(models.MODEL_NAMES)}")
     name = _exercise_name(exercise)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -20,6 +21,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err_console = Console(stderr=True, highlight=False)
+HELP_WIDTH = 100
+
+
+def _version(value: bool) -> None:
+    if value:
+        from posecoach import __version__
+
+        typer.echo(f"posecoach {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """PoseCoach: pose estimation, overlays and movement analysis from ordinary video."""
 
 
 def _register() -> None:
@@ -45,6 +63,8 @@ def _fail(message: str, code: int = 1) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: returns the exit status (and exits with it when run as a script)."""
     os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's native logs
+    if not os.environ.get("COLUMNS") and not sys.stdout.isatty():
+        os.environ["COLUMNS"] = str(HELP_WIDTH)  # piped: help and tables 100 wide, not rich's 80 (cut words)
     logging.basicConfig(level=logging.DEBUG if os.environ.get("POSECOACH_DEBUG") else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     _register()

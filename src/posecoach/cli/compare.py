@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from posecoach.cli.analyze import _mkdir, _write_text
+from posecoach.cli.analyze import MAKE_FOLDERS, MKDIR_HELP, _mkdir, _write_text
 from posecoach.cli.pose import MODEL_HELP, _progress
 from posecoach.errors import InputError
 
@@ -43,10 +43,12 @@ def compare(
                       ] = "auto",
     library: Annotated[Path | None, typer.Option(help=LIBRARY_HELP)] = None,
     model: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "full",
+    mkdir: Annotated[bool, typer.Option("--mkdir", help=MKDIR_HELP)] = False,
 ) -> None:
     """Compare a movement with a guide: a 0-100 score overall, per joint, repetition and phase, and what to change."""
     from posecoach.comparison import compare_detailed
 
+    MAKE_FOLDERS.set(mkdir)
     _check_model(model)
     modes = {"auto": None, "yes": True, "no": False}
     if mirror not in modes:
@@ -102,7 +104,7 @@ def add(
     name: Annotated[str, typer.Argument(help="Library name (letters, digits, '_', '-', '.').", show_default=False)],
     source: Annotated[Path, typer.Argument(help="The guide video or saved sequence (.npz).", show_default=False)],
     description: Annotated[str, typer.Option(help="What the exercise is, for the patient.")] = "",
-    joints: Annotated[str, typer.Option(help="Joints that matter, comma-separated (e.g. left_knee,right_knee).")
+    joints: Annotated[str, typer.Option(help="Joints that matter, comma-separated (e.g. left_knee, right_knee).")
                       ] = "",
     reps: Annotated[int | None, typer.Option(min=1, help="Repetitions the guide shows (1: one to repeat).")] = None,
     target_reps: Annotated[int | None, typer.Option(min=1, help="Repetitions the patient should do.")] = None,

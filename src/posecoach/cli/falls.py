@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from posecoach.cli.analyze import _mkdir, _sequence, _write_text
+from posecoach.cli.analyze import MAKE_FOLDERS, MKDIR_HELP, _mkdir, _out_folders, _sequence, _write_text
 from posecoach.cli.pose import MODEL_HELP
 from posecoach.errors import InputError
 
@@ -32,6 +32,7 @@ def falls(
     threshold: Annotated[float, typer.Option(min=0.05, max=0.99, help="Smoothed probability that raises an "
                                              "alert.")] = 0.7,
     model: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "full",
+    mkdir: Annotated[bool, typer.Option("--mkdir", help=MKDIR_HELP)] = False,
 ) -> None:
     """Detect falls: events (start, alert, impact, time lying, outcome: got up, still down or not seen since the
     fall) and the per-frame fall probability."""
@@ -44,6 +45,8 @@ def falls(
         raise InputError("-o/--output draws on the video: give the video, not a saved pose sequence")
     if overlay is not None and overlay.suffix.lower() != ".mp4":
         raise InputError(f"-o/--output {overlay}: the overlay is an .mp4 video")
+    MAKE_FOLDERS.set(mkdir)
+    _out_folders(json_out, overlay, plot)
     seq = _sequence(input, model)
     report = detect_sequence(seq, default_model(), threshold=threshold)
     report.input = str(input)

@@ -40,10 +40,12 @@ def _target(option: Path | None, src: Path, many: bool, suffix: str) -> Path | N
     """Where an output goes: the path given, or ``<dir>/<input stem><suffix>`` for several inputs."""
     if option is None:
         return None
+    from posecoach.cli.analyze import _mkdir
+
     if many or option.is_dir():
-        option.mkdir(parents=True, exist_ok=True)
+        _mkdir(option, output_itself=True)
         return option / f"{src.stem}{suffix}"
-    option.parent.mkdir(parents=True, exist_ok=True)
+    _mkdir(option.parent)
     return option
 
 
@@ -61,14 +63,21 @@ def pose(
     angles: Annotated[bool, typer.Option(help="Draw joint-angle labels on the overlay.")] = True,
     all_people: Annotated[bool, typer.Option(help="CSV: one row per frame and person, not only the subject.")]
     = False,
+    mkdir: Annotated[bool, typer.Option("--mkdir", help="Create missing output folders (without it, a missing "
+                                        "folder is an error).")] = False,
 ) -> None:
     """Estimate poses: skeleton overlay, JSON/CSV/NPZ landmarks and a summary."""
+    from posecoach.cli.analyze import MAKE_FOLDERS
     from posecoach.io import is_image, list_inputs, read_image
     from posecoach.pose.engine import PoseEngine
     from posecoach.reports.overlay_video import render_image, render_overlay
 
+    MAKE_FOLDERS.set(mkdir)
     inputs = list_inputs(input)
     many = len(inputs) > 1 or input.is_dir()
+    for opt in (output, json_out, csv_out, npz_out):  # missing folders fail now, not after the poses
+        if inputs and opt is not None:
+            _target(opt, inputs[0], many, "")
     with PoseEngine(model, max_people=max_people, workers=workers, smooth=smooth) as engine:
         for src in inputs:
             image_input = is_image(src)

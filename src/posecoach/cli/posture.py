@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from posecoach.cli.analyze import _mkdir, _sequence, _write_text
+from posecoach.cli.analyze import MAKE_FOLDERS, MKDIR_HELP, _mkdir, _out_folders, _sequence, _write_text
 from posecoach.cli.pose import MODEL_HELP
 from posecoach.errors import InputError
 
@@ -141,10 +141,13 @@ def train(
     frame: Annotated[str, typer.Option(help="Embedding frame: image (rotate in the image plane) or torso3d "
                                        "(the torso's 3D frame; uses z).")] = "image",
     z: Annotated[bool, typer.Option("--z/--no-z", help="Use MediaPipe's relative depth z as well.")] = False,
+    mkdir: Annotated[bool, typer.Option("--mkdir", help=MKDIR_HELP)] = False,
 ) -> None:
     """Train a posture classifier on a dataset and save it as one file."""
     from posecoach.analysis.posture import FeatureSpec, PostureClassifier
 
+    MAKE_FOLDERS.set(mkdir)
+    _out_folders(output)
     try:
         spec = FeatureSpec(frame=frame, use_z=z or frame == "torso3d", mirror=mirror)  # type: ignore[arg-type]
         clf = PostureClassifier(model=model, spec=spec, folds=folds)
@@ -193,8 +196,10 @@ def predict(
     = True,
     tau: Annotated[float, typer.Option(min=0.0, help="Smoothing time constant, seconds.")] = 0.1,
     enter: Annotated[float, typer.Option(min=0.0, max=1.0, help="Smoothed probability to enter a posture.")] = 0.6,
-    exit: Annotated[float, typer.Option(min=0.0, max=1.0, help="...and the current one's to leave it.")] = 0.4,
+    exit: Annotated[float, typer.Option(min=0.0, max=1.0, help="Smoothed probability under which the current "
+                                        "posture is left.")] = 0.4,
     model: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "full",
+    mkdir: Annotated[bool, typer.Option("--mkdir", help=MKDIR_HELP)] = False,
 ) -> None:
     """Postures per frame of a video (smoothed), the time in each, and repetitions between two postures."""
     from posecoach.analysis.posture import SmoothingParams
@@ -211,6 +216,8 @@ def predict(
     for target in (json_out, plot):
         if target is not None and target.resolve() in (input.resolve(), model_file.resolve()):
             raise InputError(f"{target} is an input: give the output another name")
+    MAKE_FOLDERS.set(mkdir)
+    _out_folders(json_out, plot)
     seq = _sequence(input, model)
     report = classify_postures(seq, clf, smoothing=params, count=pair, model_path=str(model_file))
     report.input = str(input)
@@ -245,8 +252,11 @@ def evaluate(
     model: Annotated[str, typer.Option(help="Cross-validation: auto, logreg or knn.")] = "auto",
     folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds (groups held out).")] = 5,
     json_out: Annotated[Path | None, typer.Option("--json", help="The evaluation as JSON.")] = None,
+    mkdir: Annotated[bool, typer.Option("--mkdir", help=MKDIR_HELP)] = False,
 ) -> None:
     """Accuracy on labelled frames, per posture and as a confusion matrix."""
+    MAKE_FOLDERS.set(mkdir)
+    _out_folders(json_out)
     from posecoach.analysis.posture.evaluation import evaluate_dataset
 
     clf = _load_model(model_file) if model_file is not None else None

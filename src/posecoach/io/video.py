@@ -38,6 +38,8 @@ class VideoInfo:
     container: str
     is_image: bool
     mirrored: bool = False  # the display matrix also mirrors (after the rotation), rare
+    truncated: bool = False  # the file is cut short or damaged: fewer frames can be read than it declares
+    declared_frames: int | None = None  # frames the container's index declares, when it does
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -206,6 +208,7 @@ class VideoReader(_Source):
             _check_size("video", self.path, first.width, first.height)
             self._rotation, self._mirror = _frame_orientation(first, stream)
             rate, fmt = stream.average_rate, container.format.name
+            declared = int(stream.frames or 0) or None
         finally:
             container.close()
         self._seekable = bool(pts) and not missing_pts
@@ -219,8 +222,10 @@ class VideoReader(_Source):
         fps = float(rate) if rate and 0 < float(rate) < 10000 else ((n - 1) / span if span > 0 else 30.0)
         last = tail * float(self._tb) if tail > 0 else 1.0 / fps
         size = (first.height, first.width) if self._rotation in (90, 270) else (first.width, first.height)
+        if declared is not None and declared - n > max(2, declared // 100):  # indexed frames without data: cut
+            self.truncated = True
         self.info = VideoInfo(str(self.path), *size, self._rotation, fps, n, span + last, codec, fmt, False,
-                              self._mirror)
+                              self._mirror, self.truncated, declared)
 
     def _decoded_times(self, rate: float) -> np.ndarray:
         container, times = _open("video", self.path), []

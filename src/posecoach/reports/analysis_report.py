@@ -13,7 +13,7 @@ from pydantic import Field
 
 from posecoach.reports.model import ReportModel
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: warnings, rep phases by direction, ranges in deg / estimated cm
 
 Severity = Literal["info", "warning", "error"]
 FrameRange = tuple[int, int]
@@ -60,6 +60,15 @@ class FormError(ReportModel):
     joints: list[str] = []
 
 
+class RepPhase(ReportModel):
+    name: str = Field(description="the exercise's own name for this part, e.g. 'curling up'")
+    direction: Literal["lowering", "lifting", "other"] = Field(
+        description="lowering (against gravity, eccentric), lifting (concentric) or other (sideways, unknown)")
+    start_s: float
+    end_s: float
+    duration_s: float
+
+
 class RepItem(ReportModel):
     index: int = Field(description="1-based")
     start_frame: int
@@ -69,11 +78,19 @@ class RepItem(ReportModel):
     turn_s: float
     end_s: float
     duration_s: float
-    eccentric_s: float = Field(description="start to turning point")
-    concentric_s: float = Field(description="turning point back to the rest position")
-    rom: float = Field(description="range of motion of the counting signal (a whole-body count: the cycle's range "
-                       "as a multiple of the set's typical cycle, unit 'x typical')")
-    rom_unit: str
+    eccentric_s: float = Field(description="deprecated (use phases / lowering_s): the lowering phase's time when "
+                               "the exercise says which part lowers, else start to turning point")
+    concentric_s: float = Field(description="deprecated (use phases / lifting_s): the lifting phase's time when "
+                                "the exercise says which part lifts, else turning point back to rest")
+    phases: list[RepPhase] = Field([], description="the repetition's two parts, named by the exercise")
+    lowering_s: float | None = Field(None, description="time of the lowering part, when the exercise has one")
+    lifting_s: float | None = Field(None, description="time of the lifting part, when the exercise has one")
+    rom: float = Field(description="range of motion of the counting signal as shown everywhere: degrees, or "
+                       "centimetres estimated from the pose (rom_estimated); a whole-body count: the cycle's range "
+                       "as a multiple of the set's typical cycle, unit 'x typical'")
+    rom_unit: str = Field(description="deg, cm or 'x typical'")
+    rom_estimated: bool = Field(False, description="the range is an estimate (centimetres from the torso length)")
+    rom_signal: str | None = Field(None, description="the signal the range is measured on")
     view: Literal["front", "diagonal", "side", "unknown"]
     errors: list[FormError] = []
     experimental: list[FormError] = Field([], description="broken rules the catalogue marks experimental (not yet "
@@ -114,6 +131,13 @@ class RuleSummary(ReportModel):
     experimental: bool = Field(False, description="the rule is not yet supported by labelled executions")
 
 
+class ReportWarning(ReportModel):
+    code: Literal["wrong_exercise", "truncated_video", "unreadable_frames", "person_lost", "low_confidence",
+                  "no_person"]
+    message: str = Field(description="plain-language warning with its reason")
+    frames: list[FrameRange] = Field([], description="inclusive frame ranges concerned, when known")
+
+
 class AnalysisReport(ReportModel):
     """Everything PoseCoach found in one exercise video."""
 
@@ -126,6 +150,8 @@ class AnalysisReport(ReportModel):
     hold: Hold | None = None
     rules: list[RuleSummary] = []
     summary: list[str] = Field(default_factory=list, description="plain-language findings, most important first")
+    warnings: list[ReportWarning] = Field(default_factory=list, description="why the input or the chosen exercise "
+                                          "is doubtful (each with its reason); empty when nothing is")
 
     def error_count(self) -> int:
         """Form errors found: over all repetitions, or in the hold."""

@@ -49,6 +49,14 @@ class Phases(_Strict):
     away: str = "lowering"
     turn: str = "bottom"
     back: str = "rising"
+    away_direction: Literal["lowering", "lifting", "other"] = Field(
+        "other", description="what the part from rest to the turning point does against gravity: lowering "
+        "(eccentric: squat, push-up), lifting (concentric: curl, pull-up, bridge) or other (sideways, a hold)")
+
+    def directions(self) -> tuple[str, str]:
+        """The directions of the away and back parts (lowering / lifting, or other / other)."""
+        back = {"lowering": "lifting", "lifting": "lowering"}.get(self.away_direction, "other")
+        return self.away_direction, back
 
 
 class Range(_Strict):
