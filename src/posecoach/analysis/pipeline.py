@@ -196,7 +196,8 @@ def analyze_sequence(seq: PoseSequence, exercise: str | Exercise | None = None) 
         result = dataclasses.replace(result, confidence=0.0, note="nobody in the video: not measurable")
     if nobody:  # nothing was recognised: no confidence in "other" either
         info = info.model_copy(update={"confidence": 0.0, "candidates": []})
-    torso_m = torso_length_m(seq)[0]
+    torso_m, measured = torso_length_m(seq)
+    inp = inp.model_copy(update={"torso_m": round(torso_m, 4), "torso_measured": measured})
     items = _rep_items(result, judgements, ex, signals, torso_m) if hold is None else []
     reps = Reps(count=result.count, signal=result.signal, items=items,
                 partial=len(result.partial), confidence=result.confidence, reliable=result.confidence >= RELIABLE,
@@ -205,8 +206,8 @@ def analyze_sequence(seq: PoseSequence, exercise: str | Exercise | None = None) 
     report = AnalysisReport(posecoach_version=__version__, input=inp, model=model, exercise=info, reps=reps,
                             hold=hold, rules=rules)
     report.summary = _summary(info.title, reps, hold, rules, ex, info.view)
-    if nobody:
-        report.summary.insert(0, "Nobody was found in the video: no pose to analyse.")
+    if nobody:  # not "Unrecognised movement: 0 repetitions": nothing was measured
+        report.summary = ["Nobody was found in the video: no pose to analyse."]
     report.warnings = video_warnings(seq) + pose_warnings(seq)
     if info.given and ex is not None and not nobody:  # a check only: the named exercise is still what is counted
         rec = recognise(signals, times=seq.timestamps, hidden=hidden)

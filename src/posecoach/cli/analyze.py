@@ -306,7 +306,7 @@ def _summary(path: Path, report: AnalysisReport, written: list[Path]) -> None:
         out.print(f"[yellow]warning:[/] {escape(w.message)}")
     if report.hold is not None:
         out.print(f"held for {report.hold.seconds:.1f} s")
-    else:
+    elif report.input.detection_rate:
         sure = "" if report.reps.reliable else f" [yellow](unsure, confidence {report.reps.confidence:.0%})[/]"
         out.print(f"{_amount(report)} repetition{'' if report.reps.count == 1 else 's'}{sure}")
     if report.reps.items:

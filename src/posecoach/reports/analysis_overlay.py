@@ -84,11 +84,26 @@ class AnalysisDecorator(FrameDecorator):
             for e in sorted(report_errors(report), key=lambda e: _SEVERITY_RANK.get(e.severity, 3)))
         total = max([len(self.ends), *(r[2] for r in self.reps)])
         self._widest = (self.title, self._count_text(total), f"rep {total}")
+        hold = report.hold
+        self.hold: tuple[int, int, float, float] | None = None  # start, end frame; start, end second
+        if not self.counting and hold is not None and hold.start_frame is not None and hold.end_frame is not None:
+            self.hold = (hold.start_frame, hold.end_frame, hold.start_s or 0.0, hold.end_s or 0.0)
+            self._widest = (self.title, self._hold_text(hold.seconds), "")
 
     # ------------------------------------------------------------------ what is true at a frame
     def count_at(self, frame_index: int) -> int:
         """Repetitions completed by ``frame_index`` (a repetition counts from its end frame on)."""
         return int(np.searchsorted(self.ends, frame_index, side="right"))
+
+    def held_at(self, frame_index: int) -> float | None:
+        """Seconds the hold has been kept by ``frame_index`` (0 before it starts, its full time after it
+        ends); None when the report has no hold. The last frame of the hold reads the report's seconds."""
+        if self.hold is None:
+            return None
+        start, end, t0, t1 = self.hold
+        if frame_index <= start or end <= start:
+            return 0.0 if frame_index <= start else t1 - t0
+        return (min(frame_index, end) - start) / (end - start) * (t1 - t0)
 
     def rep_at(self, frame_index: int) -> int | None:
         """The number of the repetition under way at ``frame_index`` (start to end frame), if any."""
@@ -106,6 +121,10 @@ class AnalysisDecorator(FrameDecorator):
         return bones or None
 
     # ------------------------------------------------------------------ drawing
+    @staticmethod
+    def _hold_text(seconds: float) -> str:
+        return f"hold {seconds:.1f} s"
+
     @staticmethod
     def _count_text(n: int) -> str:
         return f"{n} rep" if n == 1 else f"{n} reps"
@@ -128,6 +147,8 @@ class AnalysisDecorator(FrameDecorator):
             lines.append((self._count_text(self.count_at(frame_index)), big, big_weight, COUNT_TEXT))
             rep = self.rep_at(frame_index)
             lines.append((f"rep {rep}" if rep is not None else "", scale, weight, PANEL_TEXT))
+        elif (held := self.held_at(frame_index)) is not None:
+            lines.append((self._hold_text(held), big, big_weight, COUNT_TEXT))
         styles = [(scale, weight), (big, big_weight), (scale, weight)][:len(lines)]
         sizes = [cv2.getTextSize(t, _FONT, s, wt) for t, (s, wt) in zip(self._widest, styles, strict=False)]
         widths = [sz[0][0] for sz in sizes] + [cv2.getTextSize(t, _FONT, s, wt)[0][0] for t, s, wt, _ in lines]

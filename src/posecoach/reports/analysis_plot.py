@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from posecoach.core.atomic import atomic_path
-from posecoach.features.signals import SIGNAL_UNITS
+from posecoach.features.display import TYPICAL_TORSO_M, display_series, display_unit
 from posecoach.reports.analysis_overlay import report_errors
 from posecoach.reports.analysis_report import AnalysisReport
 
@@ -25,13 +25,25 @@ MAX_RELATED = 3
 SEVERITY_COLORS: dict[str, str] = {"error": "#d62728", "warning": "#ff7f0e", "info": "#bcbd22"}
 REP_COLORS = ("#1f77b4", "#2ca02c")
 _HATCHES = ("", "//", "\\\\", "xx", "..", "--")
-_UNIT_LABELS = {"deg": "angle (deg)", "torso": "torso lengths"}
+_UNIT_LABELS = {"deg": "angle (deg)", "cm": "cm above the lowest point (estimated)"}
 _FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 
 def _span(values: np.ndarray) -> float:
     finite = values[np.isfinite(values)]
     return float(finite.max() - finite.min()) if finite.size else 0.0
+
+
+def shown_series(report: AnalysisReport, name: str, values: np.ndarray) -> np.ndarray:
+    """``values`` of signal ``name`` as the chart (and the web page's chart) shows them: angles in degrees as
+    they are; lengths in estimated centimetres above their lowest point in the clip (never below zero), so a
+    repetition's height on the chart is the range the table gives."""
+    values = np.asarray(values, dtype=float).reshape(-1)
+    if display_unit(name) != "cm":
+        return values
+    cm = display_series(name, values, report.input.torso_m or TYPICAL_TORSO_M)
+    finite = cm[np.isfinite(cm)]
+    return cm - finite.min() if finite.size else cm
 
 
 def default_signal_names(report: AnalysisReport, signals: Mapping[str, np.ndarray]) -> list[str]:
@@ -120,7 +132,8 @@ def plot_analysis(report: AnalysisReport, signals: Mapping[str, np.ndarray], tim
 
     ``signals``: ``{name: (T,) array}`` (e.g. `sequence_signals`), ``times``: ``(T,)`` seconds of each frame.
     ``signal_names``: the signals to draw (default: `default_signal_names`). Degrees go on the left axis,
-    torso-length signals on the left too when there are no angles, else on a second axis on the right.
+    lengths (estimated centimetres, `shown_series`) on the left too when there are no angles, else on a second
+    axis on the right.
     """
     from matplotlib.figure import Figure
 
@@ -128,20 +141,20 @@ def plot_analysis(report: AnalysisReport, signals: Mapping[str, np.ndarray], tim
     times = np.asarray(times, dtype=float).reshape(-1)
     names = list(signal_names) if signal_names is not None else default_signal_names(report, signals)
     names = [n for n in names if n in signals]
-    series = {n: np.asarray(signals[n], dtype=float).reshape(-1)[:len(times)] for n in names}
-    units = {n: SIGNAL_UNITS.get(n, "deg") for n in names}
+    series = {n: shown_series(report, n, signals[n])[:len(times)] for n in names}
+    units = {n: display_unit(n) for n in names}
 
     fig = Figure(figsize=(11, 4.8), dpi=110, layout="constrained")
     ax = fig.add_subplot()
     ax.set_xlabel("time (s)")
     ax.set_title(_title(report), fontsize=11)
-    main_unit = "deg" if "deg" in units.values() or not units else "torso"
+    main_unit = "deg" if "deg" in units.values() or not units else "cm"
     axes = {main_unit: ax}
     if len(set(units.values())) > 1:
-        axes["torso"] = ax.twinx()
+        axes["cm"] = ax.twinx()
     ax.set_ylabel(_UNIT_LABELS.get(main_unit, main_unit))
-    if "torso" in axes and axes["torso"] is not ax:
-        axes["torso"].set_ylabel(_UNIT_LABELS["torso"])
+    if "cm" in axes and axes["cm"] is not ax:
+        axes["cm"].set_ylabel(_UNIT_LABELS["cm"])
 
     handles: list[Any] = []
     colours = iter(["#000000", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"] * 4)

@@ -27,6 +27,9 @@ class InputInfo(ReportModel):
     width: int | None = None
     height: int | None = None
     detection_rate: float = Field(description="share of frames in which the subject was found")
+    torso_m: float | None = Field(None, description="torso length (m) that turns lengths into estimated "
+                                  "centimetres: measured in the 3D pose, else a typical adult's (torso_measured)")
+    torso_measured: bool = False
 
 
 class ModelInfo(ReportModel):

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from posecoach.features.signals import SIGNAL_UNITS
-from posecoach.reports.analysis_plot import default_signal_names
+from posecoach.features.display import display_unit
+from posecoach.reports.analysis_plot import default_signal_names, shown_series
 from posecoach.reports.analysis_report import AnalysisReport
 
 MAX_POINTS = 6000  # longer sequences are decimated (every k-th frame) to keep the file and the chart light
@@ -26,7 +26,7 @@ def analysis_series(report: AnalysisReport, signals: Mapping[str, np.ndarray], t
     idx = np.arange(0, len(times), step)
     series = []
     for name in default_signal_names(report, signals):
-        values = np.asarray(signals[name], dtype=np.float64)[idx]
-        series.append({"name": name, "unit": SIGNAL_UNITS.get(name, "deg"), "counting": name == report.reps.signal,
+        values = shown_series(report, name, signals[name])[idx]
+        series.append({"name": name, "unit": display_unit(name), "counting": name == report.reps.signal,
                        "values": [round(float(v), 3) if np.isfinite(v) else None for v in values]})
     return json.dumps({"times": [round(float(t), 4) for t in times[idx]], "frames": idx.tolist(), "series": series})

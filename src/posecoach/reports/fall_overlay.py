@@ -13,6 +13,11 @@ from posecoach.reports.overlay import OverlayRenderer
 from posecoach.reports.overlay_video import FrameDecorator
 
 
+def probability_shown(p: float) -> float:
+    """A probability as drawn: clamped to [0, 1] (smoothing can undershoot to -0.0001, shown "-0.00"); NaN is 0."""
+    return min(max(float(p), 0.0), 1.0) + 0.0 if p == p else 0.0  # + 0.0 turns -0.0 into 0.0
+
+
 class FallDecorator(FrameDecorator):
     def __init__(self, report: FallReport) -> None:
         self.smoothed = list(report.smoothed)
@@ -21,7 +26,7 @@ class FallDecorator(FrameDecorator):
 
     def __call__(self, image: np.ndarray, frame_index: int, renderer: OverlayRenderer) -> np.ndarray:
         h, w = image.shape[:2]
-        p = self.smoothed[frame_index] if frame_index < len(self.smoothed) else 0.0
+        p = probability_shown(self.smoothed[frame_index] if frame_index < len(self.smoothed) else 0.0)
         x0, y0, bw, bh = 10, h - 30, max(60, w // 4), 14
         cv2.rectangle(image, (x0, y0), (x0 + bw, y0 + bh), (60, 60, 60), -1)
         cv2.rectangle(image, (x0, y0), (x0 + int(bw * p), y0 + bh), (230, 60, 50), -1)

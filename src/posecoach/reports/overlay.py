@@ -156,6 +156,7 @@ class OverlayRenderer:
         *,
         info: str | None = None,
         bone_colors: Mapping[tuple[int, int], RGB] | None = None,
+        angles: Mapping[str, float] | None = None,
     ) -> np.ndarray:
         """Draw ``people`` ``(P, K, 5)`` (normalised x, y, z, visibility, presence) onto ``image``.
 
@@ -164,6 +165,8 @@ class OverlayRenderer:
         With ``subject=None`` everybody is drawn in full colour and no angles are drawn.
         ``bone_colors``: ``{(a, b): colour}`` for bones (keypoint index pairs, either order) of the subject (of
         everybody when ``subject=None``) drawn in that colour, thicker and on top of the other bones.
+        ``angles``: the subject's angle labels ``{name: degrees}`` as the reports show them for this frame
+        (`posecoach.features.display.display_angles`); without them they are computed from the keypoints.
         """
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"image must be an HxWx3 uint8 array, got {image.shape} {image.dtype}")
@@ -181,7 +184,7 @@ class OverlayRenderer:
         info_box = self._info_box(info, sz) if info else None
         taken = [info_box[0]] if info_box else []
         for p in sorted(range(len(ids)), key=lambda p: ids[p] == subject):  # subject last, on top
-            self._draw_person(image, people[p], ids[p], subject, sz, taken, bone_colors)
+            self._draw_person(image, people[p], ids[p], subject, sz, taken, bone_colors, angles)
         if info_box:
             (x0, y0, x1, y1), org = info_box
             _shade(image, x0, y0, x1, y1)
@@ -197,6 +200,7 @@ class OverlayRenderer:
     def _draw_person(
         self, img: np.ndarray, kp: np.ndarray, tid: int, subject: int | None, sz: _Sizes,
         taken: list[tuple[int, ...]], bone_colors: Mapping[tuple[int, int], RGB] | None = None,
+        angles: Mapping[str, float] | None = None,
     ) -> None:
         h, w = img.shape[:2]
         ok = np.isfinite(kp[:, :2]).all(axis=1)
@@ -229,7 +233,7 @@ class OverlayRenderer:
                 rad = (max(1, r - 1) if self._kp_minor[i] else r) * _ONE
                 cv2.circle(img, fixed[i], rad, cols[self._kp_side[i]], -1, cv2.LINE_AA, _SHIFT)
         if is_subject and self.show_angles and not self._angles_failed:
-            self._draw_angles(img, kp, px, ok, sz, taken)
+            self._draw_angles(img, kp, px, ok, sz, taken, angles)
         if self.show_ids:
             self._draw_id(img, px, ok, tid, is_subject, sz, taken)
 
@@ -261,15 +265,15 @@ class OverlayRenderer:
 
     def _draw_angles(
         self, img: np.ndarray, kp: np.ndarray, px: np.ndarray, ok: np.ndarray,
-        sz: _Sizes, taken: list[tuple[int, ...]],
+        sz: _Sizes, taken: list[tuple[int, ...]], given: Mapping[str, float] | None = None,
     ) -> None:
         fn, joints = self._resolve_angles()
-        if fn is None or not joints:
+        if (fn is None and given is None) or not joints:
             return
         h, w = img.shape[:2]
         _, r, fs, ft = sz
         try:
-            values = fn(np.asarray(kp), width=w, height=h)
+            values = given if given is not None else fn(np.asarray(kp), width=w, height=h)  # type: ignore[misc]
         except Exception as exc:  # a broken angle function must not stop a video render
             warnings.warn(f"joint angles not drawn: {exc!r}", RuntimeWarning, stacklevel=4)
             self._angles_failed = True

@@ -15,6 +15,7 @@ import numpy as np
 
 from posecoach.core.atomic import atomic_path
 from posecoach.core.sequence import PoseSequence
+from posecoach.features.display import display_angles, frame_values
 from posecoach.pose.parallel import (
     Segment,
     WorkerPool,
@@ -45,12 +46,20 @@ class FrameDecorator:
         return image
 
 
+def _shown_angles(seq: PoseSequence) -> dict[str, np.ndarray]:
+    """The subject's angles per frame exactly as the chart, tables and JSON report show them."""
+    from posecoach.features.signals import sequence_signals
+
+    return display_angles(sequence_signals(seq)) if seq.num_people else {}
+
+
 def render_segment(video: str, seq: PoseSequence, seg: Segment, out: str, show_angles: bool,
                    decorator: FrameDecorator | None = None) -> int:
     """Draw frames ``[seg.start, seg.stop)`` of ``video`` with ``seq`` (already sliced to them) into ``out``."""
     from posecoach.io import VideoReader, VideoWriter
 
     renderer = OverlayRenderer(show_angles=show_angles)
+    angles = _shown_angles(seq) if show_angles else {}
     # The writer starts each part at time 0; `concat_videos` places the parts one after another.
     with VideoReader(video, threads=1) as reader, VideoWriter(out, seq.fps, preset=OVERLAY_PRESET) as writer:
         for frame in counted(prefetch(reader.frames(seg.start, seg.stop))):
@@ -60,7 +69,7 @@ def render_segment(video: str, seq: PoseSequence, seg: Segment, out: str, show_a
             info = f"frame {frame.index}  t={frame.time:.2f}s"
             bones = decorator.bone_colors(frame.index) if decorator is not None else None
             image = renderer.draw(frame.image, seq.landmarks[i], seq.track_ids.tolist(), seq.subject, info=info,
-                                  bone_colors=bones)
+                                  bone_colors=bones, angles=frame_values(angles, i) if angles else None)
             if decorator is not None:
                 image = decorator(image, frame.index, renderer)
             writer.write(image, time=frame.time)
@@ -112,8 +121,10 @@ def render_image(image: np.ndarray, seq: PoseSequence, out: str | Path, *, show_
     from posecoach.errors import InputError
 
     out = Path(out)
+    angles = _shown_angles(seq) if show_angles else {}
     drawn = OverlayRenderer(show_angles=show_angles).draw(
-        image.copy(), seq.landmarks[0], seq.track_ids.tolist(), seq.subject)
+        image.copy(), seq.landmarks[0], seq.track_ids.tolist(), seq.subject,
+        angles=frame_values(angles, 0) if angles else None)
     with atomic_path(out) as tmp:
         if not cv2.imwrite(str(tmp), cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR)):
             raise InputError(f"cannot write image {out}: use a .png or .jpg name")

@@ -27,11 +27,16 @@ def _num(value: float | None, digits: int = 4) -> str:
 
 
 def reps_csv(report: AnalysisReport) -> str:
-    """One row per repetition: timing, range of motion and the form errors found in it."""
+    """One row per repetition: timing, range of motion and the form errors found in it.
+
+    The range is the report's (degrees, or centimetres estimated: ``rom_estimated``); ``lowering_s`` and
+    ``lifting_s`` come from the exercise's phases (``eccentric_s`` / ``concentric_s`` are kept, deprecated)."""
     header = ["rep", "start_s", "turn_s", "end_s", "duration_s", "eccentric_s", "concentric_s", "rom", "rom_unit",
-              "view", "errors", "error_rules"]
+              "view", "errors", "error_rules", "lowering_s", "lifting_s", "phases", "rom_estimated"]
     rows = ([r.index, _num(r.start_s), _num(r.turn_s), _num(r.end_s), _num(r.duration_s), _num(r.eccentric_s),
-             _num(r.concentric_s), _num(r.rom), r.rom_unit, r.view, len(r.errors), ";".join(e.rule for e in r.errors)]
+             _num(r.concentric_s), _num(r.rom), r.rom_unit, r.view, len(r.errors), ";".join(e.rule for e in r.errors),
+             _num(r.lowering_s), _num(r.lifting_s), ";".join(f"{ph.name} ({ph.direction})" for ph in r.phases),
+             int(r.rom_estimated)]
             for r in report.reps.items)
     return _csv(header, rows)
 

@@ -8,7 +8,7 @@ import { exerciseSelect, runJob, timeline, videoSource } from '../widgets.js';
 
 function summary(report) {
   const ex = report.exercise;
-  const how = ex.given ? 'named' : `recognised, ${Math.round(ex.confidence * 100)} %`;
+  const how = !report.input.detection_rate ? 'nobody in the video: not measurable' : ex.given ? 'named' : `recognised, ${Math.round(ex.confidence * 100)} %`;
   const stats = [
     h('div', { class: 'stat' }, h('small', {}, 'Repetitions'), h('span', { id: 'analyse-count', class: 'big' }, String(report.reps.count))),
     h('div', { class: 'stat' }, h('small', {}, 'Exercise'), h('span', { id: 'analyse-exercise-name' }, `${ex.title} (${how})`)),
@@ -16,13 +16,15 @@ function summary(report) {
       String(report.reps.items.reduce((n, r) => n + r.errors.length, 0) + (report.hold ? report.hold.errors.length : 0)))),
   ];
   if (report.hold) stats.push(h('div', { class: 'stat' }, h('small', {}, 'Held'), h('span', { id: 'analyse-hold' }, `${report.hold.seconds.toFixed(1)} s`)));
-  return h('div', {}, ...stats, h('ul', { class: 'summary' }, ...report.summary.map((s) => h('li', {}, s))));
+  const warnings = (report.warnings || []).map((w) => h('li', { class: 'sev-warning', dataset: { code: w.code } }, h('strong', {}, 'Warning: '), w.message));
+  return h('div', {}, ...stats, h('ul', { class: 'summary', id: 'analyse-warnings', hidden: !warnings.length }, ...warnings),
+    h('ul', { class: 'summary' }, ...report.summary.map((s) => h('li', {}, s))));
 }
 
 function repTable(report, seek) {
   const rows = report.reps.items.map((r) => h('tr', { class: 'clickable', dataset: { rep: r.index }, onclick: () => seek(r.start_s) },
     h('td', {}, String(r.index)), h('td', {}, `${fmtTime(r.start_s)}–${fmtTime(r.end_s)}`),
-    h('td', {}, `${r.duration_s.toFixed(1)} s`), h('td', {}, `${r.rom.toFixed(r.rom_unit === 'deg' ? 0 : 2)} ${r.rom_unit === 'deg' ? '°' : 'torso'}`),
+    h('td', {}, `${r.duration_s.toFixed(1)} s`), h('td', {}, r.rom_unit === 'deg' ? `${r.rom.toFixed(0)}°` : r.rom_unit === 'cm' ? `~${r.rom.toFixed(0)} cm (estimate)` : '–'),
     h('td', {}, r.errors.length ? h('ul', { class: 'errors' }, ...r.errors.map((e) => h('li', { class: `sev-${e.severity}` }, h('strong', {}, e.title), ': ', e.cue)))
       : h('span', { class: 'ok' }, 'good'))));
   return h('div', { class: 'table-wrap' }, h('table', { id: 'analyse-reps' },
@@ -53,7 +55,7 @@ async function showResult(out, jobId) {
     if (!series.series.length) { chartBox.append(h('p', { class: 'muted' }, 'No signal to show.')); return; }
     const byUnit = series.series.filter((s) => s.unit === series.series[0].unit);
     lineChart(chartBox, { x: series.times, series: byUnit.map((s) => ({ label: s.name.replace(/_/g, ' ') + (s.counting ? ' (counting)' : ''), values: s.values })),
-      spans: [...spans, ...errorSpans], yLabel: byUnit[0].unit === 'deg' ? 'degrees' : 'torso lengths', onClick: seek });
+      spans: [...spans, ...errorSpans], yLabel: byUnit[0].unit === 'deg' ? 'degrees' : 'cm above the lowest point (estimate)', onClick: seek });
   } catch (e) {
     chartBox.append(h('p', { class: 'muted' }, `No interactive chart for this analysis (${e.message}).`));
   }
