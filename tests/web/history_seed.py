@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from posecoach.service import Settings, live_db
+from posecoach.service import Settings, accounts_db, live_db
 from posecoach.service.db import Database, Result, Video, new_id, utcnow
 from tests.web.conftest import WebServer
 
@@ -15,11 +15,12 @@ def database(server: WebServer) -> Database:
     return Database(Settings(data_dir=server.data_dir).resolved_database_url())
 
 
-def new_user(server: WebServer, name: str, role: str = "user") -> None:
-    """A new user of the test server, signed in by ``signed_in(browser, server, name)``."""
+def new_user(server: WebServer, name: str, role: str = "user", password: str | None = None) -> None:
+    """A new user of the test server, signed in by ``signed_in(browser, server, name)`` (or with ``password``)."""
     db = database(server)
     try:
-        user, server.keys[name] = db.create_user(name, role)
+        hashed = accounts_db.hash_password(password) if password else None
+        user, server.keys[name] = db.create_user(name, role, password_hash=hashed)
         server.ids[name] = user.id
     finally:
         db.close()
