@@ -80,7 +80,10 @@ def test_the_result_reopens_by_url_and_is_listed(analysed: tuple[object, str], b
     _, job_id = analysed
     page = signed_in(browser, web_server, viewport={"width": 375, "height": 800}, is_mobile=True)
     page.goto("/#/analyse")
-    expect(page.locator(f"#analyse-previous a[href='#/analyse?job={job_id}']")).to_be_visible()
+    listed = page.locator("#analyse-previous li", has=page.locator(f"a[href='#/analyse?job={job_id}']"))
+    expect(listed).to_be_visible()  # by the clip's name, exercise and count, not only a time (issue 26)
+    expect(listed.locator("a")).to_have_text("pull-up_10.mp4")
+    expect(listed).to_contain_text(f"Pull-up · {label(CLIP)} reps")
     page.goto(f"/#/analyse?job={job_id}")
     expect(page.locator("#analyse-count")).to_have_text(str(label(CLIP)))
     width = page.evaluate("document.documentElement.scrollWidth")
