@@ -55,7 +55,7 @@ async function showResult(out, jobId) {
     if (!series.series.length) { chartBox.append(h('p', { class: 'muted' }, 'No signal to show.')); return; }
     const byUnit = series.series.filter((s) => s.unit === series.series[0].unit);
     lineChart(chartBox, { x: series.times, series: byUnit.map((s) => ({ label: s.name.replace(/_/g, ' ') + (s.counting ? ' (counting)' : ''), values: s.values })),
-      spans: [...spans, ...errorSpans], yLabel: byUnit[0].unit === 'deg' ? 'degrees' : 'cm above the lowest point (estimate)', onClick: seek });
+      spans: [...spans, ...errorSpans], yLabel: byUnit[0].unit === 'deg' ? 'degrees' : 'cm (estimate)', onClick: seek });
   } catch (e) {
     chartBox.append(h('p', { class: 'muted' }, `No interactive chart for this analysis (${e.message}).`));
   }
