@@ -6,12 +6,17 @@ from __future__ import annotations
 import contextlib
 import json
 import struct
+import time
+import urllib.request
+from typing import Any
 
 import cv2
 import pytest
 from websockets.sync.client import connect
 
 from posecoach.io import VideoReader
+from posecoach.service import Settings, accounts_db
+from posecoach.service.db import Database
 from tests.conftest import data_file
 from tests.web.conftest import WebServer
 
@@ -38,6 +43,8 @@ def _first(server: WebServer, query: str = "", key: str | None = "ann") -> tuple
     ("pose_model=huge", "ann", 4400, "unknown pose model"),
     ("mode=posture", "ann", 4400, "no such posture model"),
     ("width=abc", "ann", 4400, "width and height"),
+    ("target=0", "ann", 4400, "target must be a whole number"),
+    ("target=ten", "ann", 4400, "target must be a whole number"),
 ])
 def test_bad_requests_are_refused_with_a_reason(web_server: WebServer, query: str, key: str | None, code: int,
                                                 reason: str) -> None:
@@ -70,3 +77,56 @@ def test_a_real_frame_gets_landmarks_and_a_bad_frame_a_reason(web_server: WebSer
         summary = json.loads(ws.recv(timeout=30))
         assert summary["type"] == "summary" and summary["count"] == 0 and summary["exercise"] == "squat"
         assert summary["shown"] == 0 and summary["corrections"] == [] and 0 <= summary["count_confidence"] <= 1
+
+
+def _squat_set(server: WebServer, key: str, query: str) -> dict:
+    """Eight seconds of a real squat clip, sent at 15 frames/s as a camera would, then finish: the summary."""
+    frames = []
+    with VideoReader(data_file("misc_exercise_clips/rjsong/squat.mp4")) as reader:
+        for f in list(reader.frames(0, 240))[::2]:
+            image = cv2.resize(f.image, (640, 360))
+            ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+            assert ok
+            frames.append(jpeg.tobytes())
+    with connect(_url(server, query), additional_headers={"X-API-Key": key}) as ws:
+        assert json.loads(ws.recv(timeout=60))["type"] == "ready"
+        start = time.monotonic()
+        for i, jpeg in enumerate(frames):
+            time.sleep(max(0.0, start + i / 15 - time.monotonic()))
+            ws.send(struct.pack("<d", float(i)) + jpeg)
+            assert json.loads(ws.recv(timeout=30))["type"] in ("frame", "dropped")
+        ws.send(json.dumps({"type": "finish"}))
+        summary = json.loads(ws.recv(timeout=60))
+        ws.send(json.dumps({"type": "finish"}))  # a second finish answers the same entry, saves nothing more
+        again = json.loads(ws.recv(timeout=60))
+    assert again["saved"] == summary["saved"]
+    return summary
+
+
+def _get(server: WebServer, path: str, user: str) -> Any:
+    request = urllib.request.Request(server.url + path, headers={"X-API-Key": server.keys[user]})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def test_a_finished_set_is_kept_in_history_with_its_reps(web_server: WebServer) -> None:
+    """Issue 26: the socket's finish keeps the set in History (count, confidence, target, form issues per rep,
+    tempo); a read-only key's set is summarised but not kept, with the reason."""
+    summary = _squat_set(web_server, web_server.keys["bob"], "exercise=squat&width=640&height=360&target=12")
+    assert summary["count"] >= 1 and summary["target"] == 12 and summary["save_note"] is None
+    assert len(summary["reps"]) == summary["count"] and summary["duration_s"] >= 7
+    assert all(r["duration_s"] > 0 and isinstance(r["errors"], list) for r in summary["reps"])
+    kept = _get(web_server, f"/v1/live-sessions/{summary['saved']['id']}", "bob")
+    assert (kept["rep_count"], kept["target"], kept["exercise"]) == (summary["count"], 12, "squat")
+    assert [r["duration_s"] for r in kept["reps"]] == [r["duration_s"] for r in summary["reps"]]
+    entries = [i for i in _get(web_server, "/v1/history", "bob") if i["source"] == "live"]
+    assert [i["job_id"] for i in entries].count(summary["saved"]["id"]) == 1  # kept once
+    db = Database(Settings(data_dir=web_server.data_dir).resolved_database_url())
+    try:
+        bob = db.user_for_key(web_server.keys["bob"])
+        assert bob is not None
+        _, read_only = accounts_db.create_key(db, bob, "watch-only", ["read"])
+    finally:
+        db.close()
+    watched = _squat_set(web_server, read_only, "exercise=squat&width=640&height=360")
+    assert watched["saved"] is None and "may only read" in watched["save_note"]
