@@ -98,10 +98,10 @@ def range_words(channel: str, guide: float, attempt: float) -> str:
 def contribution_words(feature: str, channels: tuple[str, ...], ref_range: np.ndarray, att_range: np.ndarray,
                        main: list[int]) -> str | None:
     """Plain words with numbers for one range feature of the calibration (``excess/kind``, ``deficit/kind`` or
-    ``.../main``), naming the channel of that kind whose range differs most; None for excursion features (the
-    joint findings tell those) or when nothing was measured."""
+    ``.../main``), naming the channel of that kind whose range differs most; None for the excursion, overshoot and
+    undershoot features (the joint findings tell those) or when nothing was measured."""
     deviation, kind = feature.split("/", 1)
-    if deviation == "excursion":
+    if deviation not in ("excess", "deficit"):
         return None
     if kind == "main":
         idx = list(main)
