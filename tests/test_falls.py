@@ -317,7 +317,8 @@ def test_real_md4fd_daily_activity_windows_raise_no_alert(model: FallModel) -> N
 def test_cli_falls_writes_json_and_plot(tmp_path: Path, model: FallModel, capsys: pytest.CaptureFixture[str]) -> None:
     seq, _ = _clip(True, 22)
     npz = seq.save(tmp_path / "fall.npz")
-    code = main(["falls", str(npz), "--json", str(tmp_path / "out" / "f.json"), "--plot", str(tmp_path / "f.png")])
+    code = main(["falls", str(npz), "--json", str(tmp_path / "out" / "f.json"), "--plot", str(tmp_path / "f.png"),
+                 "--mkdir"])  # out/ is made on request only (issue 26)
     assert code == 0
     rep = FallReport.model_validate_json((tmp_path / "out" / "f.json").read_text())
     assert rep.fall_detected and rep.frames == seq.num_frames
