@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from posecoach.core.sequence import PoseSequence
+from posecoach.service import live_db
 from tests.service.conftest import Api
 from tests.service.test_library import _link, _made
 from tests.service.test_results import run_job, squats  # noqa: F401  (squats: a fixture)
@@ -26,9 +27,13 @@ def bobs_data(api: Api, video: bytes) -> dict[str, str]:
     api.keys["dan"] = dan["api_key"]  # another clinician, who invites bob: a care link of bob's
     link = api.call("POST", "/v1/care-links", "dan", json={"patient": "bob"}).json()
     key_id = api.call("GET", "/v1/keys", "bob").json()[0]["id"]  # bob's API key
+    db = api.client.app.state.db  # type: ignore[attr-defined]
+    live = live_db.save(db, db.user_for_key(api.keys["bob"]), live_db.Finished(  # a live set bob kept in History
+        exercise="squat", title="Squat", count=3, count_confidence=1.0, hold_s=None, target=None, duration_s=9.0,
+        reps=[]))
     return {"video_id": video_id, "job_id": job["id"], "reference_id": str(ref["id"]),
             "model_id": str(model["id"]), "kind": "report", "link_id": str(link["id"]), "key_id": key_id,
-            "name": "bob", "user": "bob"}
+            "name": "bob", "user": "bob", "live_id": live.id}
 
 
 def refusal(path: str) -> int:
