@@ -19,7 +19,7 @@ from posecoach.reports.analysis_report import FrameRange, ReportWarning
 #: Share of the clip (or longest gap, seconds) without the person that is worth a warning.
 LOST_SHARE = 0.10
 LOST_GAP_S = 1.0
-#: Median visibility of the body's main keypoints under which the pose is called low-confidence.
+#: Median visibility of the body's main joints (each on its better-seen side) under which the pose is unsure.
 LOW_VISIBILITY = 0.5
 #: The recognised exercise must score at least this, and the named one at most `WRONG_RATIO` of it.
 WRONG_MIN_SCORE = 0.4
@@ -71,11 +71,14 @@ def pose_warnings(seq: PoseSequence) -> list[ReportWarning]:
                                  f"video (longest gap {longest:.1f} s): repetitions or errors there are not "
                                  "counted.", frames=lost))
     names = seq.skeleton.names
-    idx = [names.index(f"{side}_{j}") for j in _BODY for side in ("left", "right") if f"{side}_{j}" in names]
-    if idx and seq.landmarks.shape[-1] > 3:
-        vis = seq.subject_landmarks()[:, idx, 3]
+    pairs = [(names.index(f"left_{j}"), names.index(f"right_{j}")) for j in _BODY
+             if f"left_{j}" in names and f"right_{j}" in names]
+    if pairs and seq.landmarks.shape[-1] > 3:
+        lm = seq.subject_landmarks()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
+            # each joint on its better-seen side: the far side of a side view is hidden, not unsure
+            vis = np.stack([np.fmax(lm[:, a, 3], lm[:, b, 3]) for a, b in pairs], axis=1)
             per_frame = np.nanmedian(vis, axis=1)
         rows = per_frame[seen & np.isfinite(per_frame)]
         if rows.size and float(np.median(rows)) < LOW_VISIBILITY:
