@@ -97,3 +97,10 @@ def test_a_low_confidence_pose_is_said() -> None:
     low = next(w for w in report.warnings if w.code == "low_confidence")
     assert "0.30" in low.message and low.frames == [(0, T - 1)]
     assert report.to_json().count('"low_confidence"') == 1  # in the JSON the CLI and the web page show
+
+
+def test_frames_the_decoder_could_not_read_are_said() -> None:
+    seq = squats()
+    seq.source["truncated_at_frame"] = 60  # the engine read fewer frames than the file indexes
+    codes = {w.code: w.message for w in analyze_sequence(seq, "squat").warnings}
+    assert "could not be decoded" in codes["unreadable_frames"] and "60" in codes["unreadable_frames"]

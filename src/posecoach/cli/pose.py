@@ -115,8 +115,10 @@ def _summary(src: Path, seq: PoseSequence, elapsed: float, written: list[Path]) 
         extra = f", {seq.num_people - 1} other person(s)" if seq.num_people > 1 else ""
         out.print(f"[bold]{src}[/]: {seq.num_frames} frames, {seq.duration:.1f} s; subject #{seq.subject} "
                   f"detected in {rate:.0%} of frames{extra}; {seq.num_frames / max(elapsed, 1e-6):.1f} frames/s")
-    if "truncated_at_frame" in seq.source:
-        out.print(f"[yellow]warning:[/] {src} is truncated; read {seq.source['truncated_at_frame']} frames")
+    declared = seq.source.get("declared_frames")
+    if "truncated_at_frame" in seq.source or seq.source.get("truncated"):
+        of = f" of the {declared} it declares" if declared else ""
+        out.print(f"[yellow]warning:[/] {src} is cut short or damaged; read {seq.num_frames} frames{of}")
     for path in written:
         out.print(f"  wrote {path}")
 
