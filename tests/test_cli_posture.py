@@ -72,7 +72,8 @@ def test_predict_counts_the_squats_of_an_unseen_person(trained: tuple[Path, Path
     _, model = trained
     report = tmp_path / "postures.json"
     chart = tmp_path / "charts" / "postures.png"
-    run = cli("posture", "predict", model, squats[2], "--count", "up,down", "--json", report, "--plot", chart, "--mkdir")
+    run = cli("posture", "predict", model, squats[2], "--count", "up,down", "--json", report, "--plot", chart,
+              "--mkdir")
     assert run.code == 0, run
     data = json.loads(report.read_text())
     assert data["repetitions"]["count"] == 3 and data["classifier"]["classes"] == ["down", "up"]
