@@ -74,7 +74,8 @@ def falls(
         for e in report.events:
             table.add_row(str(e.index), f"{e.start_s:.2f} s", f"{e.alert_s:.2f} s", f"{e.impact_s:.2f} s",
                           f"{e.end_s:.2f} s", f"{e.lying_s:.1f} s", OUTCOME_TEXT[e.outcome]
-                          + (f" (last seen {e.seen_s:.2f} s)" if e.outcome == "lost" and e.seen_s is not None else ""),
+                          + (f" (last seen {e.seen_s:.2f} s)" if e.outcome == "lost" and e.seen_s is not None else "")
+                          + ("" if e.confirmed else " (unconfirmed: the video ended first)"),
                           f"{e.confidence:.2f}")
         out.print(table, soft_wrap=False)
     for path in written:

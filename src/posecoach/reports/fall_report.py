@@ -13,7 +13,7 @@ from pydantic import Field
 
 from posecoach.reports.model import ReportModel, SequenceReport, write_schemas
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class FallEventItem(ReportModel):
@@ -29,6 +29,8 @@ class FallEventItem(ReportModel):
         "down", description="what became of the person: still down at the end, not seen since the fall (the pose "
         "was lost: never taken as recovered), or got up")
     seen_s: float | None = Field(None, description="the last time the person was seen during the event")
+    confirmed: bool = Field(True, description="false: the video or stream ended while the drop waited for "
+                            "confirmation (the body had not come back up); alerted at the end, unconfirmed")
     start_frame: int
     alert_frame: int
     impact_frame: int

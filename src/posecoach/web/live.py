@@ -18,7 +18,8 @@ Protocol (one connection = one camera session):
 * Server -> client, text: ``{"type": "frame", "t": <echoed>, "server_ms": .., "landmarks": [[x, y, vis] x 33]
   | null, ...}`` plus, by mode: ``count, shown, count_confidence, count_note, correction, corrections[], exercise,
   title, confidence, cues[], hold_s`` (exercise); ``probability, alert, events[]`` (falls; each ``{"t": alert
-  time, "outcome": "down" | "lost" | "got_up", "outcome_text"}``, lost: not seen since the fall); ``posture,
+  time, "outcome": "down" | "lost" | "got_up", "outcome_text", "confirmed"}``, lost: not seen since the fall;
+  confirmed false: the session ended while a drop waited for confirmation); ``posture,
   count`` (posture). One answer per frame, in order.
 * Client -> server, text ``{"type": "finish"}`` when the user stops: the server answers ``{"type": "summary",
   ...}`` with the session's final result, decided on the whole session as the offline analysis decides (mode
@@ -111,6 +112,7 @@ class LiveSession:
                 self.kept = self.keep(out) if self.keep else {"saved": None, "save_note": "not kept"}
             return {**out, **self.kept}
         if self.mode == "falls":
+            a.finish()  # a drop still waiting for confirmation is reported, unconfirmed
             return {"type": "summary", "events": _fall_events(a.events)}
         return {"type": "summary", "count": a.count}
 
@@ -142,7 +144,8 @@ def _count_fields(s: Any) -> dict[str, Any]:
 
 def _fall_events(events: list[Any]) -> list[dict[str, Any]]:
     """The live fall detector's events as the socket sends them: alert time and what became of the person."""
-    return [{"t": round(e.alert_s, 2), "outcome": e.outcome, "outcome_text": e.outcome_text} for e in events]
+    return [{"t": round(e.alert_s, 2), "outcome": e.outcome, "outcome_text": e.outcome_text,
+             "confirmed": e.confirmed} for e in events]
 
 
 async def _control(text: str, session: LiveSession, loop: asyncio.AbstractEventLoop,

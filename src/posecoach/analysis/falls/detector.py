@@ -78,6 +78,7 @@ class LiveFallDetector:
         self._smoother = ProbabilitySmoother()
         self.machine = FallStateMachine(on=threshold)
         self.frame = 0
+        self._last_t = 0.0
 
     @property
     def events(self) -> list[FallEvent]:
@@ -95,9 +96,20 @@ class LiveFallDetector:
         ps = self._smoother.update(t, p)
         event = self.machine.update(self.frame, t, ps, feats)
         self.frame += 1
+        self._last_t = t
         if event is not None and self.on_alert is not None:
             self.on_alert(event)
         return ps
+
+    def finish(self) -> FallEvent | None:
+        """The stream ended: a drop still waiting for confirmation is alerted as an unconfirmed fall (returned,
+        and passed to ``on_alert``)."""
+        if not self.frame:
+            return None
+        event = self.machine.finish(self.frame - 1, self._last_t)
+        if event is not None and self.on_alert is not None:
+            self.on_alert(event)
+        return event
 
 
 def webhook_hook(url: str, timeout_s: float = 5.0, extra: dict[str, Any] | None = None) -> AlertHook:

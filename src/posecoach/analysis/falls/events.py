@@ -24,6 +24,10 @@ smoothed probability and the body's posture frame by frame:
   no body there is no evidence of getting up, so a person not seen since the fall stays "not seen since the
   fall", however low the probability (the model sees nothing). Each change of ``outcome`` is reported
   (`FallStateMachine.update` returns the event). Lying duration runs from impact to getting up (or the end).
+A drop still pending confirmation when the stream ends (the body had not come back up; `FallStateMachine.finish`)
+is reported too, as an **unconfirmed** fall (``confirmed`` False) with its alert at the end: the evidence was
+cut short, which a carer must hear rather than silence (none of the 236 non-fall videos of ``../shared/data``
+ends that way with the shipped model; two held-out Le2i falls do).
 
 The same object serves offline analysis (`fall_events` feeds it a whole sequence) and the live detector.
 """
@@ -73,6 +77,7 @@ class FallEvent:
     recovered: bool
     outcome: str = DOWN  # DOWN, LOST or GOT_UP (see the module docstring)
     seen_s: float = float("nan")  # the last time the body was seen during the event
+    confirmed: bool = True  # False: the stream ended while the drop waited for confirmation (`finish`)
 
     @property
     def lying_s(self) -> float:
@@ -81,7 +86,8 @@ class FallEvent:
     @property
     def outcome_text(self) -> str:
         """The outcome in words, for a carer."""
-        return OUTCOME_TEXT.get(self.outcome, self.outcome)
+        text = OUTCOME_TEXT.get(self.outcome, self.outcome)
+        return text if self.confirmed else f"{text} (unconfirmed: the video ended before the drop was confirmed)"
 
 
 class ProbabilitySmoother:
@@ -202,6 +208,16 @@ class FallStateMachine:
             self._close()
         return ev if ev.outcome != before else None
 
+    def finish(self, frame: int, t: float) -> FallEvent | None:
+        """The stream ended at ``frame`` (time ``t``): a drop still waiting for confirmation becomes an unconfirmed
+        fall, alerted now (returned); else None."""
+        pending = self._pending
+        if pending is None or self._active is not None:
+            return None
+        ev = self._raise(pending, frame, t, pending.confidence)
+        ev.confirmed = False
+        return ev
+
     def _watch(self, frame: int, t: float, p: float, features: np.ndarray, low: bool,
                upright: bool) -> FallEvent | None:
         pending = self._pending
@@ -253,4 +269,6 @@ def fall_events(times: np.ndarray, smoothed: np.ndarray, features: np.ndarray, o
     sm = FallStateMachine(on=on)
     for i, (t, p) in enumerate(zip(times, smoothed, strict=True)):
         sm.update(i, float(t), float(p), features[i])
+    if len(times):
+        sm.finish(len(times) - 1, float(times[-1]))
     return sm.events

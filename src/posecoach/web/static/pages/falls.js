@@ -10,8 +10,11 @@ import { mount } from './falls_live.js';
 // is never said to have recovered.
 export function outcomeText(e) {
   const outcome = e.outcome || (e.recovered ? 'got_up' : 'down');
-  if (outcome === 'lost') return `not seen since the fall${e.seen_s != null ? ` (last seen at ${fmtTime(e.seen_s)})` : ''}`;
-  return outcome === 'got_up' ? 'got up' : 'still down at the end';
+  const unconfirmed = e.confirmed === false ? ' (unconfirmed: the video ended before the drop was confirmed)' : '';
+  if (outcome === 'lost') {
+    return `not seen since the fall${e.seen_s != null ? ` (last seen at ${fmtTime(e.seen_s)})` : ''}${unconfirmed}`;
+  }
+  return (outcome === 'got_up' ? 'got up' : 'still down at the end') + unconfirmed;
 }
 
 async function showResult(out, jobId, { sound = false } = {}) {
