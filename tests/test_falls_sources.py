@@ -177,7 +177,11 @@ def test_le2i_daily_activity_clips_raise_no_alert(model: FallModel) -> None:
 @pytest.mark.slow
 def test_leave_le2i_out_still_catches_most_le2i_falls_from_both_tools() -> None:
     """Honest held-out check: a model that never saw Le2i (nor MD4FD's Le2i windows). Without the video negatives,
-    whose poses take an hour to estimate without a pose cache."""
+    whose poses take an hour to estimate without a pose cache. Measured 2026-12-07: COCO-17 58/72 with 1 false
+    alarm, NTU-25 58/72 with 3; before unconfirmed falls (a drop pending when the clip ends) were reported,
+    57/72 with 1 and 56/72 with 2: three more falls caught for one more alarm (Home_01 video 8 goes down again at
+    its end after getting up). With the video negatives (the shipped recipe) the Le2i false alarms stay 1 per
+    tool (`bench_falls.py`)."""
     from dataclasses import replace
 
     from posecoach.analysis.falls.model import SHIPPED_CONFIG
@@ -188,7 +192,7 @@ def test_leave_le2i_out_still_catches_most_le2i_falls_from_both_tools() -> None:
     for source in ("le2i_coco17", "le2i_ntu25"):
         s = summarise(source, res[source])
         assert s.sensitivity is not None and s.sensitivity >= 0.7, s.row()
-        assert s.false_alarms <= 2, s.row()
+        assert s.false_alarms <= 3, s.row()
 
 
 def test_detect_falls_accepts_coco17_sequences(model: FallModel) -> None:
