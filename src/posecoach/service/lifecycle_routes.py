@@ -32,7 +32,7 @@ class AuditEventOut(BaseModel):
     the user ids and the client address are shown to the admin only."""
 
     id: str
-    at: datetime
+    at: schemas.Time
     action: str = Field(description="read, delete, care.invite / care.accept / care.end, sign_in, "
                         "sign_in.failed, sign_out, retention")
     actor: str | None = Field(description="who did it (none: the service itself, e.g. retention)")
