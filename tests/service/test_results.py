@@ -86,7 +86,8 @@ def test_pose_and_falls_jobs(api: Api, small_video: bytes, squats: PoseSequence,
     info = fetch(api, pose["id"], "report").json()
     assert info["frames"] == squats.num_frames and info["people"] == 1 and info["detection_rate"] == 1.0
     falls = run_job(api, {"video_id": video_id, "kind": "falls", "threshold": 0.8})
-    assert set(results(api, falls["id"])) == {"report", "poses", "csv", "plot"}
+    assert set(results(api, falls["id"])) == {"report", "poses", "csv", "plot", "overlay"}  # overlay: issue 26
+    assert fetch(api, falls["id"], "overlay").headers["content-type"] == "video/mp4"
     report = fetch(api, falls["id"], "report").json()
     assert report["detector"]["threshold"] == 0.8 and report["events"] == []  # squats are no fall
     frames = list(csv.DictReader(io.StringIO(fetch(api, falls["id"], "csv").text)))

@@ -37,6 +37,8 @@ def test_an_uploaded_fall_raises_the_alert(page: object, web_server: WebServer) 
         re.compile("got up|still down at the end|not seen since the fall"))  # what became of the person
     expect(page.locator("#falls-chart .uplot")).to_have_count(1)  # type: ignore[attr-defined]
     wait_until(page, "document.getElementById('falls-video').readyState >= 1")  # type: ignore[attr-defined]
+    # the video with the skeleton, the probability and the alert drawn, not the raw upload (issue 26)
+    assert "/overlay" in page.get_attribute("#falls-video", "src")  # type: ignore[attr-defined]
     start = float(page.get_attribute("#falls-events li", "data-t"))  # type: ignore[attr-defined]
     page.click("#falls-events li")  # type: ignore[attr-defined]
     wait_until(page, f"Math.abs(document.getElementById('falls-video').currentTime - {start}) < 0.2")

@@ -253,17 +253,21 @@ def _compare(w: Work) -> str:
 
 
 def _falls(w: Work) -> str:
-    """Fall detection (`posecoach.detect_falls`): report, probability plot, per-frame CSV."""
+    """Fall detection (`posecoach.detect_falls`): report, probability plot, per-frame CSV, and the video with the
+    skeleton, the fall probability and each alert drawn (``overlay``, as `posecoach falls --overlay`)."""
     from posecoach.analysis.falls import default_model, detect_sequence
+    from posecoach.reports.fall_overlay import FallDecorator
     from posecoach.reports.fall_plot import plot_falls
     from posecoach.reports.tables import falls_csv
 
-    report = detect_sequence(w.poses(high=0.8), default_model(), threshold=w.params.get("threshold", 0.7))
+    seq = w.poses(high=0.6)
+    report = detect_sequence(seq, default_model(), threshold=w.params.get("threshold", 0.7))
     report.input = w.video.filename
     w.add("report", report.to_json(), fall_count=len(report.events))
     w.add("csv", falls_csv(report))
     plot_falls(report, w.path("plot"))
     w.add("plot", w.path("plot"))
+    w.overlay(seq, 0.65, 0.99, show_angles=False, decorator=FallDecorator(report))
     return w.finish()
 
 

@@ -20,8 +20,11 @@ export function outcomeText(e) {
 async function showResult(out, jobId, { sound = false } = {}) {
   const job = await api(`/v1/jobs/${encodeURIComponent(jobId)}`);
   const report = await resultJson(jobId, 'report');
+  // The overlay (skeleton, fall probability, alerts) when the job made one; an older job has the video alone.
+  const results = await api(`/v1/jobs/${encodeURIComponent(jobId)}/results`).catch(() => []);
+  const overlay = Array.isArray(results) && results.some((r) => r.kind === 'overlay');
   const video = h('video', { id: 'falls-video', controls: true, playsinline: true, preload: 'auto',
-                             src: `/v1/videos/${encodeURIComponent(job.video_id)}/file` });
+                             src: overlay ? resultUrl(jobId, 'overlay') : `/v1/videos/${encodeURIComponent(job.video_id)}/file` });
   const seek = (t) => { video.currentTime = t; };
   const events = report.events.map((e) => h('li', { class: 'clickable bad', dataset: { t: e.start_s }, onclick: () => seek(e.start_s) },
     `Fall ${e.index} at ${fmtTime(e.impact_s)}: alert at ${fmtTime(e.alert_s)}, ${outcomeText(e)}`,
