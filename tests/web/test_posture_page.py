@@ -57,6 +57,9 @@ def test_training_shows_the_cross_validated_accuracy(trained: tuple[object, dict
     assert model["state"] == "ready" and set(model["classes"]) == {"up", "down"}
     assert page.inner_text("#posture-accuracy") == f"{100 * model['cv_accuracy']:.1f} %"  # type: ignore
     assert model["cv_accuracy"] > 0.5  # better than chance on two postures
+    # the accuracy's box held a literal "null" when the model was cross-validated (issue 26)
+    box = page.evaluate("document.getElementById('posture-accuracy').closest('p').parentElement.innerText")  # type: ignore
+    assert "null" not in box and "undefined" not in box, box
     shown = page.locator("#posture-models li", has_text="squat-postures")  # type: ignore[attr-defined]
     expect(shown).to_contain_text(" / ".join(model["classes"]))
     expect(shown).to_contain_text(f"cross-validated accuracy {100 * model['cv_accuracy']:.1f} %")

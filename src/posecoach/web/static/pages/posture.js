@@ -85,10 +85,11 @@ export async function render(root, ctx) {
       const m = await waitUntilReady(`/v1/posture-models/${encodeURIComponent(made.id)}`, trainBar, 'Training',
         'training failed');
       trainBar.set(1, 'Trained');
-      result.replaceChildren(h('p', {}, 'Cross-validated accuracy: ', h('strong', { id: 'posture-accuracy' }, pct(m.cv_accuracy)),
+      // replaceChildren writes a null argument as the text "null": pass only the nodes there are.
+      result.replaceChildren(...[h('p', {}, 'Cross-validated accuracy: ', h('strong', { id: 'posture-accuracy' }, pct(m.cv_accuracy)),
         ` (${m.algorithm}, ${m.frames} frames, postures ${m.classes.join(' / ')})`),
       m.cv_accuracy === null ? h('p', { class: 'warn' }, 'Not cross-validated: label at least two ranges of each posture '
-        + '(or use several videos) to see how well the model does on ranges it was not trained on.') : null);
+        + '(or use several videos) to see how well the model does on ranges it was not trained on.') : null].filter(Boolean));
       await showModels();
       tryLive(m);
     } finally { train.disabled = false; }
