@@ -8,8 +8,10 @@ the shell's history and ``ps`` would show), and a new API key is printed once, t
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,10 +20,29 @@ from rich.table import Table
 from posecoach.cli.serve import _database
 from posecoach.errors import InputError
 
+if TYPE_CHECKING:
+    from posecoach.service.db import Database
+    from posecoach.service.settings import Settings
+
 users = typer.Typer(help="Service accounts: list, add, disable, enable, reset a password.", no_args_is_help=True)
 keys = typer.Typer(help="API keys of service accounts (for programs): list, create, revoke, rotate.",
                    no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def _opened() -> Iterator[tuple[Settings, Database]]:
+    """The settings and their database, closed at the end; an unknown account or key, or a refused value
+    (`accounts_db.NotFound`, `accounts_db.Invalid`), becomes the command's one-line error."""
+    from posecoach.service import accounts_db
+
+    settings, db = _database()
+    try:
+        yield settings, db
+    except (accounts_db.NotFound, accounts_db.Invalid) as exc:
+        raise InputError(str(exc)) from None
+    finally:
+        db.close()
 
 
 def _when(value: object) -> str:
@@ -56,11 +77,8 @@ def list_users() -> None:
     """Every account: name, role, whether a password is set, one-time codes, disabled."""
     from posecoach.service import accounts_db
 
-    _, db = _database()
-    try:
+    with _opened() as (_, db):
         found = accounts_db.users(db)
-    finally:
-        db.close()
     table = Table("name", "role", "password", "one-time codes", "state", "created")
     for u in found:
         table.add_row(u.name, u.role, "yes" if u.password_hash else "no", "on" if u.totp_enabled_at else "off",
@@ -88,16 +106,13 @@ def add_user(
         raise InputError(f"bad account name {name!r}: letters, digits and . @ + - _ only, at most 100")
     if no_password and not key:
         raise InputError("an account without a password needs an API key: add --key")
-    settings, db = _database()
-    try:
+    with _opened() as (settings, db):
         hashed = None if no_password else accounts_db.hash_password(
             _read_password(name, password_stdin, settings.password_min_length))
         try:
             user, made = db.create_user(name, role, password_hash=hashed, with_key=key)
         except ValueError as exc:
             raise InputError(str(exc)) from None
-    finally:
-        db.close()
     out.print(f"created {user.role} [bold]{user.name}[/]" + ("" if no_password else " with a password"))
     if made:
         _print_key(user.name, made)
@@ -106,13 +121,8 @@ def add_user(
 def _set_disabled(name: str, disabled: bool) -> None:
     from posecoach.service import accounts_db
 
-    _, db = _database()
-    try:
+    with _opened() as (_, db):
         accounts_db.set_disabled(db, name, disabled)
-    except accounts_db.NotFound as exc:
-        raise InputError(str(exc)) from None
-    finally:
-        db.close()
     out.print(f"{name}: {'disabled (its sessions ended, its keys stopped working)' if disabled else 'enabled'}")
 
 
@@ -139,17 +149,12 @@ def reset_user(
     """Set a new password for an account; its sessions end."""
     from posecoach.service import accounts_db
 
-    settings, db = _database()
-    try:
+    with _opened() as (settings, db):
         user = accounts_db.user_named(db, name)
         password = _read_password(name, password_stdin, settings.password_min_length)
         accounts_db.set_password(db, user, accounts_db.hash_password(password))
         if clear_totp:
             accounts_db.totp_disable(db, user, None, by_admin=True)
-    except accounts_db.NotFound as exc:
-        raise InputError(str(exc)) from None
-    finally:
-        db.close()
     out.print(f"{name}: new password set; its sessions ended" + ("; one-time codes off" if clear_totp else ""))
 
 
@@ -159,13 +164,8 @@ def list_keys(user: Annotated[str, typer.Argument(help="Whose keys.")]) -> None:
     """An account's API keys: id, name, first characters, scopes, state, expiry, last use (never the key)."""
     from posecoach.service import accounts_db
 
-    _, db = _database()
-    try:
+    with _opened() as (_, db):
         rows = accounts_db.keys(db, accounts_db.user_named(db, user))
-    except accounts_db.NotFound as exc:
-        raise InputError(str(exc)) from None
-    finally:
-        db.close()
     if not rows:
         out.print(f"{user} has no API keys")
     for row in rows:  # one line per key: the id is whole, to copy into `keys revoke|rotate`
@@ -188,15 +188,10 @@ def create_key(
     from posecoach.service.db import utcnow
 
     wanted = [s.strip() for s in scopes.split(",") if s.strip()]
-    _, db = _database()
-    try:
+    with _opened() as (_, db):
         owner = accounts_db.user_named(db, user)
         expires = utcnow() + timedelta(days=expires_days) if expires_days else None
         row, key = accounts_db.create_key(db, owner, name[:100], wanted, expires)
-    except (accounts_db.NotFound, accounts_db.Invalid) as exc:
-        raise InputError(str(exc)) from None
-    finally:
-        db.close()
     out.print(f"key {row.id} ({row.name}; scopes: {row.scopes}; expires: {_when(row.expires_at)})")
     _print_key(user, key)
 
@@ -207,13 +202,8 @@ def revoke_key(user: Annotated[str, typer.Argument(help="Whose key.")],
     """Revoke an API key: it stops working at once."""
     from posecoach.service import accounts_db
 
-    _, db = _database()
-    try:
+    with _opened() as (_, db):
         accounts_db.revoke_key(db, accounts_db.user_named(db, user), key_id)
-    except accounts_db.NotFound as exc:
-        raise InputError(str(exc)) from None
-    finally:
-        db.close()
     out.print(f"key {key_id} of {user} revoked")
 
 
@@ -223,13 +213,8 @@ def rotate_key(user: Annotated[str, typer.Argument(help="Whose key.")],
     """Replace an API key: a new one with the same name, scopes and lifetime (printed once); the old is revoked."""
     from posecoach.service import accounts_db
 
-    _, db = _database()
-    try:
+    with _opened() as (_, db):
         row, key = accounts_db.rotate_key(db, accounts_db.user_named(db, user), key_id)
-    except (accounts_db.NotFound, accounts_db.Invalid) as exc:
-        raise InputError(str(exc)) from None
-    finally:
-        db.close()
     out.print(f"key {key_id} revoked; its replacement is {row.id}")
     _print_key(user, key)
 
