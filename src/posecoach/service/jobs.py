@@ -28,6 +28,7 @@ from functools import lru_cache
 from posecoach.errors import PoseCoachError
 from posecoach.service import job_control, tasks
 from posecoach.service.db import CANCELLED, QUEUED, RUNNING, Database
+from posecoach.service.periodic import Periodic
 from posecoach.service.settings import Settings
 from posecoach.service.storage import open_storage
 
@@ -92,17 +93,15 @@ def execute(settings: Settings, job_id: str) -> str:
     return db.fail(job_id, reason, retry=retry, max_attempts=settings.job_max_attempts)
 
 
-class Sweeper:
+class Sweeper(Periodic):
     """A thread that, every ``job_heartbeat_s``, queues again the running jobs whose lease ran out."""
 
     def __init__(self, settings: Settings, db: Database, submit: Callable[[str], None]) -> None:
+        super().__init__("posecoach-sweeper", settings.job_heartbeat_s, first_now=False)
         self.settings, self.db, self.submit = settings, db, submit
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="posecoach-sweeper", daemon=True)
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.settings.job_heartbeat_s):
-            self.sweep()
+    def run_once(self) -> list[str]:
+        return self.sweep()
 
     def sweep(self) -> list[str]:
         try:
@@ -114,14 +113,6 @@ class Sweeper:
         except Exception as exc:
             log.warning("sweeping stale jobs failed: %s", exc)
             return []
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
 
 
 def _init_child() -> None:

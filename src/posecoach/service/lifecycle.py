@@ -50,6 +50,7 @@ from posecoach.service.db import (
     Video,
     utcnow,
 )
+from posecoach.service.periodic import Periodic
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -295,36 +296,28 @@ def sweep(db: Database, storage: Storage, settings: Settings) -> Swept:
     return out
 
 
-class Sweeper:
+class Sweeper(Periodic):
     """A thread running `sweep` once ``ready`` is set (the database answers), then every
     ``settings.sweep_interval_s`` (0: once)."""
 
     def __init__(self, settings: Settings, db: Database, storage: Storage, ready: threading.Event | None = None
                  ) -> None:
+        super().__init__("posecoach-lifecycle", settings.sweep_interval_s, first_now=True)
         self.settings, self.db, self.storage = settings, db, storage
         self.ready = ready or threading.Event()
         if ready is None:
             self.ready.set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="posecoach-lifecycle", daemon=True)
 
-    def _run(self) -> None:
+    def begin(self) -> bool:
+        """Wait for ``ready``; False when stopped first."""
         while not self.ready.wait(1.0):
             if self._stop.is_set():
-                return
-        while not self._stop.is_set():
-            try:
-                sweep(self.db, self.storage, self.settings)
-            except Exception as exc:  # the database or storage is away: next time
-                log.warning("sweep failed: %s", exc)
-            if not self.settings.sweep_interval_s or self._stop.wait(self.settings.sweep_interval_s):
-                return
+                return False
+        return not self._stop.is_set()
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
+    def run_once(self) -> None:
+        try:
+            sweep(self.db, self.storage, self.settings)
+        except Exception as exc:  # the database or storage is away: next time
+            log.warning("sweep failed: %s", exc)
 

@@ -16,13 +16,13 @@ again. A job sent twice still runs once: the worker claims it in the database fi
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
 from posecoach.service.db import QUEUED, Database, Job, utcnow
+from posecoach.service.periodic import Periodic
 
 log = logging.getLogger(__name__)
 Send = Callable[[str], object]
@@ -91,17 +91,16 @@ def reopen(db: Database, older_than_s: float = 0.0) -> int:
                              .values(dispatched_at=None)).rowcount or 0)
 
 
-class Dispatcher:
+class Dispatcher(Periodic):
     """A thread sending the outbox's waiting jobs every ``every`` seconds. ``server_id``: the queue server's
     identity (Redis ``run_id``), or None when it cannot be asked; when it changes, the queue restarted and may
     have lost its messages, so every queued job is handed over again."""
 
     def __init__(self, db: Database, send: Send, every: float, server_id: Callable[[], str | None] | None = None
                  ) -> None:
-        self.db, self.send, self.every, self.server_id = db, send, every, server_id
+        super().__init__("posecoach-outbox", every, first_now=True)
+        self.db, self.send, self.server_id = db, send, server_id
         self._seen: str | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="posecoach-outbox", daemon=True)
 
     def run_once(self) -> int:
         try:
@@ -123,16 +122,3 @@ class Dispatcher:
             log.warning("the queue server restarted (run id %s -> %s): %d queued jobs handed over again",
                         self._seen, now, n)
         self._seen = now or self._seen
-
-    def _run(self) -> None:
-        self.run_once()
-        while not self._stop.wait(self.every):
-            self.run_once()
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
