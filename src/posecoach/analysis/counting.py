@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from posecoach.analysis.counter_settings import CounterSettings
 from posecoach.analysis.periodicity import WHOLE_BODY, Periodicity, whole_body_count
@@ -29,6 +30,9 @@ from posecoach.analysis.recognition import OTHER, Recognition, resolve_exercise
 from posecoach.analysis.reps import RepResult, count_signals
 from posecoach.core.sequence import PoseSequence
 from posecoach.features.signals import hidden_signals, sequence_signals
+
+if TYPE_CHECKING:
+    from posecoach.analysis.exercises import Exercise
 
 #: Below this confidence a count is reported as unreliable (with its note).
 RELIABLE = 0.5
@@ -60,6 +64,12 @@ class RhythmCheck:
     #                               exchanged or not); a symmetric movement is anti-phase there (negative)
     rhythm_from: int = 0  # > 0: a recognised exercise's count that agrees with a rhythm of this many cycles or
     #                       more reports the rhythm's count (0: the exercise's)
+
+
+def checkable(body: Periodicity, needed: float, check: RhythmCheck) -> bool:
+    """The whole-body rhythm is clear enough to check a count: periodic, `RhythmCheck.min_reps` cycles or more,
+    confidence ``needed`` or more."""
+    return body.rhythmic and body.count >= check.min_reps and body.confidence >= needed
 
 
 def body_rhythm(seq: PoseSequence) -> Periodicity:
@@ -94,8 +104,7 @@ def reconcile(result: RepResult | None, body: Periodicity, *, given: bool, confi
     if result is None:
         return rhythm_result(body)
     needed = check.vote_confidence if result.method == "signals" else check.min_confidence
-    checkable = body.rhythmic and body.count >= check.min_reps and body.confidence >= needed
-    if not checkable:
+    if not checkable(body, needed, check):
         if not given and not body.rhythmic and result.count > IMPLAUSIBLE * max(body.count, 1) + 1:
             # No rhythm, a few large movements of the whole body, and many more cycles on some signal: that
             # signal is cycling on its own (a free arm, tracking jitter), not the body repeating a movement.
@@ -160,8 +169,9 @@ class Candidates:
         conf = recognition.confidence if recognition else 1.0
         hold = RepResult(count=0, reps=[], signal=None, exercise=exercise, method="hold", confidence=round(conf, 3),
                          note="" if conf >= RELIABLE else "the hold was recognised with low confidence")
-        checked = reconcile(hold, body, given=recognition is None, confidence=conf, check=check)
-        return cls(None, body, final=checked if checked.note.startswith("the whole body") else hold)
+        if recognition is None and _overrules_zero(body, check or RhythmCheck()):
+            hold = reconcile(hold, body, given=True, check=check)  # kept, marked unsure with the rhythm's count
+        return cls(None, body, final=hold)
 
     def decide(self, check: RhythmCheck | None = None) -> RepResult:
         if self.final is not None:
@@ -176,10 +186,22 @@ def hold_contradicted(body: Periodicity | None, recognition: Recognition | None,
     exercise's count (`reconcile`): the body repeats a movement, so the posture that looked like a hold (jump rope
     smoothed over 5 frames looked like a wall sit) is not one. Real holds have no such rhythm (the planks of
     ``../shared/data``: rhythm confidence <= 0.31 under every transformation of `bench_invariance`)."""
-    if recognition is None or body is None:
-        return False
-    hold = RepResult(count=0, reps=[], signal=None, exercise=recognition.name, method="hold")
-    return reconcile(hold, body, given=False, confidence=recognition.confidence, check=check).method != "hold"
+    return recognition is not None and body is not None and _overrules_zero(body, check or RhythmCheck())
+
+
+def _overrules_zero(body: Periodicity, check: RhythmCheck) -> bool:
+    """A count of 0 (a hold) is one `reconcile` overrides (recognised) or marks unsure (named): a clear rhythm of
+    more than one cycle."""
+    return checkable(body, check.min_confidence, check) and not agree(0, body.count)
+
+
+def not_a_hold(ex: Exercise | None, rec: Recognition | None, body: Periodicity | None
+               ) -> tuple[Exercise | None, Recognition | None]:
+    """``(ex, rec)`` as resolved, or, for a recognised hold the whole body's rhythm contradicts
+    (`hold_contradicted`), no exercise and the recognition as "other" (its scores kept): counted as "other"."""
+    if ex is None or ex.kind != "hold" or not hold_contradicted(body, rec):
+        return ex, rec
+    return None, dataclasses.replace(rec, name=OTHER) if rec is not None else None
 
 
 def count_candidates(seq: PoseSequence, exercise: str | None = None, *, agnostic: bool = False,
@@ -194,11 +216,9 @@ def count_candidates(seq: PoseSequence, exercise: str | None = None, *, agnostic
     if agnostic and exercise is None:
         return Candidates.of(count_signals(signals, seq.timestamps, settings=settings), body, False, None)
     ex, rec = resolve_exercise(signals, seq.timestamps, exercise, hidden_signals(seq))
+    ex, rec = not_a_hold(ex, rec, body)
     if ex is not None and ex.kind == "hold":
-        if not hold_contradicted(body, rec):
-            return Candidates.held(ex.name, body, rec)
-        # The whole body repeats a movement: not a hold, whatever the posture looks like; counted as "other".
-        ex, rec = None, dataclasses.replace(rec, name=OTHER) if rec is not None else None
+        return Candidates.held(ex.name, body, rec)
     counted = rec.count if rec is not None and settings is None else None  # recognition counted it already
     if counted is None:
         counted = ex.count_reps(signals, seq.timestamps, settings) if ex is not None else count_signals(

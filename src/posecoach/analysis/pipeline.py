@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from posecoach.analysis.counting import RELIABLE, Candidates, body_rhythm, hold_contradicted
+from posecoach.analysis.counting import RELIABLE, Candidates, body_rhythm, not_a_hold
 from posecoach.analysis.doubts import exercise_warning, pose_warnings, video_warnings
 from posecoach.analysis.exercises import Exercise, catalogue
 from posecoach.analysis.form import Judgement, judge_reps, judge_span
@@ -151,9 +151,7 @@ def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exerci
     """
     view = view_of(signals)
     ex, rec = resolve_exercise(signals, times, exercise, hidden)
-    if ex is not None and ex.kind == "hold" and hold_contradicted(body, rec):
-        ex = None  # the whole body repeats a movement: counted as "other", its recognition scores kept
-        rec = dataclasses.replace(rec, name=OTHER) if rec is not None else None
+    ex, rec = not_a_hold(ex, rec, body)
     counted = rec.count if rec else None
     info = (_exercise_info(ex, False, rec.confidence, rec.scores, view) if rec else
             _exercise_info(ex, True, 1.0, {}, view))
