@@ -23,9 +23,9 @@ from tests.service.test_db import _video
 from tests.service.test_queue import REDIS_URL
 
 
-def queued_messages(namespace: str) -> list[str]:
+def queued_messages(namespace: str, url: str = REDIS_URL) -> list[str]:
     """The job ids of the messages waiting in the namespace's Redis queue (Dramatiq keeps them in a hash)."""
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(url)
     try:
         return [json.loads(m)["args"][0] for m in client.hvals(f"{namespace}:jobs.msgs")]
     finally:

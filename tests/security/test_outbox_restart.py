@@ -4,7 +4,6 @@ persistence comes back after a crash. The job it held is handed to the new serve
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from posecoach.service import Settings, outbox
 from posecoach.service.db import Database
 from posecoach.service.queue import QueueRunner
 from tests.security.test_degraded import closed_port
+from tests.security.test_outbox import queued_messages
 from tests.service.test_db import _video
 
 
@@ -62,11 +62,7 @@ class RedisServer:
 
     def messages(self, namespace: str) -> list[str]:
         """Job ids of the messages waiting in the namespace's queue."""
-        client = redis.Redis(port=self.port)
-        try:
-            return [json.loads(m)["args"][0] for m in client.hvals(f"{namespace}:jobs.msgs")]
-        finally:
-            client.close()
+        return queued_messages(namespace, f"redis://127.0.0.1:{self.port}/0")
 
 
 @pytest.fixture
