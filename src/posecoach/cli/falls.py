@@ -68,14 +68,14 @@ def falls(
     found = f"[bold red]{n} fall{'' if n == 1 else 's'}[/]" if n else "no fall"
     out.print(f"[bold]{escape(str(input))}[/]: {report.frames} frames, {report.duration_s:.1f} s; {found}")
     if n:
-        from posecoach.analysis.falls.events import OUTCOME_TEXT
+        from posecoach.analysis.falls.events import OUTCOME_TEXT, UNCONFIRMED_TEXT
 
         table = Table("#", "start", "alert", "impact", "end", "lying", "outcome", "confidence")
         for e in report.events:
             table.add_row(str(e.index), f"{e.start_s:.2f} s", f"{e.alert_s:.2f} s", f"{e.impact_s:.2f} s",
                           f"{e.end_s:.2f} s", f"{e.lying_s:.1f} s", OUTCOME_TEXT[e.outcome]
                           + (f" (last seen {e.seen_s:.2f} s)" if e.outcome == "lost" and e.seen_s is not None else "")
-                          + ("" if e.confirmed else " (unconfirmed: the video ended first)"),
+                          + ("" if e.confirmed else UNCONFIRMED_TEXT),
                           f"{e.confidence:.2f}")
         out.print(table, soft_wrap=False)
     for path in written:

@@ -61,6 +61,8 @@ LOST_S = 0.5  # an open fall whose body has not been seen this long is "lost" (n
 #: What became of a fall, as its event says while open and at its end.
 DOWN, LOST, GOT_UP = "down", "lost", "got_up"
 OUTCOME_TEXT = {DOWN: "still down", LOST: "not seen since the fall", GOT_UP: "got up"}
+#: Added to the outcome in words of an unconfirmed fall (`FallStateMachine.finish`).
+UNCONFIRMED_TEXT = " (unconfirmed: the video ended before the drop was confirmed)"
 
 
 @dataclass
@@ -87,7 +89,7 @@ class FallEvent:
     def outcome_text(self) -> str:
         """The outcome in words, for a carer."""
         text = OUTCOME_TEXT.get(self.outcome, self.outcome)
-        return text if self.confirmed else f"{text} (unconfirmed: the video ended before the drop was confirmed)"
+        return text if self.confirmed else text + UNCONFIRMED_TEXT
 
 
 class ProbabilitySmoother:
