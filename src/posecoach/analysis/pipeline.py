@@ -187,10 +187,10 @@ def analyze_sequence(seq: PoseSequence, exercise: str | Exercise | None = None) 
     if not signals:
         signals = {name: np.full(seq.num_frames, np.nan) for name in SIGNAL_UNITS}
     hidden = hidden_signals(seq) if seq.num_people else frozenset()
-    body = body_rhythm(seq) if seq.num_people and seq.detection_rate() else None
-    ex, result, judgements, hold, info = analyze_signals(signals, seq.timestamps, exercise, hidden, body)
     nobody = not seq.num_people or not seq.detection_rate()
-    if body is None and hold is None:
+    body = None if nobody else body_rhythm(seq)
+    ex, result, judgements, hold, info = analyze_signals(signals, seq.timestamps, exercise, hidden, body)
+    if nobody and hold is None:
         result = dataclasses.replace(result, confidence=0.0, note="nobody in the video: not measurable")
     if nobody:  # nothing was recognised: no confidence in "other" either
         info = info.model_copy(update={"confidence": 0.0, "candidates": []})
