@@ -2,7 +2,8 @@
 
 Protocol (one connection = one camera session):
 
-* Query: ``mode=exercise|falls|posture``; ``exercise=auto|NAME`` (mode exercise); ``model=<posture model id>``
+* Query: ``mode=exercise|guide|falls|posture``; ``exercise=auto|NAME`` (modes exercise and guide);
+  ``guide=<library guide id>`` (mode guide, one the caller may read); ``model=<posture model id>``
   (mode posture, one the caller may read); ``pose_model=lite|full`` (default ``POSECOACH_LIVE_POSE_MODEL``);
   ``width``, ``height`` (the frames' size, default 640x480), ``fps`` (the camera's rate, for the fall detector).
   Authentication: the web app's session cookie or the ``X-API-Key`` header.
@@ -20,11 +21,15 @@ Protocol (one connection = one camera session):
   title, confidence, cues[], hold_s`` (exercise); ``probability, alert, events[]`` (falls; each ``{"t": alert
   time, "outcome": "down" | "lost" | "got_up", "outcome_text", "confirmed"}``, lost: not seen since the fall;
   confirmed false: the session ended while a drop waited for confirmation); ``posture,
-  count`` (posture). One answer per frame, in order.
+  count`` (posture); mode guide: the exercise mode's count fields plus ``scored`` (every repetition scored so
+  far against the guide: ``index, start_s, end_s, score, meaning, deviation, tempo_ratio``) and ``new`` (those
+  scored on this frame: a repetition is scored when it ends, by the offline comparison of its frames,
+  `posecoach.analysis.compare.streaming`). One answer per frame, in order.
 * Client -> server, text ``{"type": "finish"}`` when the user stops: the server answers ``{"type": "summary",
   ...}`` with the session's final result, decided on the whole session as the offline analysis decides (mode
   exercise: ``count``, ``shown``, ``count_confidence``, ``count_note``, ``corrections``, ``exercise``, ``title``;
-  falls: ``events``; posture: ``count``), and keeps the connection open until the client closes it. Mode
+  falls: ``events``; posture: ``count``; guide: the count fields, ``reps_scored``, ``mean_score``, ``meaning``,
+  ``main_deviation``, ``reps`` as decided on the whole set, ``duration_s``), and keeps the connection open until the client closes it. Mode
   exercise also sends the set's repetitions (``reps``: ``index, start_s, end_s, duration_s, errors[]``, each error
   ``title, cue, severity``), ``duration_s``, ``target`` and the History entry it saved: ``saved`` (``{"id"}``, the
   entry of ``GET /v1/live-sessions/{id}`` and of ``GET /v1/history``, kind ``live``) or ``saved: null`` with
@@ -111,6 +116,10 @@ class LiveSession:
             if self.kept is None:
                 self.kept = self.keep(out) if self.keep else {"saved": None, "save_note": "not kept"}
             return {**out, **self.kept}
+        if self.mode == "guide":
+            done = a.finish()
+            return {"type": "summary", **_count_fields(done.coach), **a.summary(),
+                    "duration_s": round(time.monotonic() - self.t0, 2)}
         if self.mode == "falls":
             a.finish()  # a drop still waiting for confirmation is reported, unconfirmed
             return {"type": "summary", "events": _fall_events(a.events)}
@@ -125,6 +134,11 @@ class LiveSession:
             return {**_count_fields(s), "confidence": s.confidence, "rep_frames": s.rep_frames,
                     "cues": [{"title": c.title, "cue": c.cue, "severity": c.severity, "rep": c.rep} for c in s.cues],
                     "correction": s.correction.text if s.correction else None}
+        if self.mode == "guide":
+            a.size = (float(width), float(height))
+            g = a.update(lm, world, t)
+            return {**_count_fields(g.coach), "scored": [r.to_dict() for r in g.scored],
+                    "new": [r.to_dict() for r in g.new]}
         nobody = np.full((33, 4), np.nan)
         if self.mode == "falls":
             p = a.update(lm[:, :4] if lm is not None else nobody, t)
@@ -205,6 +219,8 @@ def _analysis(ws: WebSocket, user: Any, mode: str, params: dict[str, str]) -> An
         except ValueError:
             raise InputError("fps must be a number (the camera's frame rate)") from None
         return LiveFallDetector(default_model(), fps=fps, width=width, height=height)
+    if mode == "guide":
+        return _guided(ws, user, params, width, height)
     if mode == "posture":
         from posecoach.analysis.posture import PostureClassifier
         from posecoach.analysis.posture.pipeline import LivePostures
@@ -220,7 +236,27 @@ def _analysis(ws: WebSocket, user: Any, mode: str, params: dict[str, str]) -> An
         with ws.app.state.storage.local_copy(made.row.storage_key) as path:
             clf = PostureClassifier.load(path)
         return LivePostures(clf, width=width, height=height)
-    raise InputError(f"unknown mode {mode!r}: use exercise, falls or posture")
+    raise InputError(f"unknown mode {mode!r}: use exercise, guide, falls or posture")
+
+
+def _guided(ws: WebSocket, user: Any, params: dict[str, str], width: float, height: float) -> Any:
+    """Mode guide: a guide of the library the caller may read, followed live (`GuidedCoach`)."""
+    from posecoach.analysis.compare import Guide
+    from posecoach.analysis.compare.streaming import GuidedCoach
+    from posecoach.core.sequence import PoseSequence
+    from posecoach.service import library_db
+    from posecoach.service.db import ReferenceGuide
+
+    guide_id = params.get("guide") or ""
+    made = library_db.made_row(ws.app.state.db, user, ReferenceGuide, guide_id) if guide_id else None
+    if made is None:
+        raise InputError("no such guide (choose one of the library's)")
+    if made.row.storage_key is None:
+        raise InputError("that guide is not ready yet")
+    with ws.app.state.storage.local_copy(made.row.storage_key) as path:
+        seq = PoseSequence.load(path)
+    return GuidedCoach(seq, Guide.model_validate_json(made.row.guide), exercise=params.get("exercise") or None,
+                       width=width, height=height)
 
 
 async def _refuse(ws: WebSocket, code: int, message: str) -> None:
