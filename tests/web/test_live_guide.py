@@ -1,0 +1,83 @@
+"""Following a clinician's guide live over /v1/live (issue 28): mode ``guide`` counts the patient's repetitions
+and scores each one against the guide when it ends; the summary scores the set's repetitions as decided; a guide
+the caller may not read is refused with the reason."""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+from pathlib import Path
+
+import cv2
+import pytest
+from websockets.sync.client import connect
+
+from posecoach.analysis.compare import Guide
+from posecoach.io import VideoReader
+from posecoach.pose.engine import estimate_poses
+from posecoach.service import Settings
+from posecoach.service.db import Database, ReferenceGuide, new_id
+from posecoach.service.storage import open_storage
+from tests.conftest import data_file
+from tests.web.conftest import WebServer
+
+pytestmark = pytest.mark.video
+
+
+def _guide(server: WebServer, owner: str, tmp: Path) -> str:
+    """A ready guide of ``owner`` in the library: one real squat repetition (its poses, as the reference job
+    stores them); its id."""
+    seq = estimate_poses(data_file("form/kaiakol/data/squat/correct/squat_correct_001.mp4"), model="lite")
+    settings = Settings(data_dir=server.data_dir)
+    key = f"references/{new_id()}.npz"
+    open_storage(settings).write_file(key, seq.save(tmp / "guide.npz"))
+    db = Database(settings.resolved_database_url())
+    try:
+        with db.session() as s:
+            row = ReferenceGuide(id=new_id(), owner_id=server.ids[owner], name="squat-guide",
+                                 guide=Guide(name="squat-guide", reps=1).model_dump_json(), storage_key=key,
+                                 frames=seq.num_frames, duration_s=seq.duration)
+            s.add(row)
+            s.commit()
+            return row.id
+    finally:
+        db.close()
+
+
+def _url(server: WebServer, query: str) -> str:
+    return server.url.replace("http://", "ws://") + "/v1/live?" + query
+
+
+def test_a_patient_follows_the_clinicians_guide_and_each_repetition_is_scored(web_server: WebServer,
+                                                                              tmp_path: Path) -> None:
+    guide_id = _guide(web_server, "cleo", tmp_path)
+    with connect(_url(web_server, f"mode=guide&guide={guide_id}"),
+                 additional_headers={"X-API-Key": web_server.keys["bob"]}) as ws:  # not cleo's patient
+        refused = json.loads(ws.recv(timeout=60))
+    assert refused["type"] == "error" and "no such guide" in refused["message"] and ws.close_code == 4400
+    frames = []
+    with VideoReader(data_file("misc_exercise_clips/rjsong/squat.mp4")) as reader:
+        for f in list(reader.frames(0, 240))[::2]:
+            ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(cv2.resize(f.image, (640, 360)), cv2.COLOR_RGB2BGR))
+            assert ok
+            frames.append(jpeg.tobytes())
+    live = []
+    with connect(_url(web_server, f"mode=guide&guide={guide_id}&exercise=squat&width=640&height=360"),
+                 additional_headers={"X-API-Key": web_server.keys["ann"]}) as ws:
+        assert json.loads(ws.recv(timeout=60)) == {"type": "ready", "mode": "guide", "pose_model": "lite"}
+        start = time.monotonic()
+        for i, jpeg in enumerate(frames):
+            time.sleep(max(0.0, start + i / 15 - time.monotonic()))
+            ws.send(struct.pack("<d", float(i)) + jpeg)
+            answer = json.loads(ws.recv(timeout=30))
+            if answer["type"] == "frame":
+                assert len(answer["scored"]) <= answer["shown"]
+                live += answer["new"]
+        ws.send(json.dumps({"type": "finish"}))
+        summary = json.loads(ws.recv(timeout=60))
+    assert live, "no repetition was scored while the set went on"
+    assert all(0 <= r["score"] <= 100 and r["meaning"] for r in live)
+    assert summary["type"] == "summary" and summary["count"] >= 2
+    assert summary["reps_scored"] == len(summary["reps"]) == summary["count"]
+    assert summary["mean_score"] is not None and 0 <= summary["mean_score"] <= 100
