@@ -38,6 +38,9 @@ def test_a_clinicians_guide_is_compared_with_by_their_patient_only(api: Api, sma
     _link(api, "carol", "alice")
     assert [r["id"] for r in api.call("GET", "/v1/references").json()] == [ref["id"]]  # alice sees her clinician's
     assert api.call("GET", "/v1/references", "bob").json() == []
+    played = api.call("GET", f"/v1/references/{ref['id']}/video")  # the guide's video plays for the patient
+    assert played.status_code == 200 and played.content == small_video
+    assert api.call("GET", f"/v1/references/{ref['id']}/video", "bob").status_code == 404  # not his clinician's
     video_id = api.upload(small_video, name="attempt.mp4").json()["id"]
     job = run_job(api, {"video_id": video_id, "kind": "compare", "reference_id": ref["id"]})
     assert set(results(api, job["id"])) == {"report", "poses", "plot", "side_by_side"}

@@ -15,7 +15,8 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from posecoach.errors import InputError
 from posecoach.service import library_db, quotas, schemas
 from posecoach.service.db import PostureModel, ReferenceGuide, User, Video
-from posecoach.service.routes import NOT_FOUND, Caller, _db, _missing, _runner, _storage, over_quota
+from posecoach.service.routes import NOT_FOUND, Caller, _db, _missing, _runner, _storage, _stored, over_quota
+from posecoach.service.security import video_media_type
 
 router = APIRouter()
 MADE = {**NOT_FOUND, 409: {"model": schemas.Problem}, 422: {"model": schemas.Invalid}, 429: {"model": schemas.Problem}}
@@ -102,6 +103,18 @@ def list_references(user: Caller, request: Request) -> list[schemas.ReferenceOut
             responses=NOT_FOUND)
 def get_reference(reference_id: str, user: Caller, request: Request) -> schemas.ReferenceOut:
     return _reference(_get(request, user, ReferenceGuide, reference_id, "reference"))
+
+
+@router.get("/v1/references/{reference_id}/video", tags=["references"], responses=NOT_FOUND)
+def reference_video(reference_id: str, user: Caller, request: Request) -> Response:
+    """The video a guide was made from, to play beside the camera while following it: for whoever may read the
+    guide (its owner, their patients with consent). 404 when the guide is not found (deleting a video deletes the
+    guides made from it)."""
+    made = _get(request, user, ReferenceGuide, reference_id, "reference")
+    video = library_db.load_row(_db(request), Video, made.row.video_id) if made.row.video_id else None
+    if video is None:
+        raise _missing("guide video")
+    return _stored(request, video.storage_key, "guide video", video_media_type(video.storage_key))
 
 
 @router.delete("/v1/references/{reference_id}", status_code=204, tags=["references"], responses=NOT_FOUND)
