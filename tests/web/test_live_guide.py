@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import struct
 import time
+import urllib.request
 from pathlib import Path
 
 import cv2
@@ -81,3 +82,9 @@ def test_a_patient_follows_the_clinicians_guide_and_each_repetition_is_scored(we
     assert summary["type"] == "summary" and summary["count"] >= 2
     assert summary["reps_scored"] == len(summary["reps"]) == summary["count"]
     assert summary["mean_score"] is not None and 0 <= summary["mean_score"] <= 100
+    assert summary["save_note"] is None and "guide squat-guide" in summary["title"]  # kept in History
+    request = urllib.request.Request(f"{web_server.url}/v1/live-sessions/{summary['saved']['id']}",
+                                     headers={"X-API-Key": web_server.keys["ann"]})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        kept = json.loads(answer.read())
+    assert [r["score"] for r in kept["reps"]] == [r["score"] for r in summary["reps"]]

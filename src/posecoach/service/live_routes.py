@@ -31,6 +31,8 @@ class LiveRep(BaseModel):
     end_s: float
     duration_s: float = Field(description="the repetition's tempo: how long it took")
     errors: list[LiveError] = Field(description="form rules broken in this repetition")
+    score: float | None = Field(None, description="a set following a guide: the repetition's 0-100 against it")
+    deviation: str | None = Field(None, description="a set following a guide: its main deviation, in words")
 
 
 class LiveSessionOut(BaseModel):

@@ -29,14 +29,14 @@ Protocol (one connection = one camera session):
   ...}`` with the session's final result, decided on the whole session as the offline analysis decides (mode
   exercise: ``count``, ``shown``, ``count_confidence``, ``count_note``, ``corrections``, ``exercise``, ``title``;
   falls: ``events``; posture: ``count``; guide: the count fields, ``reps_scored``, ``mean_score``, ``meaning``,
-  ``main_deviation``, ``reps`` as decided on the whole set, ``duration_s``), and keeps the connection open until the client closes it. Mode
-  exercise also sends the set's repetitions (``reps``: ``index, start_s, end_s, duration_s, errors[]``, each error
-  ``title, cue, severity``), ``duration_s``, ``target`` and the History entry it saved: ``saved`` (``{"id"}``, the
-  entry of ``GET /v1/live-sessions/{id}`` and of ``GET /v1/history``, kind ``live``) or ``saved: null`` with
-  ``save_note`` (why not: a read-only key, ``save=0``, nothing counted or held). One finish saves one entry; a
-  second finish answers the same entry.
-* Query, mode exercise: ``target`` (1-1000 repetitions: the set's target, kept with the entry; the page ends the
-  set there), ``save=0`` (do not keep the set in History).
+  ``main_deviation``, ``reps`` as decided on the whole set, each with its ``score``), and keeps the connection
+  open until the client closes it. Modes exercise and guide also send the set's repetitions (``reps``:
+  ``index, start_s, end_s, duration_s, errors[]``, each error ``title, cue, severity``), ``duration_s``,
+  ``target`` and the History entry it saved: ``saved`` (``{"id"}``, the entry of ``GET /v1/live-sessions/{id}``
+  and of ``GET /v1/history``, kind ``live``) or ``saved: null`` with ``save_note`` (why not: a read-only key,
+  ``save=0``, nothing counted or held). One finish saves one entry; a second finish answers the same entry.
+* Query, modes exercise and guide: ``target`` (1-1000 repetitions: the set's target, kept with the entry; the
+  page ends the set there), ``save=0`` (do not keep the set in History).
 * Mode exercise: ``count`` is the coach's best current estimate (it may step back or jump: use it for the result
   at the end), ``shown`` the count to display, which never decreases; an estimate that falls under the count
   shown, or rises more than one above it at once, is a correction, listed in ``corrections`` (the session's,
@@ -118,8 +118,12 @@ class LiveSession:
             return {**out, **self.kept}
         if self.mode == "guide":
             done = a.finish()
-            return {"type": "summary", **_count_fields(done.coach), **a.summary(),
-                    "duration_s": round(time.monotonic() - self.t0, 2)}
+            out = {"type": "summary", **_count_fields(done.coach), **a.summary(),
+                   "title": f"{done.coach.title} · guide {a.guide_name}",
+                   "duration_s": round(time.monotonic() - self.t0, 2)}
+            if self.kept is None:
+                self.kept = self.keep(out) if self.keep else {"saved": None, "save_note": "not kept"}
+            return {**out, **self.kept}
         if self.mode == "falls":
             a.finish()  # a drop still waiting for confirmation is reported, unconfirmed
             return {"type": "summary", "events": _fall_events(a.events)}

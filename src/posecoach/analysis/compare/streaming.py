@@ -40,8 +40,8 @@ class RepFeedback:
 
     def to_dict(self) -> dict[str, object]:
         return {"index": self.index, "start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2),
-                "score": self.score, "meaning": self.meaning, "deviation": self.deviation,
-                "tempo_ratio": self.tempo_ratio}
+                "duration_s": round(self.end_s - self.start_s, 2), "score": self.score, "meaning": self.meaning,
+                "deviation": self.deviation, "tempo_ratio": self.tempo_ratio, "errors": []}
 
 
 def guide_repetition(guide_seq: PoseSequence, guide: Guide | None = None) -> tuple[Prepared, Guide]:
@@ -86,6 +86,7 @@ class GuidedCoach:
     def __init__(self, guide_seq: PoseSequence, guide: Guide | None = None, *, exercise: str | None = None,
                  width: float = 1.0, height: float = 1.0) -> None:
         self.reference, self.guide = guide_repetition(guide_seq, guide)
+        self.guide_name = guide.name if guide is not None else "guide"
         self.coach = LiveCoach(exercise, width=width, height=height)
         self.scored: list[RepFeedback] = []
         self._landmarks: list[np.ndarray] = []
