@@ -305,9 +305,9 @@ async def _run(ws: WebSocket, user: Any, settings: Any) -> None:
         if pose_model not in MODEL_NAMES:
             raise InputError(f"unknown pose model {pose_model!r}: use {', '.join(MODEL_NAMES)}")
         analysis = await loop.run_in_executor(executor, _analysis, ws, user, mode, params)
-        target = _target(params) if mode == "exercise" else None
+        target = _target(params) if mode in ("exercise", "guide") else None
         session = await loop.run_in_executor(executor, LiveSession, mode, pose_model, analysis)
-        if mode == "exercise":
+        if mode in ("exercise", "guide"):
             session.keep = live_keep.keeper(ws, user, target, params.get("save") != "0")
     except (InputError, PoseCoachError) as exc:
         executor.shutdown(wait=False)
