@@ -14,36 +14,13 @@ import cv2
 import pytest
 from websockets.sync.client import connect
 
-from posecoach.analysis.compare import Guide
 from posecoach.io import VideoReader
-from posecoach.pose.engine import estimate_poses
-from posecoach.service import Settings
-from posecoach.service.db import Database, ReferenceGuide, new_id
-from posecoach.service.storage import open_storage
 from tests.conftest import data_file
+from tests.web import guide_seed
 from tests.web.conftest import WebServer
 
 pytestmark = pytest.mark.video
-
-
-def _guide(server: WebServer, owner: str, tmp: Path) -> str:
-    """A ready guide of ``owner`` in the library: one real squat repetition (its poses, as the reference job
-    stores them); its id."""
-    seq = estimate_poses(data_file("form/kaiakol/data/squat/correct/squat_correct_001.mp4"), model="lite")
-    settings = Settings(data_dir=server.data_dir)
-    key = f"references/{new_id()}.npz"
-    open_storage(settings).write_file(key, seq.save(tmp / "guide.npz"))
-    db = Database(settings.resolved_database_url())
-    try:
-        with db.session() as s:
-            row = ReferenceGuide(id=new_id(), owner_id=server.ids[owner], name="squat-guide",
-                                 guide=Guide(name="squat-guide", reps=1).model_dump_json(), storage_key=key,
-                                 frames=seq.num_frames, duration_s=seq.duration)
-            s.add(row)
-            s.commit()
-            return row.id
-    finally:
-        db.close()
+SQUAT_GUIDE = "form/kaiakol/data/squat/correct/squat_correct_001.mp4"  # one real squat
 
 
 def _url(server: WebServer, query: str) -> str:
@@ -52,7 +29,7 @@ def _url(server: WebServer, query: str) -> str:
 
 def test_a_patient_follows_the_clinicians_guide_and_each_repetition_is_scored(web_server: WebServer,
                                                                               tmp_path: Path) -> None:
-    guide_id = _guide(web_server, "cleo", tmp_path)
+    guide_id = guide_seed.guide(web_server, "cleo", data_file(SQUAT_GUIDE), tmp_path)
     with connect(_url(web_server, f"mode=guide&guide={guide_id}"),
                  additional_headers={"X-API-Key": web_server.keys["bob"]}) as ws:  # not cleo's patient
         refused = json.loads(ws.recv(timeout=60))
