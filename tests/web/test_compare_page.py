@@ -1,12 +1,17 @@
 """The Compare page in headless Chromium: make a guide from a real squat video, upload another person's squat as
-the attempt, and check the score, the side-by-side video and the deviations shown against the report."""
+the attempt, and check the score, the side-by-side video (both people's real frames, not stick figures) and the
+deviations shown against the report."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from posecoach.io import VideoReader
 from tests.conftest import data_file
+from tests.test_comparison_video import real_content
 from tests.web.conftest import WebServer, shoot, signed_in
 from tests.web.helpers import wait_until
 
@@ -15,8 +20,8 @@ GUIDE = "form/kaiakol/data/squat/correct/squat_correct_001.mp4"
 ATTEMPT = "form/kaiakol/data/squat/incorrect/squat_incorrect_002.mp4"
 
 
-def test_compare_an_attempt_with_a_guide_made_here(browser: object, web_server: WebServer) -> None:
-    page = signed_in(browser, web_server, user="cleo", viewport={"width": 1280, "height": 900})
+def test_compare_an_attempt_with_a_guide_made_here(browser: object, web_server: WebServer, tmp_path: Path) -> None:
+    page = signed_in(browser, web_server, user="cleo", viewport={"width": 1280, "height": 800})
     page.goto("/#/compare")
     expect(page.locator("#banner")).to_contain_text("No guide")
     page.click("#compare-new-guide summary")
@@ -37,8 +42,26 @@ def test_compare_an_attempt_with_a_guide_made_here(browser: object, web_server: 
     if report["deviations"]:
         expect(shown.first).to_have_text(report["deviations"][0]["text"])
     wait_until(page, "document.getElementById('compare-video').readyState >= 1")
-    assert page.evaluate("document.getElementById('compare-video').videoWidth") > 0
+    assert page.get_attribute("#compare-video", "src").endswith("/results/side_by_side")
+    size = page.evaluate(
+        "[document.getElementById('compare-video').videoWidth, document.getElementById('compare-video').videoHeight]"
+    )
+    # the video played is the guide's and the attempt's real frames side by side (issue 26), not stick figures
+    served = page.context.request.get(f"/v1/jobs/{job_id}/results/side_by_side")
+    (tmp_path / "side.mp4").write_bytes(served.body())
+    with VideoReader(tmp_path / "side.mp4") as video:
+        frames = [f.image for f in video.frames()]
+    assert size == [frames[0].shape[1], frames[0].shape[0]] and len(frames) == report["attempt"]["frames"]
+    half = frames[0].shape[1] // 2
+    for image in (frames[0], frames[len(frames) // 2]):
+        assert real_content(image[:, :half]) and real_content(image[:, half:])
     shoot(page, "compare-result")
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("#compare-video")).to_be_visible()
+    box = page.locator("#compare-video").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390  # fits a phone, scaled down
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shoot(page, "compare-result-phone")
     page.context.close()
 
 

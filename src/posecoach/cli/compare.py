@@ -37,7 +37,7 @@ def compare(
                                             show_default=False)],
     json_out: Annotated[Path | None, typer.Option("--json", help="The report as JSON.")] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Side-by-side video (.mp4): the aligned "
-                                                "guide beside the attempt, deviating joints in red.")] = None,
+                                                "guide's frames beside the attempt's, joints off in red.")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Aligned joint-angle curves (.png, .svg, .pdf).")] = None,
     mirror: Annotated[str, typer.Option(help="auto: also try the movement on the other side; yes / no: force.")
                       ] = "auto",
@@ -74,9 +74,12 @@ def compare(
 
         written.append(plot_comparison(report, matched, att_seq.timestamps, plot))
     if output is not None:
+        from posecoach.reports.aligned_frames import video_for
         from posecoach.reports.comparison_video import render_side_by_side
 
-        written.append(render_side_by_side(ref_seq, att_seq, report, matched, output))
+        written.append(render_side_by_side(ref_seq, att_seq, report, matched, output,  # on their real frames
+                                           reference_video=video_for(reference, ref_seq.source),
+                                           attempt_video=video_for(attempt, att_seq.source)))
     _summary(report, written)
 
 

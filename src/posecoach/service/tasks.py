@@ -246,8 +246,20 @@ def _compare(w: Work) -> str:
     w.add("report", report.to_json(), exercise=guide.name, score=report.score, rep_count=report.attempt.reps)
     plot_comparison(report, matched, att_seq.timestamps, w.path("plot"))
     w.add("plot", w.path("plot"))
-    if att_seq.num_frames:
-        render_side_by_side(ref_seq, att_seq, report, matched, w.path("side_by_side"))
+    if att_seq.num_frames:  # on the real frames: the attempt's, and the guide's while its video is kept
+        from contextlib import ExitStack
+
+        source = library_db.load_row(w.db, Video, ref.video_id) if ref.video_id else None
+        with ExitStack() as files:
+            attempt_path = files.enter_context(w.video_file(w.video))
+            guide_path = None
+            if source is not None and w.storage.exists(source.storage_key):
+                try:
+                    guide_path = files.enter_context(w.video_file(source))
+                except InputError:  # over today's limits: the guide's stick figure instead
+                    guide_path = None
+            render_side_by_side(ref_seq, att_seq, report, matched, w.path("side_by_side"), reference_video=guide_path,
+                                attempt_video=attempt_path, progress=w.progress(0.7, 0.99))
         w.add("side_by_side", w.path("side_by_side"))
     return w.finish()
 

@@ -1,5 +1,5 @@
 // Compare: pick a guide from the reference library (or make one from a video), upload an attempt, then the
-// score, the side-by-side video, the main deviations, per-repetition scores and tempo.
+// score, the side-by-side video (both real videos, aligned), the main deviations, per-repetition scores and tempo.
 // #/compare?job=<id> reopens a finished comparison.
 import { api, resultJson, resultUrl } from '../api.js';
 import { clearBanner, fmtTime, h, hashParam, progressBar, showBanner } from '../ui.js';
@@ -16,10 +16,20 @@ async function fillGuides(select, chosen) {
   return guides;
 }
 
+// The side-by-side video: the guide's and the attempt's own frames, aligned, each with its skeleton and the
+// joints off the guide in red (a side whose video is gone shows its stick figure, and says so in the picture).
+// An attempt in which nobody was found has no such video: say that instead of an empty player.
+function sideBySide(jobId, results) {
+  const made = !Array.isArray(results) || results.some((r) => r.kind === 'side_by_side');
+  if (!made) return h('p', { id: 'compare-no-video', class: 'muted' }, 'No side-by-side video: nobody was found in the attempt.');
+  return h('video', { id: 'compare-video', controls: true, playsinline: true, preload: 'auto', src: resultUrl(jobId, 'side_by_side') });
+}
+
 async function showResult(out, jobId) {
   const report = await resultJson(jobId, 'report');
-  const video = h('video', { id: 'compare-video', controls: true, playsinline: true, preload: 'auto', src: resultUrl(jobId, 'side_by_side') });
-  const seek = (t) => { video.currentTime = t; };
+  const results = await api(`/v1/jobs/${encodeURIComponent(jobId)}/results`).catch(() => null);
+  const video = sideBySide(jobId, results);
+  const seek = (t) => { if (video.tagName === 'VIDEO') video.currentTime = t; };
   const deviations = report.deviations.slice(0, 6).map((d) => h('li', {}, d.text));
   const reps = report.reps.map((r) => h('tr', { class: 'clickable', onclick: () => seek(r.start_s) },
     h('td', {}, String(r.index)), h('td', {}, fmtTime(r.start_s)), h('td', {}, String(score(r.score))),
@@ -32,7 +42,8 @@ async function showResult(out, jobId) {
     h('div', { class: 'stat' }, h('small', {}, 'Score (0-100)'), h('span', { id: 'compare-score', class: 'big' }, String(score(report.score)))),
     report.tempo ? h('div', { class: 'stat' }, h('small', {}, 'Tempo'), h('span', { id: 'compare-tempo' }, report.tempo.text)) : null,
     h('ul', { class: 'summary' }, ...report.summary.map((s) => h('li', {}, s)))),
-  h('section', { class: 'card' }, h('p', { class: 'muted' }, 'Guide on the left, attempt on the right.'), video),
+  h('section', { class: 'card', id: 'compare-side-by-side' },
+    h('p', { class: 'muted' }, 'Guide on the left, your attempt on the right, matched frame by frame. Joints more than 15° off the guide are red.'), video),
   h('div', { class: 'row' },
     h('section', { class: 'card' }, h('h2', {}, 'Main deviations'),
       deviations.length ? h('ol', { id: 'compare-deviations' }, ...deviations) : h('p', { id: 'compare-deviations', class: 'ok' }, 'No large deviation.')),
