@@ -3,12 +3,14 @@ answers with two frames in flight (what the web app's client does), for each pos
 own cost per frame.
 
     .venv/bin/python benchmarks/bench_live.py [--clip PATH] [--seconds 20] [--models lite,full]
-                                              [--repeat 5] [--coach-only | --no-coach]
+                                              [--repeat 5] [--coach-only | --no-coach] [--guide CLIP]
 
 First table, one row per pose model: frames/s answered, end-to-end latency (send -> answer) median and p95, the
 server's own time per frame (JPEG decode + pose + analysis), and the live rep count at the end (the count shown
-and the estimate). No browser: the browser test (tests/web/test_live.py) measures the page itself, with the
-camera capped at 30 frames/s.
+and the estimate). With ``--guide CLIP``, the same frames also in mode ``guide``, following a guide made from
+CLIP (each repetition scored against it when it ends: `posecoach.analysis.compare.streaming`): one more row per
+pose model, with the repetitions scored. No browser: the browser tests (tests/web/test_live.py,
+test_session_page.py) measure the pages themselves, with the camera capped at 30 frames/s.
 
 Second table, the live counter alone: the same frames' poses (estimated once, as the server does, with the first
 pose model), fed to `LiveCoach.update` frame by frame with the exercise named and unknown ("auto": recognition
@@ -35,10 +37,13 @@ import numpy as np
 import uvicorn
 from websockets.sync.client import connect
 
+from posecoach.analysis.compare import Guide
 from posecoach.analysis.live import LiveCoach
 from posecoach.io import VideoReader
-from posecoach.service import Settings, create_app
+from posecoach.pose.engine import estimate_poses
+from posecoach.service import Settings, create_app, library_db
 from posecoach.service.db import Database
+from posecoach.service.storage import open_storage
 
 sys.path.insert(0, str(Path(__file__).parent))
 from clips import data_dir, header, table
@@ -60,11 +65,19 @@ def frames_as_jpeg(clip: Path, seconds: float, size: tuple[int, int] = (640, 480
     return out
 
 
-def serve(data: Path) -> tuple[str, str, uvicorn.Server]:
+def serve(data: Path, guide_clip: Path | None = None) -> tuple[str, str, uvicorn.Server, str | None]:
+    """The service on loopback with one user; with ``guide_clip``, a ready guide of theirs made from it (its id)."""
     settings = Settings(data_dir=data, job_executor="thread")
     db = Database(settings.resolved_database_url())
     db.migrate()
-    _, key = db.create_user("bench", "user")
+    user, key = db.create_user("bench", "user")
+    guide_id = None
+    if guide_clip is not None:
+        seq = estimate_poses(guide_clip, model="lite")
+        storage_key = "references/bench-guide.npz"
+        open_storage(settings).write_file(storage_key, seq.save(data / "guide.npz"))
+        guide_id = library_db.add_ready_guide(db, user.id, Guide(name="bench-guide", reps=1).model_dump_json(),
+                                              storage_key, seq.num_frames, seq.duration)
     db.close()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -74,7 +87,7 @@ def serve(data: Path) -> tuple[str, str, uvicorn.Server]:
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)
-    return f"ws://127.0.0.1:{port}/v1/live", key, server
+    return f"ws://127.0.0.1:{port}/v1/live", key, server, guide_id
 
 
 Frame = tuple[np.ndarray | None, np.ndarray | None, float]
@@ -123,9 +136,11 @@ def coach_table(frames: list[Frame], exercise: str, repeat: int, fps: float) -> 
     return rows
 
 
-def run(url: str, key: str, model: str, exercise: str, jpegs: list[bytes]) -> dict[str, float]:
-    latencies, server_ms, count, shown = [], [], 0, 0
-    with connect(f"{url}?exercise={exercise}&pose_model={model}", additional_headers={"X-API-Key": key},
+def run(url: str, key: str, model: str, exercise: str, jpegs: list[bytes], guide: str | None = None
+        ) -> dict[str, float]:
+    latencies, server_ms, count, shown, scored = [], [], 0, 0, 0
+    mode = f"&mode=guide&guide={guide}" if guide else ""
+    with connect(f"{url}?exercise={exercise}&pose_model={model}{mode}", additional_headers={"X-API-Key": key},
                  max_size=None) as ws:
         assert json.loads(ws.recv())["type"] == "ready"
         sent: dict[float, float] = {}
@@ -146,12 +161,13 @@ def run(url: str, key: str, model: str, exercise: str, jpegs: list[bytes]) -> di
             latencies.append((time.perf_counter() - sent.pop(msg["t"])) * 1000.0)
             server_ms.append(msg["server_ms"])
             count, shown = msg.get("count", count), msg.get("shown", shown)
+            scored = len(msg.get("scored", ())) or scored
             if nxt < len(jpegs):
                 send()
         wall = time.perf_counter() - start
     lat = sorted(latencies)
     return {"fps": len(jpegs) / wall, "latency_ms": statistics.median(lat), "latency_p95_ms": lat[int(0.95 * len(lat))],
-            "server_ms": statistics.median(server_ms), "count": count, "shown": shown}
+            "server_ms": statistics.median(server_ms), "count": count, "shown": shown, "scored": scored}
 
 
 def main() -> None:
@@ -165,6 +181,7 @@ def main() -> None:
     only = ap.add_mutually_exclusive_group()
     only.add_argument("--coach-only", action="store_true", help="only the live counter's cost (no WebSocket)")
     only.add_argument("--no-coach", action="store_true", help="only the WebSocket throughput")
+    ap.add_argument("--guide", type=Path, help="also follow a guide made from this clip (mode guide)")
     args = ap.parse_args()
     jpegs = frames_as_jpeg(args.clip, args.seconds)
     models = args.models.split(",")
@@ -172,16 +189,18 @@ def main() -> None:
     if not args.coach_only:
         rows = []
         with tempfile.TemporaryDirectory() as tmp:
-            url, key, server = serve(Path(tmp))
+            url, key, server, guide_id = serve(Path(tmp), args.guide)
             for model in models:
-                r = run(url, key, model, args.exercise, jpegs)
-                rows.append([model, len(jpegs), f"{r['fps']:.1f}", f"{r['latency_ms']:.0f}",
-                             f"{r['latency_p95_ms']:.0f}", f"{r['server_ms']:.1f}", f"{r['shown']} ({r['count']})"])
+                for guide in (None, guide_id) if guide_id else (None,):
+                    r = run(url, key, model, args.exercise, jpegs, guide)
+                    rows.append([model + (" (guide)" if guide else ""), len(jpegs), f"{r['fps']:.1f}",
+                                 f"{r['latency_ms']:.0f}", f"{r['latency_p95_ms']:.0f}", f"{r['server_ms']:.1f}",
+                                 f"{r['shown']} ({r['count']})", r["scored"] if guide else "–"])
             server.should_exit = True
         print(f"clip: {args.clip.name}, first {args.seconds:g} s, 640x480 JPEG q70, exercise {args.exercise}, "
               "2 frames in flight, loopback\n")
         print(table(["pose model", "frames", "frames/s", "latency ms (median)", "latency ms (p95)",
-                     "server ms/frame", "live count shown (estimate)"], rows))
+                     "server ms/frame", "live count shown (estimate)", "repetitions scored"], rows))
     if not args.no_coach:
         fps = 30.0
         with VideoReader(args.clip) as reader:

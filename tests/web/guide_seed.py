@@ -7,8 +7,8 @@ from pathlib import Path
 
 from posecoach.analysis.compare import Guide
 from posecoach.pose.engine import estimate_poses
-from posecoach.service import Settings
-from posecoach.service.db import Database, ReferenceGuide, Video, new_id, utcnow
+from posecoach.service import Settings, library_db
+from posecoach.service.db import Database, Video, new_id, utcnow
 from posecoach.service.storage import open_storage
 from tests.web.conftest import WebServer
 
@@ -31,12 +31,7 @@ def guide(server: WebServer, owner: str, video: Path, tmp: Path, name: str = "sq
                                           storage_key=video_key, size_bytes=video.stat().st_size, width=1280,
                                           height=720, fps=seq.fps, num_frames=seq.num_frames,
                                           duration_s=seq.duration, created_at=utcnow())).id
-        with db.session() as s:
-            row = ReferenceGuide(id=new_id(), owner_id=server.ids[owner], name=name, video_id=video_id,
-                                 guide=Guide(name=name, reps=1).model_dump_json(), storage_key=key,
-                                 frames=seq.num_frames, duration_s=seq.duration)
-            s.add(row)
-            s.commit()
-            return row.id
+        return library_db.add_ready_guide(db, server.ids[owner], Guide(name=name, reps=1).model_dump_json(), key,
+                                          seq.num_frames, seq.duration, video_id)
     finally:
         db.close()

@@ -130,6 +130,21 @@ def add_made(db: Database, user: User, video: Video, row: Row, kind: str, params
     return Made(row, QUEUED, None, user.name)
 
 
+def add_ready_guide(db: Database, owner_id: str, guide_json: str, storage_key: str, frames: int, duration_s: float,
+                    video_id: str | None = None) -> str:
+    """A guide whose poses are stored already (``storage_key``), ready at once, with no job: for an import and for
+    benchmarks and tests that follow a guide live. Its id; ValueError if the owner has one of that name."""
+    name = json.loads(guide_json)["name"]
+    row = ReferenceGuide(id=new_id(), owner_id=owner_id, name=name, guide=guide_json, storage_key=storage_key,
+                         frames=frames, duration_s=duration_s, video_id=video_id, created_at=utcnow())
+    try:
+        with db.session() as s:
+            s.add(row)
+    except IntegrityError:
+        raise ValueError(f"there is a guide called {name!r} already") from None
+    return row.id
+
+
 def _made(s: Session, model: type[Row], query: Any) -> list[Made]:
     out = []
     for row, state, error, owner in s.execute(query.add_columns(Job.state, Job.error, User.name)
