@@ -12,8 +12,9 @@ from playwright.sync_api import expect
 from posecoach.io import VideoReader
 from tests.conftest import data_file
 from tests.test_comparison_video import real_content
+from tests.web import guide_seed
 from tests.web.conftest import WebServer, shoot, signed_in
-from tests.web.helpers import wait_until
+from tests.web.helpers import run_job, upload, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.video]
 GUIDE = "form/kaiakol/data/squat/correct/squat_correct_001.mp4"
@@ -76,3 +77,25 @@ def test_a_patient_compares_with_the_clinicians_guide_only(browser: object, web_
     expect(bob.locator("#banner")).to_contain_text("No guide")
     ann.context.close()
     bob.context.close()
+
+
+def test_a_guide_without_its_video_is_shown_as_its_stick_figure(
+    browser: object, web_server: WebServer, tmp_path: Path
+) -> None:
+    """A guide whose source video is gone (kept as poses only): the attempt's real frames beside the guide's stick
+    figure on a plain background, rather than no video."""
+    guide_id = guide_seed.guide(web_server, "cleo", data_file(GUIDE), tmp_path, name="squat-poses-only")
+    page = signed_in(browser, web_server, user="cleo", viewport={"width": 1280, "height": 800})
+    video = upload(page.context.request, data_file(ATTEMPT))
+    job = run_job(page.context.request, {"kind": "compare", "video_id": video["id"], "reference_id": guide_id})
+    page.goto(f"/#/compare?job={job['id']}")
+    wait_until(
+        page, "document.getElementById('compare-video') && document.getElementById('compare-video').readyState >= 1"
+    )
+    (tmp_path / "side.mp4").write_bytes(page.context.request.get(f"/v1/jobs/{job['id']}/results/side_by_side").body())
+    with VideoReader(tmp_path / "side.mp4") as side:
+        image = next(side.frames()).image
+    half = image.shape[1] // 2
+    assert not real_content(image[:, :half]) and real_content(image[:, half:])
+    assert ((image[80:-40, :half] == 24).all(axis=2)).mean() > 0.8  # the plain background behind the guide
+    page.context.close()
