@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from posecoach.analysis.compare import Guide, compare_sequences
-from posecoach.analysis.compare.streaming import GuidedCoach, guide_repetition, score_repetition
+from posecoach.analysis.compare.streaming import GuidedCoach, guide_repetition, main_joint, score_repetition
 from posecoach.core.sequence import PoseSequence
 from posecoach.io.landmark_files import read_ui_prmd
 from tests.conftest import data_file
@@ -52,6 +52,7 @@ def test_each_live_repetition_score_is_the_offline_comparison_of_its_frames(move
         assert fb.score == offline.score, (fb.index, fb.score, offline.score)
         assert fb.deviation == (offline.deviations[0].text if offline.deviations else None)
     assert all(s.score is not None and 40 <= s.score <= 100 for s in summary.scored)
+    assert all(s.rom_deg is not None and 10 < s.rom_deg < 180 for s in summary.scored)  # degrees a person reads
 
 
 def test_a_guide_of_several_repetitions_is_compared_one_repetition_at_a_time() -> None:
@@ -66,6 +67,12 @@ def test_the_guide_repetition_against_itself_scores_100() -> None:
     reference, one = guide_repetition(guide_seq, Guide(name="g", reps=1))
     fb = score_repetition(reference, guide_seq, one)
     assert fb.score == 100.0 and fb.deviation is None and fb.start_s == 0.0
+    joint = main_joint(reference)  # the joint that moves most in the guide: its range is the guide's own
+    assert joint is not None and fb.rom_joint == joint
+    angle = reference.features.angles[joint]
+    assert fb.rom_deg == round(float(np.nanmax(angle) - np.nanmin(angle)), 1) and fb.rom_deg > 20
+    named = score_repetition(reference, guide_seq, Guide(name="g", reps=1, joints=["left_elbow"]))
+    assert named.rom_joint == "left_elbow"  # a joint that matters, named by the clinic, comes first
 
 
 def test_frame_times_must_increase() -> None:

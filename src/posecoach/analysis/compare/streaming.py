@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from posecoach.analysis.compare.calibration import score_meaning
+from posecoach.analysis.compare.features import SCORED_ANGLES
 from posecoach.analysis.compare.guide import Guide
 from posecoach.analysis.compare.pipeline import Prepared, compare_prepared, prepare
 from posecoach.analysis.live import LiveCoach, LiveState
@@ -37,11 +38,14 @@ class RepFeedback:
     meaning: str
     deviation: str | None
     tempo_ratio: float | None
+    rom_joint: str | None = None  # the joint whose range of motion is measured (`main_joint`)
+    rom_deg: float | None = None  # its range over the repetition, degrees
 
     def to_dict(self) -> dict[str, object]:
         return {"index": self.index, "start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2),
                 "duration_s": round(self.end_s - self.start_s, 2), "score": self.score, "meaning": self.meaning,
-                "deviation": self.deviation, "tempo_ratio": self.tempo_ratio, "errors": []}
+                "deviation": self.deviation, "tempo_ratio": self.tempo_ratio, "rom_joint": self.rom_joint,
+                "rom_deg": self.rom_deg, "errors": []}
 
 
 def guide_repetition(guide_seq: PoseSequence, guide: Guide | None = None) -> tuple[Prepared, Guide]:
@@ -56,17 +60,42 @@ def guide_repetition(guide_seq: PoseSequence, guide: Guide | None = None) -> tup
     return prepare(guide_seq.frames(a, b + 1), role="guide", mirror=False, reps=False), one
 
 
+def _range_deg(angle: np.ndarray) -> float | None:
+    seen = angle[np.isfinite(angle)]
+    return round(float(seen.max() - seen.min()), 1) if len(seen) >= 2 else None
+
+
+def _mean(values: list[float | None]) -> float | None:
+    seen = [v for v in values if v is not None]
+    return round(float(np.mean(seen)), 1) if seen else None
+
+
+def main_joint(reference: Prepared, guide: Guide | None = None) -> str | None:
+    """The joint whose range of motion a repetition reports: the guide's first joint that matters, else the joint
+    that moves most in the guide's repetition (None when no angle is seen)."""
+    if guide is not None and guide.joints:
+        return guide.joints[0]
+    ranges = {name: _range_deg(angle) for name, angle in reference.features.angles.items() if name in SCORED_ANGLES}
+    seen = {k: v for k, v in ranges.items() if v is not None}
+    return max(seen, key=lambda k: seen[k]) if seen else None
+
+
 def score_repetition(reference: Prepared, attempt: PoseSequence, guide: Guide | None = None, *, index: int = 1,
                      t0: float | None = None) -> RepFeedback:
     """Score one repetition's frames (``attempt``) against the guide's repetition (`guide_repetition`) by the
     offline comparison. ``t0``: the session's start (times are reported from it; default the attempt's start)."""
-    report = compare_prepared(reference, prepare(attempt, reps=False), guide=guide)
+    prepared = prepare(attempt, reps=False)
+    report = compare_prepared(reference, prepared, guide=guide)
     start = float(attempt.timestamps[0]) if t0 is None else t0
+    joint = main_joint(reference, guide)
+    mirrored = report.alignment.mirrored and prepared.mirrored is not None
+    angles = (prepared.mirrored if mirrored and prepared.mirrored is not None else prepared.features).angles
     return RepFeedback(index=index, start_s=float(attempt.timestamps[0]) - start,
                        end_s=float(attempt.timestamps[-1]) - start, score=report.score,
                        meaning=score_meaning(report.score) if report.score is not None else "not measurable",
                        deviation=report.deviations[0].text if report.deviations else None,
-                       tempo_ratio=report.tempo.ratio if report.tempo else None)
+                       tempo_ratio=report.tempo.ratio if report.tempo else None, rom_joint=joint,
+                       rom_deg=_range_deg(angles[joint]) if joint in angles else None)
 
 
 @dataclass
@@ -144,6 +173,8 @@ class GuidedCoach:
         return {"reps_scored": len(self.scored), "mean_score": round(float(np.mean(scores)), 1) if scores else None,
                 "meaning": score_meaning(float(np.mean(scores))) if scores else "not measurable",
                 "main_deviation": worst.deviation if worst else None,
+                "rom_joint": self.scored[0].rom_joint if self.scored else None,
+                "mean_rom_deg": _mean([r.rom_deg for r in self.scored]),
                 "reps": [r.to_dict() for r in self.scored]}
 
     def _append(self, landmarks: np.ndarray | None, world: np.ndarray | None, t: float) -> None:
