@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from posecoach import __version__
-from posecoach.service import degraded, docs, lifecycle, openapi
+from posecoach.service import alerts_outbox, degraded, docs, lifecycle, openapi
 from posecoach.service.account_routes import router as account_router
+from posecoach.service.alerts_routes import router as alerts_router
 from posecoach.service.catalogue_routes import router as catalogue_router
 from posecoach.service.db import Database
 from posecoach.service.jobs import LocalRunner
@@ -55,11 +56,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         startup.start()
         sweeper = lifecycle.Sweeper(settings, db, storage, startup.done)  # orphans, temp files, retention
         sweeper.start()
+        alert_outbox = alerts_outbox.Deliverer(db, settings.outbox_interval_s, startup.done)  # webhooks
+        alert_outbox.start()
         try:
             yield
         finally:
             startup.stop()
             sweeper.stop()
+            alert_outbox.stop()
             runner.close()
             db.close()
 
@@ -69,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(account_router)
     app.include_router(results_router)
     app.include_router(live_sessions_router)
+    app.include_router(alerts_router)
     app.include_router(lifecycle_router)
     app.include_router(library_router)
     app.include_router(catalogue_router)

@@ -165,6 +165,8 @@ class Result(Base):
     error_count: Mapped[int | None] = mapped_column(Integer, nullable=True)  # form errors of an analysis (0003)
     fall_count: Mapped[int | None] = mapped_column(Integer, nullable=True)  # falls detected (0003)
     rep_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0-1, of rep_count (0004)
+    rom: Mapped[float | None] = mapped_column(Float, nullable=True)  # typical range per repetition (0010)
+    rom_unit: Mapped[str | None] = mapped_column(String(16), nullable=True)  # of rom: deg or cm (estimated)
 
 
 # the library: references (guides) and posture models (0003) ---------------------------------------------------

@@ -271,6 +271,7 @@ def _falls(w: Work) -> str:
     from posecoach.reports.fall_overlay import FallDecorator
     from posecoach.reports.fall_plot import plot_falls
     from posecoach.reports.tables import falls_csv
+    from posecoach.service import alerts_db, alerts_outbox
 
     seq = w.poses(high=0.6)
     report = detect_sequence(seq, default_model(), threshold=w.params.get("threshold", 0.7))
@@ -280,7 +281,9 @@ def _falls(w: Work) -> str:
     plot_falls(report, w.path("plot"))
     w.add("plot", w.path("plot"))
     w.overlay(seq, 0.65, 0.99, show_angles=False, decorator=FallDecorator(report))
-    return w.finish()
+    state = w.finish(alerts_db.job_recorder(w.job.owner_id, w.job.id, w.video.filename, report.events))
+    alerts_outbox.deliver_waiting(w.db, w.job.owner_id)  # the alert log first, then the webhook (never raises)
+    return state
 
 
 def _posture(w: Work) -> str:

@@ -65,7 +65,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from posecoach.errors import InputError, PoseCoachError
 from posecoach.pose.models import MODEL_NAMES
-from posecoach.web import live_keep
+from posecoach.web import live_alerts, live_keep
 from posecoach.web.live_limits import Rate, Sessions, frame_refusal
 
 router = APIRouter()
@@ -309,6 +309,8 @@ async def _run(ws: WebSocket, user: Any, settings: Any) -> None:
         session = await loop.run_in_executor(executor, LiveSession, mode, pose_model, analysis)
         if mode in ("exercise", "guide"):
             session.keep = live_keep.keeper(ws, user, target, params.get("save") != "0")
+        if mode == "falls":  # each alert kept in the alert log and sent to the user's webhook
+            analysis.on_alert = live_alerts.hook(ws.app.state.db, user.id)
     except (InputError, PoseCoachError) as exc:
         executor.shutdown(wait=False)
         await _refuse(ws, 4400, str(exc))

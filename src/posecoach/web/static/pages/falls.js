@@ -1,9 +1,11 @@
 // Falls: upload a video -> fall probability timeline, detected falls (click to seek), an alert banner and a
-// sound; or monitor a camera live (falls_live.js). #/falls?job=<id> reopens a finished check.
+// sound; or monitor a camera live (falls_live.js). #/falls?job=<id> reopens a finished check. Below, the alert log
+// with Acknowledge buttons and where alerts go (falls_alerts.js).
 import { api, resultJson, resultUrl } from '../api.js';
 import { lineChart } from '../chart.js';
 import { beep, fmtTime, h, hashParam, progressBar, showBanner } from '../ui.js';
 import { runJob, videoSource } from '../widgets.js';
+import { mount as mountAlerts } from './falls_alerts.js';
 import { mount } from './falls_live.js';
 
 // What became of the person, in words (an older report has only `recovered`). A person not seen since the fall
@@ -50,7 +52,7 @@ async function showResult(out, jobId, { sound = false } = {}) {
   }
 }
 
-export async function render(root) {
+export async function render(root, ctx) {
   const out = h('div', { id: 'falls-result' });
   const bar = progressBar();
   bar.el.hidden = true;
@@ -60,11 +62,14 @@ export async function render(root) {
     bar.set(1, 'Done');
     history.replaceState(null, '', `#/falls?job=${job.id}`);
     await showResult(out, job.id, { sound: true });
+    refreshAlerts();  // the check's alerts, if any, are in the log now
   }, { record: false });
   const live = h('section', { id: 'falls-live', class: 'card' });
+  const alerts = h('section', { id: 'falls-alerts', class: 'card' });
+  const refreshAlerts = mountAlerts(alerts, ctx.user);
   root.append(h('section', { class: 'card' }, h('h1', {}, 'Fall detection'),
-    h('p', { class: 'muted' }, 'Upload a video to check it for falls, or monitor a camera below.'), source, bar.el), out, live);
-  const cleanup = mount(live);
+    h('p', { class: 'muted' }, 'Upload a video to check it for falls, or monitor a camera below.'), source, bar.el), out, alerts, live);
+  const cleanup = mount(live, { onAlert: () => setTimeout(refreshAlerts, 500) });
   const id = hashParam('job');
   if (id) await showResult(out, id);
   return cleanup;

@@ -22,7 +22,7 @@ function sparkline(canvas, points) {
   ctx.stroke();
 }
 
-export function mount(container) {
+export function mount(container, { onAlert = () => {} } = {}) {
   const prob = h('span', { id: 'falls-live-probability', class: 'big' }, '–');
   const status = h('p', { id: 'falls-live-status', class: 'muted' }, 'Not monitoring.');
   const spark = h('canvas', { id: 'falls-live-chart', width: 600, height: 120, class: 'sparkline' });
@@ -40,6 +40,7 @@ export function mount(container) {
       showBanner(`Fall detected (live camera, ${new Date().toLocaleTimeString()})`, 'alert');
       status.className = 'bad';
       beep(3);
+      onAlert();  // the alert log lists it (recorded by the server)
     }
     if (alerted) {  // what became of the person since the latest fall: still down, not seen since, got up
       const latest = msg.events[msg.events.length - 1];
