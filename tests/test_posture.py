@@ -24,6 +24,7 @@ from posecoach.posture import (
     TransitionCounter,
     count_transitions,
     smooth_postures,
+    transition_counts,
 )
 from posecoach.posture_dataset import read_keypoint_table
 from tests.conftest import data_file
@@ -102,6 +103,8 @@ def test_a_squat_classifier_trained_on_two_people_reads_a_third_from_another_vie
         assert rep.start_frame < bottom and abs(rep.turn_frame - bottom) < 20 and rep.end_frame > bottom
     assert report.per_frame[bottoms[0]].posture == "down" and report.per_frame[0].posture == "up"
     assert sum(report.time_per_posture_s.values()) == pytest.approx(seq.duration, abs=1e-6)
+    changes = [(t.from_posture, t.to_posture, t.count) for t in report.transitions]
+    assert changes == [("up", "down", 3), ("down", "up", 3)]  # every change counted, the reps' and any other
     live = LivePostures(trained, count=("up", "down"), width=1280, height=720)
     states = [live.update(lm, float(t)) for lm, t in zip(seq.subject_landmarks(), seq.timestamps, strict=True)]
     assert states == [f.posture for f in report.per_frame] and live.count == 3
@@ -205,6 +208,26 @@ def test_repetitions_are_first_second_first_cycles() -> None:
     assert count_transitions(["down", "up", "up"], "up", "down") == []
     with pytest.raises(ValueError):
         TransitionCounter("up", "up")
+
+
+def test_every_change_of_posture_is_counted() -> None:
+    states = ["", "up", "up", "down", "", "down", "side", "up", "down", "up", "", "up", "down"]
+    assert transition_counts(states) == {("up", "down"): 3, ("down", "side"): 1, ("side", "up"): 1, ("down", "up"): 1}
+    assert list(transition_counts(states)) == [("up", "down"), ("down", "side"), ("side", "up"), ("down", "up")]
+    assert transition_counts(["", "", "up"]) == {} and transition_counts([]) == {}
+
+
+def test_cross_validation_scores_each_held_out_group(squats: list[tuple[PoseSequence, np.ndarray]]) -> None:
+    clf = PostureClassifier(model="logreg").fit([s for s, _ in squats], [lab for _, lab in squats],
+                                                groups=["ann", "bob", "cy"])
+    per_group = clf.selection.per_group if clf.selection else {}
+    assert sorted(per_group) == ["ann", "bob", "cy"] and clf.training["cv_per_group"] == per_group
+    for (_, labels), name in zip(squats, ["ann", "bob", "cy"], strict=True):
+        score = per_group[name]
+        assert score["frames"] == np.sum(labels != "") and score["accuracy"] == score["correct"] / score["frames"]
+    frames = sum(g["frames"] for g in per_group.values())
+    chosen = [c for c in clf.selection.scores if c.get("chosen")] if clf.selection else []
+    assert chosen[0]["accuracy"] == pytest.approx(sum(g["correct"] for g in per_group.values()) / frames)
 
 
 def test_temperature_scaling_calibrates_overconfident_probabilities() -> None:

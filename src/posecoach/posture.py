@@ -12,7 +12,9 @@ from posecoach.analysis.posture import (
     classify_postures,
     count_transitions,
     smooth_postures,
+    transition_counts,
 )
 
 __all__ = ["UNKNOWN", "FeatureSpec", "LivePostures", "PostureClassifier", "PostureRep", "PostureSmoother",
-           "SmoothingParams", "TransitionCounter", "classify_postures", "count_transitions", "smooth_postures"]
+           "SmoothingParams", "TransitionCounter", "classify_postures", "count_transitions", "smooth_postures",
+           "transition_counts"]

@@ -18,7 +18,7 @@ from pydantic import Field
 
 from posecoach.reports.model import ReportModel, SequenceReport, write_schemas
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: transitions
 
 
 class ClassifierInfo(ReportModel):
@@ -56,6 +56,12 @@ class TransitionRep(ReportModel):
     end_s: float
 
 
+class TransitionCount(ReportModel):
+    from_posture: str = Field(description="the steady posture before the change")
+    to_posture: str = Field(description="the steady posture after it")
+    count: int = Field(description="how often the posture changed so")
+
+
 class Repetitions(ReportModel):
     first: str
     second: str
@@ -74,6 +80,8 @@ class PostureReport(SequenceReport):
     overall_probabilities: dict[str, float] = {}
     time_per_posture_s: dict[str, float] = {}
     segments: list[Segment] = []
+    transitions: list[TransitionCount] = Field([], description="every change of steady posture, counted (frames "
+                                               "without a pose skipped), in order of first occurrence")
     repetitions: Repetitions | None = None
     per_frame: list[PostureFrame] = []
 

@@ -4,7 +4,7 @@
 * `models`: logistic regression and k-NN, chosen by grouped cross-validation, with calibrated probabilities;
 * `classifier`: `PostureClassifier` (``fit`` / ``predict`` / ``predict_proba`` / ``save`` / ``load``);
 * `smoothing`: exponential moving average and hysteresis, live and offline;
-* `transitions`: repetitions counted as ``first -> second -> first`` postures;
+* `transitions`: repetitions counted as ``first -> second -> first`` postures, and every change of posture;
 * `pipeline`: all of it over a sequence (`classify_postures` -> `PostureReport`) or live (`LivePostures`);
 * `evaluation`: grouped cross-validation and scores.
 """
@@ -13,7 +13,13 @@ from posecoach.analysis.posture.classifier import UNKNOWN, PostureClassifier
 from posecoach.analysis.posture.embedding import FeatureSpec
 from posecoach.analysis.posture.pipeline import LivePostures, classify_postures
 from posecoach.analysis.posture.smoothing import PostureSmoother, SmoothingParams, smooth_postures
-from posecoach.analysis.posture.transitions import PostureRep, TransitionCounter, count_transitions
+from posecoach.analysis.posture.transitions import (
+    PostureRep,
+    TransitionCounter,
+    count_transitions,
+    transition_counts,
+)
 
 __all__ = ["UNKNOWN", "FeatureSpec", "LivePostures", "PostureClassifier", "PostureRep", "PostureSmoother",
-           "SmoothingParams", "TransitionCounter", "classify_postures", "count_transitions", "smooth_postures"]
+           "SmoothingParams", "TransitionCounter", "classify_postures", "count_transitions", "smooth_postures",
+           "transition_counts"]

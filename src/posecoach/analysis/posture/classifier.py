@@ -88,7 +88,8 @@ class PostureClassifier:
             self._est = fit_estimator(selection.kind, selection.params, std(X_train), y_train)
         self._std, self.selection, self.classes_, self.integer_labels = std, selection, classes, integers
         self.training = {"frames": len(y), "groups": len(np.unique(g)),
-                         "frames_per_class": {c: int(np.sum(y == i)) for i, c in enumerate(classes)}}
+                         "frames_per_class": {c: int(np.sum(y == i)) for i, c in enumerate(classes)},
+                         "cv_per_group": selection.per_group}
         return self
 
     @property

@@ -47,7 +47,7 @@ def save(clf: PostureClassifier, std: Standardiser, est: Estimator, path: str | 
         "format": FORMAT, "format_version": FORMAT_VERSION, **_versions(),
         "classes": list(clf.classes_), "integer_labels": clf.integer_labels,
         "model": {"kind": sel.kind, "params": sel.params, "temperature": sel.temperature, "folds": sel.folds,
-                  "cv_scores": sel.scores, "requested": clf.model},
+                  "cv_scores": sel.scores, "cv_per_group": sel.per_group, "requested": clf.model},
         "features": clf.spec.to_dict(), "feature_names": clf.spec.names,
         "skeleton": {"name": clf.skeleton.name, "names": list(clf.skeleton.names)},
         "training": clf.training,
@@ -107,7 +107,7 @@ def load(cls: type[PostureClassifier], path: str | Path) -> PostureClassifier:
         spec = FeatureSpec.from_dict(meta["features"])
         m = meta["model"]
         selection = Selection(m["kind"], dict(m["params"]), float(m["temperature"]), int(m["folds"]),
-                              list(m["cv_scores"]))
+                              list(m["cv_scores"]), dict(m.get("cv_per_group", {})))
         clf = cls(model=m.get("requested", m["kind"]), spec=spec, folds=max(2, selection.folds))
         std = Standardiser(arrays["std_mean"], arrays["std_scale"])
         if len(std.mean) != len(spec.names):

@@ -12,7 +12,7 @@ plain arrays (`model_arrays` / `model_from_arrays`): files hold no pickled code.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -141,6 +141,18 @@ class Selection:
     temperature: float
     folds: int
     scores: list[dict[str, Any]]
+    #: the chosen model's out-of-fold result per held-out group (video, person): frames, correct, accuracy
+    per_group: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def per_group_scores(predicted: np.ndarray, y: np.ndarray, groups: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Accuracy of out-of-fold predictions on each group's frames (each group was held out of its own fold)."""
+    out: dict[str, dict[str, Any]] = {}
+    for g in np.unique(groups):
+        mask = groups == g
+        correct = int(np.sum(predicted[mask] == y[mask]))
+        out[str(g)] = {"frames": int(mask.sum()), "correct": correct, "accuracy": correct / int(mask.sum())}
+    return out
 
 
 def grouped_folds(y: np.ndarray, groups: np.ndarray, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -179,4 +191,5 @@ def select_model(X: np.ndarray, X_mirror: np.ndarray | None, y: np.ndarray, grou
                         ece=expected_calibration_error(oof_all[best], y),
                         calibrated_ece=expected_calibration_error(calibrated, y))
     kind, params = candidates[best]
-    return Selection(kind, dict(params), temperature, len(splits), scores)
+    return Selection(kind, dict(params), temperature, len(splits), scores,
+                     per_group_scores(oof_all[best].argmax(axis=1), y, np.asarray(groups).astype(str)))

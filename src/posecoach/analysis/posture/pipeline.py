@@ -3,7 +3,8 @@
 `classify_postures(seq, clf)` is a pure function of the sequence and the classifier and returns a
 `PostureReport`: the classifier's calibrated probabilities per frame, smoothed (EMA + hysteresis, unless
 ``smoothing=None``), cut into segments of one steady posture, with the time spent in each and, when two postures
-are named, the repetitions between them. `LivePostures` does the same one frame at a time.
+are named, the repetitions between them; every change of posture is counted (`transitions`). `LivePostures`
+does the same one frame at a time.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 from posecoach.analysis.posture.classifier import UNKNOWN, PostureClassifier
 from posecoach.analysis.posture.embedding import frame_points
 from posecoach.analysis.posture.smoothing import PostureSmoother, SmoothingParams, smooth_postures
-from posecoach.analysis.posture.transitions import TransitionCounter, count_transitions
+from posecoach.analysis.posture.transitions import TransitionCounter, count_transitions, transition_counts
 from posecoach.core.sequence import PoseSequence
 from posecoach.reports.posture_report import (
     ClassifierInfo,
@@ -21,6 +22,7 @@ from posecoach.reports.posture_report import (
     PostureReport,
     Repetitions,
     Segment,
+    TransitionCount,
     TransitionRep,
 )
 
@@ -89,7 +91,9 @@ def classify_postures(seq: PoseSequence, clf: PostureClassifier, *, smoothing: S
         smoothing={} if smoothing is None else {k: float(v) for k, v in vars(smoothing).items()},
         overall=overall, overall_probabilities={c: float(v) for c, v in zip(clf.classes_, mean_p, strict=True)
                                                 if np.isfinite(v)},
-        time_per_posture_s=time_in, segments=segs, repetitions=reps, per_frame=frames)
+        time_per_posture_s=time_in, segments=segs, repetitions=reps, per_frame=frames,
+        transitions=[TransitionCount(from_posture=a, to_posture=b, count=n)
+                     for (a, b), n in transition_counts(states).items()])
 
 
 class LivePostures:

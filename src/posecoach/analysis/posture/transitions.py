@@ -1,4 +1,5 @@
-"""Repetitions as transitions between two postures: ``first -> second -> first`` (e.g. up -> down -> up) is one.
+"""Repetitions as transitions between two postures: ``first -> second -> first`` (e.g. up -> down -> up) is one;
+and every change of posture counted (`transition_counts`: how often ``sitting -> standing``, ``standing -> lying``...).
 
 Works on the steady postures of `posecoach.analysis.posture.smoothing` (frame by frame with
 `TransitionCounter`, or over a whole sequence with `count_transitions`, which give the same repetitions). Other
@@ -53,3 +54,18 @@ def count_transitions(states: Iterable[str], first: str, second: str) -> list[Po
     for i, s in enumerate(states):
         counter.update(i, str(s))
     return counter.reps
+
+
+def transition_counts(states: Iterable[str]) -> dict[tuple[str, str], int]:
+    """How often the steady posture changed from one posture to another, in order of first occurrence. Frames
+    without a posture ("") are skipped: ``up, "", down`` is one ``up -> down``, ``up, "", up`` none."""
+    counts: dict[tuple[str, str], int] = {}
+    last = ""
+    for s in states:
+        state = str(s)
+        if not state:
+            continue
+        if last and state != last:
+            counts[(last, state)] = counts.get((last, state), 0) + 1
+        last = state
+    return counts
