@@ -145,3 +145,85 @@ def test_a_clinician_without_patients_is_told_how_to_invite(browser: object, web
     expect(page.locator("#history-empty")).to_contain_text("Analyse page")  # her own empty history: what to do
     shoot(page, f"history-clinician-empty-{size[0]}")
     page.context.close()
+
+
+def _analysis(server: WebServer, user: str, exercise: str, name: str, rom: float, unit: str, days_ago: float) -> str:
+    """A finished analysis of ``user`` with its typical range of motion per repetition (``results.rom``, as the
+    analyze job stores it), finished ``days_ago``; its job id (the report itself is not stored)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from posecoach.service.db import Job, Result, Video, new_id, utcnow
+
+    db = history_seed.database(server)
+    try:
+        owner = db.user_for_key(server.keys[user])
+        assert owner is not None
+        video = db.add_video(Video(id=new_id(), owner_id=owner.id, filename=name, storage_key="videos/none.mp4",
+                                   size_bytes=1, width=64, height=48, fps=30.0, num_frames=30, duration_s=1.0,
+                                   created_at=utcnow()))
+        job = db.add_job(owner, video, "analyze", {"exercise": exercise})
+        assert db.claim(job.id)
+        assert db.finish(job.id, Result(id=new_id(), job_id=job.id, kind="report", storage_key="results/none.json",
+                                        exercise=exercise, rep_count=8, rep_confidence=0.9, error_count=1, rom=rom,
+                                        rom_unit=unit))
+        with db.session() as s:
+            s.execute(update(Job).where(Job.id == job.id).values(finished_at=utcnow() - timedelta(days=days_ago)))
+        return job.id
+    finally:
+        db.close()
+
+
+def _legend_at(page: object, chart: str, fraction: float) -> str:
+    """The chart's legend with the cursor at ``fraction`` of the plot's width (uPlot snaps to the nearest point)."""
+    over = page.locator(f"#history-chart-{chart} .u-over")  # type: ignore[attr-defined]
+    over.scroll_into_view_if_needed()  # the mouse moves within the viewport
+    box = over.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2)  # type: ignore[attr-defined]
+    return str(page.inner_text(f"#history-chart-{chart} .u-legend"))  # type: ignore[attr-defined]
+
+
+def test_range_of_motion_over_time_per_exercise_in_degrees_with_clip_names(browser: object,
+                                                                           web_server: WebServer) -> None:
+    """Rosa's curls over a week (82 then 95 degrees), a squat (101 degrees), a pull-up whose range is an estimate
+    in centimetres, and a live set of curls (no range measured): the range of motion chart in degrees has one
+    series per exercise from 0, each point names its clip; centimetres have their own chart, never on a degrees
+    axis; every row shows its range (or '–')."""
+    history_seed.new_user(web_server, "rosa")
+    _analysis(web_server, "rosa", "bicep_curl", "curl_monday.mp4", 82.4, "deg", 5)
+    _analysis(web_server, "rosa", "bicep_curl", "curl_friday.mp4", 95.0, "deg", 1)
+    _analysis(web_server, "rosa", "squat", "squat_tuesday.mp4", 101.2, "deg", 4)
+    _analysis(web_server, "rosa", "pull_up", "pullups.mp4", 38.0, "cm", 3)
+    history_seed.live_set(web_server, "rosa", "bicep_curl", "Biceps curl", 10)
+    page = signed_in(browser, web_server, user="rosa", viewport={"width": 1280, "height": 800})
+    page.goto("/#/history")
+    expect(page.locator("#history-table tbody tr")).to_have_count(5, timeout=15_000)
+    assert sorted(_series(page, "rom")) == ["Biceps curl", "Squat"]
+    assert _series(page, "rom_cm") == ["Pull-up"]
+    y0, y1 = _range(page, "rom", "y")
+    assert y0 == 0 and 101.2 <= y1 <= 130, (y0, y1)  # degrees from 0, not internal units
+    x0, x1 = _range(page, "rom", "x")
+    assert 4 * 86400 <= x1 - x0 <= 6 * 86400  # the week's span, not years
+    expect(page.locator("#history-chart-rom").locator("xpath=preceding-sibling::h2[1]")).to_contain_text("degrees")
+    rows = page.locator("#history-table tbody tr")
+    expect(rows.filter(has_text="curl_monday.mp4").locator("td.rom")).to_have_text("82°")
+    expect(rows.filter(has_text="squat_tuesday.mp4").locator("td.rom")).to_have_text("101°")
+    expect(rows.filter(has_text="pullups.mp4").locator("td.rom")).to_have_text("38 cm (estimate)")
+    expect(page.locator("#history-table tbody tr[data-source=live] td.rom")).to_have_text("–")
+    shoot(page, "history-rom-desktop")
+    page.select_option("#history-exercise", "bicep_curl")  # two curl points: the week's first and last
+    expect(page.locator("#history-table tbody tr")).to_have_count(3)
+    assert _series(page, "rom") == ["Biceps curl"]
+    expect(page.locator("#history-chart-rom_cm")).to_have_count(0)
+    assert "82° · curl_monday.mp4" in _legend_at(page, "rom", 0.1)
+    assert "95° · curl_friday.mp4" in _legend_at(page, "rom", 0.9)
+    page.context.close()
+    phone = signed_in(browser, web_server, user="rosa", viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone.goto("/#/history")
+    expect(phone.locator("#history-table tbody tr")).to_have_count(5)
+    wait_until(phone, "document.querySelector('#history-chart-rom canvas') !== null")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    expect(phone.locator("#history-table tbody tr", has_text="curl_friday.mp4").locator("td.rom")).to_have_text("95°")
+    shoot(phone, "history-rom-phone")
+    phone.context.close()

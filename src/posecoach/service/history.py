@@ -1,15 +1,37 @@
 """A user's History: the finished jobs (with their report's figures and the video's file name) and the finished
-live sets (`live_db`), newest first, optionally only one exercise's and only within dates."""
+live sets (`live_db`), newest first, optionally only one exercise's and only within dates.
+
+An analysis' range of motion is its repetitions' typical range (`set_range`: the median, in the unit every output
+shows: degrees, or centimetres estimated from the pose), stored with its report's figures (``results.rom``,
+migration 0010); a whole-body count's ranges ("x typical", relative to the set itself) are not comparable between
+sets and give none."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from statistics import median
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from posecoach.service import schemas
 from posecoach.service.db import DONE, Database, Job, Result, Video
 from posecoach.service.live_db import LiveRecord
+
+if TYPE_CHECKING:
+    from posecoach.reports.analysis_report import AnalysisReport
+
+UNITS = ("deg", "cm")  # the ranges History charts over time
+
+
+def set_range(report: AnalysisReport) -> tuple[float | None, str | None]:
+    """The typical range of motion of one repetition of the set (the median over its repetitions) and its unit
+    (``deg``, or ``cm`` estimated); (None, None) without repetitions or with ranges in no absolute unit."""
+    items = [r for r in report.reps.items if r.rom_unit in UNITS and r.rom == r.rom]
+    units = {r.rom_unit for r in items}
+    if not items or len(units) != 1:
+        return None, None
+    return round(float(median(r.rom for r in items)), 1), units.pop()
 
 
 def _bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
@@ -36,7 +58,8 @@ def entries(db: Database, owner_id: str, exercise: str | None = None, since: dat
         items = [schemas.HistoryItem(job_id=j.id, video_id=j.video_id, kind=j.kind, source="upload", file_name=name,
                                      duration_s=duration, finished_at=j.finished_at, exercise=r.exercise,
                                      rep_count=r.rep_count, rep_confidence=r.rep_confidence,
-                                     error_count=r.error_count, score=r.score, fall_count=r.fall_count)
+                                     error_count=r.error_count, score=r.score, fall_count=r.fall_count,
+                                     rom=r.rom, rom_unit=r.rom_unit)
                  for j, r, name, duration in s.execute(query).all()]
         items += [schemas.HistoryItem(job_id=x.id, video_id=None, kind="live", source="live", file_name=None,
                                       duration_s=x.duration_s, target=x.target, finished_at=x.finished_at,

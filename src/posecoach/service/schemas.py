@@ -209,6 +209,9 @@ class HistoryItem(BaseModel):
     error_count: int | None = Field(description="form errors found (analyze)")
     score: float | None = Field(description="0-100 similarity to the guide (compare)")
     fall_count: int | None = Field(description="falls detected (falls)")
+    rom: float | None = Field(None, description="typical range of motion of one repetition (the median), in "
+                              "rom_unit (analyze; None for older analyses and live sets)")
+    rom_unit: Literal["deg", "cm"] | None = Field(None, description="deg, or cm estimated from the pose")
 
 
 ResultKind = Literal["report", "poses", "overlay", "side_by_side", "plot", "csv", "series"]

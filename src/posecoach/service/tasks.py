@@ -211,12 +211,14 @@ def _analyze(w: Work) -> str:
     from posecoach.reports.analysis_plot import plot_analysis
     from posecoach.reports.analysis_series import analysis_series
     from posecoach.reports.tables import reps_csv
+    from posecoach.service.history import set_range
 
     seq = w.poses()
     report = analyze_sequence(seq, w.params.get("exercise"))
     report.input.path = w.video.filename  # the name the user gave, never a storage path
+    rom, rom_unit = set_range(report)  # History's range of motion over time
     w.add("report", report.to_json(), exercise=report.exercise.name, rep_count=report.reps.count,
-          rep_confidence=report.reps.confidence, error_count=report.error_count())
+          rep_confidence=report.reps.confidence, error_count=report.error_count(), rom=rom, rom_unit=rom_unit)
     w.add("csv", reps_csv(report))
     signals = sequence_signals(seq) if seq.num_people else {}
     plot_analysis(report, signals, seq.timestamps, w.path("plot"))

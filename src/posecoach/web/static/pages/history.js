@@ -1,5 +1,6 @@
 // History: a user's sessions over time (uploaded analyses and live sets, comparisons, fall checks) as charts, one
-// series per exercise, and a table naming each clip (or "Live set") and linking to its result; filters by exercise
+// series per exercise (repetitions, form errors, range of motion in degrees or estimated cm, each point naming its
+// clip), and a table naming each clip (or "Live set") and linking to its result; filters by exercise
 // and dates; a clinician chooses whose history to see among the patients who accepted, invites patients, and a
 // patient accepts, declines or ends a clinician's care (care.js).
 import { api } from '../api.js';
@@ -15,8 +16,9 @@ const REPS_KINDS = ['analyze', 'live'];
 const seconds = (i) => new Date(i.finished_at).getTime() / 1000;
 
 // One chart, one series per group (an exercise): x is the union of the groups' times (oldest first), each series
-// has its values at its own times (gaps elsewhere, joined).
-function chart(box, id, title, groups, yLabel, yRange) {
+// has its values at its own times (gaps elsewhere, joined). `valueText(point)`: the legend's text for the point under
+// the cursor (e.g. the range with the clip's name), instead of the bare value.
+function chart(box, id, title, groups, yLabel, yRange, valueText) {
   const used = groups.filter((g) => g.points.length);
   if (!used.length) return;
   const xs = [...new Set(used.flatMap((g) => g.points.map((p) => p.x)))].sort((a, b) => a - b);
@@ -24,13 +26,27 @@ function chart(box, id, title, groups, yLabel, yRange) {
   box.append(h('h2', {}, title), holder);
   const byX = (g) => { const m = new Map(g.points.map((p) => [p.x, p])); return xs.map((x) => (m.has(x) ? m.get(x).y : null)); };
   const all = used.flatMap((g) => g.points);
-  lineChart(holder, {
+  const made = lineChart(holder, {
     x: xs, series: used.map((g) => ({ label: g.label, values: byX(g) })), xLabel: 'date', time: true, height: 200,
     yLabel, yRange,
     onClick: (t) => { const p = all.find((q) => q.x === t); if (p && LINKS[p.item.kind]) location.hash = LINKS[p.item.kind](p.item.job_id); },
   });
   holder.dataset.series = used.map((g) => g.label).join('|');
+  if (valueText) {
+    used.forEach((g, i) => {
+      const at = new Map(g.points.map((p) => [p.x, p]));
+      made.plot.series[i + 1].value = (u, v, si, idx) => {
+        const p = idx === null || idx === undefined ? undefined : at.get(xs[idx]);
+        return p ? valueText(p) : '–';
+      };
+    });
+  }
 }
+
+// An analysis' typical range of motion per repetition (History's `rom`): degrees, or centimetres estimated.
+const romText = (i) => (i.rom === null || i.rom === undefined ? '–'
+  : i.rom_unit === 'cm' ? `${Math.round(i.rom)} cm (estimate)` : `${Math.round(i.rom)}°`);
+const clipName = (i) => (i.source === 'live' ? 'Live set' : (i.file_name || 'video'));
 
 function perExercise(items, titles, value) {
   const groups = new Map();
@@ -45,7 +61,7 @@ function perExercise(items, titles, value) {
 }
 
 function nameCell(i) {
-  const name = i.source === 'live' ? 'Live set' : (i.file_name || 'video');
+  const name = clipName(i);
   return LINKS[i.kind] ? h('a', { href: LINKS[i.kind](i.job_id) }, name) : name;
 }
 
@@ -65,11 +81,11 @@ function table(items, titles) {
     cell('Name', nameCell(i)),
     cell('Kind', KIND_NAMES[i.kind] || i.kind),
     cell('Exercise / guide', titles[i.exercise] || i.exercise || '–'),
-    repsCell(i), cell('Errors', show(i.error_count)),
+    repsCell(i), cell('Errors', show(i.error_count)), h('td', { 'data-label': 'Range', class: 'rom' }, romText(i)),
     cell('Score', show(i.score, 0)), cell('Falls', show(i.fall_count))));
   return h('section', { class: 'card' }, h('h2', {}, 'Sessions'), h('div', { class: 'table-wrap' },
     h('table', { id: 'history-table', class: 'stack' },
-      h('thead', {}, h('tr', {}, ...['Finished', 'Name', 'Kind', 'Exercise / guide', 'Reps', 'Errors', 'Score', 'Falls'].map((t) => h('th', {}, t)))),
+      h('thead', {}, h('tr', {}, ...['Finished', 'Name', 'Kind', 'Exercise / guide', 'Reps', 'Errors', 'Range', 'Score', 'Falls'].map((t) => h('th', {}, t)))),
       h('tbody', {}, ...rows))));
 }
 
@@ -95,6 +111,12 @@ async function show_(out, query, titles, whose) {
   chart(charts, 'rep_count', 'Repetitions per set (uploads and live sets)', perExercise(reps, titles, (i) => i.rep_count), 'repetitions', 'zero');
   chart(charts, 'error_rate', 'Form errors per repetition', perExercise(reps, titles,
     (i) => (i.rep_count ? i.error_count / i.rep_count : null)), 'errors per rep', 'zero');
+  // range of motion per repetition over time, one series per exercise, each point naming its clip
+  const ranged = (unit) => perExercise(reps.filter((i) => i.rom_unit === unit), titles, (i) => i.rom);
+  chart(charts, 'rom', 'Range of motion per repetition (degrees)', ranged('deg'), 'degrees', 'zero',
+    (p) => `${romText(p.item)} · ${clipName(p.item)}`);
+  chart(charts, 'rom_cm', 'Range of motion per repetition (cm, estimated from the body)', ranged('cm'), 'cm', 'zero',
+    (p) => `${romText(p.item)} · ${clipName(p.item)}`);
   chart(charts, 'score', 'Similarity to the guide', perExercise(oldestFirst.filter((i) => i.kind === 'compare'), titles,
     (i) => i.score), 'score (0-100)', [0, 100]);
   chart(charts, 'fall_count', 'Falls detected', [{ label: 'falls', points: oldestFirst.filter((i) => i.kind === 'falls' && i.fall_count !== null)
