@@ -19,6 +19,7 @@ from posecoach.service.jobs import LocalRunner
 from posecoach.service.library_routes import router as library_router
 from posecoach.service.lifecycle_routes import router as lifecycle_router
 from posecoach.service.live_routes import router as live_sessions_router
+from posecoach.service.posture_routes import router as posture_router
 from posecoach.service.programmes_routes import router as programmes_router
 from posecoach.service.results_routes import router as results_router
 from posecoach.service.routes import router
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(lifecycle_router)
     app.include_router(library_router)
+    app.include_router(posture_router)
     app.include_router(programmes_router)
     app.include_router(catalogue_router)
     app.include_router(web.router)

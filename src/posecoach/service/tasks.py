@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -332,44 +331,11 @@ def _reference(w: Work) -> str:
 
 
 def _posture_train(w: Work) -> str:
-    """A posture classifier (`posecoach.analysis.posture`) trained on labelled time ranges of the user's videos."""
-    from posecoach.analysis.posture import FeatureSpec, PostureClassifier
-    from posecoach.posture_dataset import LabelRange, frame_labels, range_groups
+    """A posture classifier (`posecoach.analysis.posture`) trained on labelled time ranges of the user's videos,
+    cross-validated by held-out video (`posture_training`)."""
+    from posecoach.service.posture_training import train
 
-    params = w.params
-    seqs, labels, groups = [], [], []
-    items = params["items"]
-    for i, item in enumerate(items):
-        video = library_db.load_row(w.db, Video, item["video_id"])
-        if video is None:
-            raise InputError(f"video {item['video_id']} was deleted before the training")
-        seq = w.poses(video, 0.8 * i / len(items), 0.8 * (i + 1) / len(items))
-        if not seq.num_people:
-            raise InputError(f"{video.filename}: nobody was found in it; nothing to learn from")
-        ranges = [LabelRange(r["start_s"], r["end_s"], r["label"]) for r in item["ranges"]]
-        seqs.append(seq)
-        labels.append(frame_labels(seq, ranges, f"the ranges of {video.filename}"))
-        groups.append(video.id)
-    # Cross-validation holds out each video in turn; with one video, each labelled range, when every posture has
-    # at least two ranges (else a fold would train on one posture only and there is no accuracy to show).
-    per_label = Counter(r.label for r in ranges)  # `ranges`: the last (with one video, the only) video's
-    by_range = len(items) == 1 and len(per_label) > 1 and min(per_label.values()) >= 2
-    if by_range:
-        groups = [range_groups(seqs[0], ranges, groups[0])]
-    n_groups = len(ranges) if by_range else len(items)
-    try:
-        clf = PostureClassifier(model=params.get("algorithm", "auto"), spec=FeatureSpec(mirror=True),
-                                folds=max(2, min(5, n_groups)))
-        clf.fit(seqs, labels, groups)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    clf.save(w.tmp / "model.posture")
-    key = w.store(w.tmp / "model.posture", prefix="models", suffix=".model")
-    sel = clf.selection
-    chosen = [s["accuracy"] for s in (sel.scores if sel else []) if s.get("chosen")]
-    return w.finish(library_db.complete(PostureModel, params["target_id"], storage_key=key,
-                                        classes=json.dumps(clf.classes_), algorithm=sel.kind if sel else None,
-                                        cv_accuracy=chosen[0] if chosen else None, frames=clf.training.get("frames")))
+    return train(w)
 
 
 TASKS: dict[str, Callable[[Work], str]] = {
