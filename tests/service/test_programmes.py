@@ -221,6 +221,12 @@ def test_a_session_uploaded_twice_is_stored_once(api_on: Api) -> None:
     assert stranger.status_code == 422 and "no exercise" in stranger.json()["detail"]
     assert len(api.call("GET", f"/v1/programmes/{made['id']}/sessions", "alice").json()) == 2
     assert api.call("GET", f"/v1/programmes/{made['id']}/sessions", "dora").status_code == 404
+    # an upload held back by a lost connection, after an edit removed its exercise: kept, with the version followed
+    edit = {"title": "Knee rehab", "start_date": MONDAY, "items": [_item(made["items"][0]["guide_id"])]}
+    assert api.call("PUT", f"/v1/programmes/{made['id']}", "carol", json=edit).status_code == 200
+    late = _session(api, made, "2026-12-04", [(1, 2, 2, [], None)])
+    assert late.status_code == 201 and late.json()["version"] == 1
+    assert _session(api, made, "2026-12-05", [(1, 2, 2, [], None)], version=2).status_code == 422
 
 
 def _seeded_week(api: Api) -> dict[str, Any]:

@@ -91,7 +91,7 @@ def record(db: Database, patient: User, programme_id: str, spec: SessionSpec) ->
             if before.programme_id != p.id:
                 raise Conflict("this client id names a session of another programme")
             return _session_view(s, before), False
-        number = spec.version or p.version
+        number = spec.version or _followed(s, p, {d.item_id for d in spec.exercises})
         keys = {i.key for i in pdb.item_rows(s, pdb.version_row(s, p, number).id)}
         unknown = [d.item_id for d in spec.exercises if d.item_id not in keys]
         if unknown:
@@ -140,6 +140,18 @@ def record(db: Database, patient: User, programme_id: str, spec: SessionSpec) ->
             if found is None or found.programme_id != p.id:
                 raise Conflict("this client id names a session of another programme") from None
             return _session_view(s, found), False
+
+
+def _followed(s: Session, p: Programme, keys: set[str]) -> int:
+    """The version a session followed when the client does not say: the newest that has all its exercises (an
+    upload held back by a lost connection may come after an edit); the current one when none has."""
+    rows = s.scalars(
+        select(ProgrammeVersion).where(ProgrammeVersion.programme_id == p.id).order_by(ProgrammeVersion.version.desc())
+    ).all()
+    for row in rows:
+        if keys <= {i.key for i in pdb.item_rows(s, row.id)}:
+            return row.version
+    return p.version
 
 
 def _by_client(s: Session, patient: User, client_id: str) -> ProgrammeSession | None:
