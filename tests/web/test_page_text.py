@@ -14,7 +14,7 @@ from tests.web.conftest import WebServer, shoot, signed_in
 from tests.web.helpers import wait_until
 
 pytestmark = pytest.mark.browser
-PAGES = ["analyse", "live", "compare", "falls", "posture", "history", "account"]
+PAGES = ["analyse", "live", "compare", "falls", "posture", "programmes", "history", "account"]
 BAD_WORDS = re.compile(r"\b(null|undefined|NaN)\b")
 
 

@@ -49,7 +49,7 @@ def test_sign_in_with_an_api_key(browser: object, web_server: WebServer) -> None
 
 def test_every_page_opens_from_the_menu(page: object, web_server: WebServer) -> None:
     page.goto("/")  # type: ignore[attr-defined]
-    for name in ("analyse", "live", "compare", "falls", "posture", "history"):
+    for name in ("analyse", "live", "compare", "falls", "posture", "programmes", "history"):
         page.click(f"#nav a[data-page={name}]")  # type: ignore[attr-defined]
         expect(page).to_have_url(f"{web_server.url}/#/{name}")
         expect(page.locator(f"#nav a[data-page={name}]")).to_have_class("active")  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@
 import { ApiError, me, signIn, signOut } from './api.js';
 import { clearBanner, guard, h, showBanner } from './ui.js';
 
-const PAGES = ['analyse', 'live', 'compare', 'falls', 'posture', 'session', 'history', 'account'];
+const PAGES = ['analyse', 'live', 'compare', 'falls', 'posture', 'programmes', 'session', 'history', 'account'];
 const root = document.getElementById('page');
 let user = null;
 let leave = null;  // { controller, cleanup } of the page shown
