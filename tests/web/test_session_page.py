@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from tests.conftest import data_file
 from tests.web import guide_seed
 from tests.web.conftest import SCREENSHOTS, WebServer, shoot, signed_in
+from tests.web.helpers import wait_until
 from tests.web.test_live import FAKE_CAMERA, squat_camera  # noqa: F401  (the fake camera's clip, a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.video]
@@ -30,15 +31,14 @@ def test_a_patient_follows_a_guide_for_two_sets(launch: object, web_server: WebS
     expect(page.locator("h1")).to_contain_text("slow-squat")
     page.click("#session-start")
     expect(page.locator("#session-scores li").first).to_be_visible(timeout=60_000)  # scored while the set goes on
-    playing = page.evaluate("(() => { const v = document.getElementById('session-guide-video');"
-                            " return v && !v.paused && v.currentTime > 0 && v.videoWidth > 0; })()")
-    assert playing, "the guide's video is not playing beside the camera"
+    wait_until(page, "(() => { const v = document.getElementById('session-guide-video');"  # the guide plays beside
+               " return !!v && !v.paused && v.currentTime > 0 && v.videoWidth > 0; })()", timeout_s=20)
     stats = page.locator(".live-stats")
     metrics = {k: float(stats.get_attribute(f"data-{k}") or 0) for k in ("fps", "latency", "latency-p95", "server")}
     shoot(page, "session-following")
     expect(page.locator("#session-rest")).to_contain_text("Rest", timeout=60_000)  # the first set met its target
     expect(page.locator("#session-done")).to_be_visible(timeout=90_000)  # the second set after the rest
-    rows = page.locator("#session-sets tbody tr")
+    rows = page.locator(".session-sets tbody tr")
     expect(rows).to_have_count(2)
     assert "in History" in rows.nth(0).inner_text() and "in History" in rows.nth(1).inner_text()
     scores = [float(s) for s in page.locator("#session-scores li").evaluate_all(
@@ -64,5 +64,5 @@ def test_the_session_page_on_a_phone(launch: object, web_server: WebServer, tmp_
     assert width <= 390, f"the session page is {width} px wide on a 390 px screen"
     shoot(page, "session-phone")
     page.goto("/#/session")
-    expect(page.locator("#session-empty")).to_contain_text("Choose an exercise")
+    expect(page.locator("#session-empty")).to_contain_text("Start today")
     page.context.close()
