@@ -1,5 +1,6 @@
 """Side-by-side video: the guide's real frame matched to each attempt frame by the comparison's alignment
-(`Matched.guide_frame`) on the left, the attempt's real frame on the right, each with its skeleton; the attempt's
+(`Matched.guide_frame`) on the left, the attempt's real frame on the right, each cropped to its person (one crop
+for the whole clip) and drawn with its skeleton; the attempt's
 joints deviating by more than `HIGHLIGHT_DEG` are drawn in red with their difference, and the same joints are
 ringed in amber on the guide. A side given without a video (poses only, or a video that cannot be read or does not
 match its poses) is drawn as a stick figure on a plain background, and its caption says so.
