@@ -121,6 +121,7 @@ def test_a_clinician_prescribes_to_a_consenting_patient_and_edits_make_versions(
     assert refused.status_code == 422 and "cannot see" in refused.json()["detail"]
     both = api.call("POST", "/v1/programmes", "carol", json={**body, "items": [_item(knee, hold_s=10)]})
     assert both.status_code == 422
+    assert api.call("POST", "/v1/programmes", "carol", json={**body, "start_date": "0001-01-01"}).status_code == 422
     backwards = api.call("POST", "/v1/programmes", "carol", json={**body, "end_date": "2026-11-01"})
     assert backwards.status_code == 422 and "before" in backwards.json()["detail"]
 
@@ -206,6 +207,7 @@ def test_a_session_uploaded_twice_is_stored_once(api_on: Api) -> None:
     assert _session(api, made, "2026-12-03", [(0, 1, 1, [101], None)]).status_code == 422
     assert _session(api, made, "2026-12-03", [], pain=11).status_code == 422
     assert _session(api, made, "2026-12-03", [], difficulty=0).status_code == 422
+    assert _session(api, made, "2026-12-03", [], started_at="0001-01-01T00:00:00+01:00").status_code == 422
     twice = _session(api, made, "2026-12-03", [(0, 1, 1, [], None), (0, 1, 1, [], None)])
     assert twice.status_code == 422 and "twice" in twice.json()["detail"]
     early = _session(api, made, "2026-12-03", [], finished_at="2026-12-03T07:00:00Z")
@@ -287,6 +289,8 @@ def test_adherence_and_todays_session_on_a_seeded_week(api_on: Api) -> None:
     assert today("2026-11-29")["plank"] == (False, "the programme starts on 2026-11-30")
     assert today("2027-02-01")["plank"] == (False, "the programme has ended")
     assert api.call("GET", f"{url}/today", "bob").status_code == 404
+    assert api.call("GET", f"{url}/today?date=9999-12-31", "alice").status_code == 422  # a week past the calendar
+    assert api.call("GET", f"{url}/adherence?date=0001-01-01", "alice").status_code == 422
     assert api.call("GET", f"{url}/adherence", "dora").status_code == 404
 
 

@@ -27,7 +27,13 @@ from posecoach.service.schemas import Problem
 router = APIRouter(tags=["programmes"])
 ProgrammeId = Annotated[str, Path(max_length=32, description="the programme's id")]
 Day = Annotated[
-    date | None, Query(alias="date", description="the day asked about, your calendar date (default: today in UTC)")
+    date | None,
+    Query(
+        alias="date",
+        ge=ps.FIRST_DAY,
+        le=ps.LAST_DAY,
+        description="the day asked about, your calendar date (default: today in UTC)",
+    ),
 ]
 ERRORS = {403: {"model": Problem}, **NOT_FOUND, 409: {"model": Problem}, 422: {"model": Problem}}
 

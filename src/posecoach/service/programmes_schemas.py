@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from posecoach.service.schemas import Time, UserName
 
 Id = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9a-f]{1,32}$")]
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)  # the dates a programme may name
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 
 
 class ItemIn(BaseModel):
@@ -37,8 +39,8 @@ class ItemIn(BaseModel):
 class ProgrammeEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=200)
-    start_date: date
-    end_date: date | None = None
+    start_date: Day
+    end_date: Day | None = None
     items: list[ItemIn] = Field(min_length=1, max_length=30)
     version: int | None = Field(None, ge=1, description="the version you edited: 409 if another edit came first")
 
@@ -111,13 +113,20 @@ class SessionIn(BaseModel):
         description="made by the client once per session: sending it again stores nothing new",
     )
     version: int | None = Field(None, ge=1, description="the programme version followed (none: the current one)")
-    day: date | None = Field(None, description="your calendar date of the session (none: the finishing time's, UTC)")
+    day: Day | None = Field(None, description="your calendar date of the session (none: the finishing time's, UTC)")
     started_at: Time
     finished_at: Time
     complete: bool
     pain: int | None = Field(None, ge=0, le=10, description="0 (none) to 10 (worst)")
     difficulty: int | None = Field(None, ge=1, le=5, description="1 (easy) to 5 (very hard)")
     exercises: list[ExerciseDoneIn] = Field(default_factory=list, max_length=30)
+
+    @model_validator(mode="after")
+    def _times(self) -> SessionIn:
+        for t in (self.started_at, self.finished_at):
+            if not FIRST_DAY.year <= t.year <= LAST_DAY.year:
+                raise ValueError(f"a session's times are between the years {FIRST_DAY.year} and {LAST_DAY.year}")
+        return self
 
 
 class ExerciseDoneOut(BaseModel):
