@@ -358,3 +358,16 @@ def test_the_csv_export_has_every_session_of_a_patient(api_on: Api) -> None:
     assert api.call("PUT", f"/v1/programmes/{made['id']}", "carol", json=edit).status_code == 200
     rows = list(csv.DictReader(io.StringIO(api.call("GET", "/v1/programme-sessions.csv", "alice").text)))
     assert {r["programme"] for r in rows} == {'\'=HYPERLINK("x")'}
+
+
+def test_deleting_an_account_keeps_the_patients_programme_or_removes_it_with_the_patient(api_on: Api) -> None:
+    api = api_on
+    made = _seeded_week(api)
+    assert api.call("DELETE", "/v1/me?confirm=carol", "carol").status_code == 204
+    kept = api.call("GET", f"/v1/programmes/{made['id']}", "alice").json()
+    assert (kept["clinician"], kept["title"]) == (None, "Knee rehab")  # hers still, nobody edits it any more
+    assert len(api.call("GET", f"/v1/programmes/{made['id']}/sessions", "alice").json()) == 4
+    assert api.call("DELETE", "/v1/me?confirm=alice", "alice").status_code == 204
+    with _db(api).engine.connect() as conn:
+        counts = {t: conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar() for t in sorted(TABLES)}
+    assert set(counts.values()) == {0}, counts
