@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from posecoach.service.posture_training import cv_method, held_out_by_video
 from tests.conftest import data_file
 from tests.service.conftest import Api
 from tests.service.test_results import fetch
@@ -70,6 +71,12 @@ def test_a_video_is_added_to_the_training_set(trained: tuple[Api, dict[str, str]
     third = _upload(api, "squat_correct_004.mp4")
     again = api.call("POST", url, json=_item(ids["squat_correct_002.mp4"], "squat_correct_002.mp4"))
     assert again.status_code == 409 and "training set already" in again.json()["detail"]
+    wrong = {"video_id": third, "ranges": [{"start_s": 5.0, "end_s": 6.0, "label": "up"}]}  # the clip lasts 1.2 s
+    failed = api.wait(api.call("POST", url, json=wrong).json()["id"])
+    assert failed["state"] == "failed" and "holds no frame" in failed["error"], failed
+    kept = api.call("GET", f"/v1/posture-models/{model['id']}").json()
+    assert kept["state"] == "ready" and kept["job_id"] == model["job_id"]  # the model before is still the one used
+    assert len(api.call("GET", url).json()["videos"]) == 2
     added = api.call("POST", url, json=_item(third, "squat_correct_004.mp4"))
     assert added.status_code == 202, added.text
     assert added.json()["kind"] == "posture_train" and added.json()["video_id"] == third
@@ -116,3 +123,13 @@ def test_a_model_runs_on_an_uploaded_video(trained: tuple[Api, dict[str, str], d
         assert api.call("POST", f"/v1/posture-models/{model['id']}/runs", who).status_code == status
     bad = api.call("POST", f"/v1/posture-models/{model['id']}/runs", json={"video_id": video, "count": ["up", "x"]})
     assert bad.status_code == 422 and "it knows down, up" in bad.json()["detail"]
+
+
+def test_held_out_figures_are_summed_per_video() -> None:
+    per_group = {"v1:0": {"frames": 10, "correct": 9}, "v1:1": {"frames": 10, "correct": 5},
+                 "v2": {"frames": 4, "correct": 4}}  # a video's ranges (one-video training), or whole videos
+    assert held_out_by_video(per_group) == {"v1": {"frames": 20, "correct": 14, "accuracy": 0.7},
+                                            "v2": {"frames": 4, "correct": 4, "accuracy": 1.0}}
+    assert cv_method(3, False, 3) == "leave-one-video-out" and cv_method(8, False, 5) == "5 folds of whole videos"
+    assert cv_method(1, True, 4) == "held-out labelled ranges of the one video"
+    assert cv_method(1, False, 0) == "not cross-validated"
