@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import pathlib
+import tempfile
 from datetime import date
 from typing import Annotated
 
@@ -23,6 +25,7 @@ from posecoach.service import programmes_schemas as ps
 from posecoach.service.db import User
 from posecoach.service.routes import NOT_FOUND, Caller, _db, _missing
 from posecoach.service.schemas import Problem
+from posecoach.service.security import content_disposition
 
 router = APIRouter(tags=["programmes"])
 ProgrammeId = Annotated[str, Path(max_length=32, description="the programme's id")]
@@ -279,6 +282,45 @@ def sessions_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="sessions-{name}.csv"'},
     )
+
+
+@router.get(
+    "/v1/programmes/{programme_id}/report.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the progress report"},
+               **NOT_FOUND, 422: {"model": Problem}},
+)
+def progress_report(
+    programme_id: ProgrammeId,
+    user: Caller,
+    request: Request,
+    first: Annotated[date | None, Query(alias="from", ge=ps.FIRST_DAY, le=ps.LAST_DAY,
+                                        description="the period's first day (default: the programme's start)")] = None,
+    last: Annotated[date | None, Query(alias="to", ge=ps.FIRST_DAY, le=ps.LAST_DAY,
+                                       description="the period's last day (default: today, UTC)")] = None,
+) -> Response:
+    """The patient's progress report on the programme over a period, as PDF: sessions per week against the
+    prescription, each exercise's score and range of motion over time, and the tables behind them (the figures of
+    ``/adherence`` on the period's last day). For the patient and their clinician."""
+    from posecoach.service.progress_pdf import Period, write_progress_pdf
+
+    try:
+        v, versions, sessions = sdb.figures(_db(request), user, programme_id)
+    except pdb.NotFound as exc:
+        raise _error(exc) from None
+    period = Period(first or v.start_date, last or _today(None))
+    if period.first > period.last:
+        raise HTTPException(422, f"the period ends ({period.last}) before it starts ({period.first})")
+    _read(request, user, v, "programme_report")
+    figures = adherence.adherence(versions, sessions, period.last)
+    with tempfile.TemporaryDirectory(prefix="posecoach-report-") as tmp:
+        path = write_progress_pdf(pathlib.Path(tmp) / "report.pdf", patient=v.patient, programme=v.title, period=period,
+                                  adherence=figures, sessions=sessions, made_on=_today(None),
+                                  clinician=v.clinician)
+        data = path.read_bytes()
+    name = f"progress-{v.patient}-{period.first.isoformat()}-{period.last.isoformat()}.pdf"
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": content_disposition("attachment", name)})
 
 
 @router.get("/v1/programmes/{programme_id}", response_model=ps.ProgrammeOut, responses=NOT_FOUND)
