@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,6 +93,14 @@ def _series_chart(exercises: Sequence[ExerciseAdherence], period: Period, what: 
         else:
             ax.set_ylabel("degrees")
             ax.set_title("Range of motion per session", fontsize=9)
+        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+        days = [d for points in series.values() for d, _ in points]  # the sessions' days, at least a week shown
+        pad = timedelta(days=max(1, (7 - (max(days) - min(days)).days + 1) // 2))
+        ax.set_xlim(min(days) - pad, max(days) + pad)
+        locator = AutoDateLocator(minticks=3, maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         ax.tick_params(axis="x", labelsize=7)
         ax.legend(fontsize=7)
     return _chart(draw)

@@ -4,7 +4,8 @@
 // stored one), so retrying is always safe.
 //
 // record(programmeId, body) -> 'saved' | 'pending'   (pending: kept here, sent again by flush())
-// flush() -> number of sessions still pending          (called on page load and when the browser is back online)
+// flush() -> number of sessions still pending          (called on page load and when the browser is back online;
+//                                                       it then fires 'posecoach:sessions-flushed')
 import { ApiError, api } from './api.js';
 
 const KEY = 'posecoach.pendingSessions';
@@ -41,6 +42,7 @@ export async function record(programme, body) {
   return 'saved';
 }
 
+// Send every pending session; then the event 'posecoach:sessions-flushed' (detail: the client ids still pending).
 export async function flush() {
   for (const entry of load()) {
     try {
@@ -50,7 +52,9 @@ export async function flush() {
     }
     store(load().filter((x) => x.body.client_id !== entry.body.client_id));
   }
-  return load().length;
+  const left = load().map((e) => e.body.client_id);
+  window.dispatchEvent(new CustomEvent('posecoach:sessions-flushed', { detail: left }));
+  return left.length;
 }
 
 window.addEventListener('online', () => { flush(); });

@@ -17,6 +17,9 @@ const cell = (label, ...content) => h('td', { 'data-label': label }, ...content)
 const followUrl = (i) => `#/session?${new URLSearchParams({ guide: i.guide_id, ...(i.reps ? { reps: i.reps } : {}),
   sets: i.sets, rest: i.rest_s })}`;
 const csvUrl = (patient) => `/v1/programme-sessions.csv?patient=${encodeURIComponent(patient)}`;
+// The progress report (PDF) of a programme over a period (default: from its start to today).
+const pdfUrl = (p, from = p.start_date, to = localDate()) => `/v1/programmes/${encodeURIComponent(p.id)}/report.pdf`
+  + `?from=${from}&to=${to < from ? from : to}`;
 
 function open(id) { history.replaceState(null, '', id ? `#/programmes?id=${encodeURIComponent(id)}` : '#/programmes'); }
 
@@ -40,7 +43,8 @@ async function todayCard(p) {
       "Start today's session"), h('span', { class: 'muted' }, ': each exercise due in turn, live, then how it felt')) : null,
     due.length ? h('ul', { class: 'today-due' }, ...due.map(item))
       : h('p', { class: 'today-none ok' }, 'Nothing due today: rest, or look at what comes next below.'),
-    rest.length ? [h('h3', {}, 'Not today'), h('ul', { class: 'today-rest' }, ...rest.map(item))] : null);
+    rest.length ? [h('h3', {}, 'Not today'), h('ul', { class: 'today-rest' }, ...rest.map(item))] : null,
+    h('p', {}, h('a', { href: pdfUrl(p), class: 'today-pdf', download: '' }, 'My progress report (PDF)')));
 }
 
 async function patientView(root, mine) {
@@ -137,7 +141,8 @@ async function detail(out, id, user, patients, reload) {
     adherence.append(h('p', { class: 'muted', id: 'adherence-empty' }, `${p.patient} has recorded no session of this programme yet; `,
       'their sessions, scores and range of motion appear here as they do them.'));
   }
-  adherence.append(h('p', {}, h('a', { href: csvUrl(p.patient), id: 'programme-csv' }, `Download all sessions of ${p.patient} (CSV)`)));
+  adherence.append(h('p', {}, h('a', { href: pdfUrl(p), id: 'programme-pdf', download: '' }, 'Progress report (PDF)'),
+    ' · ', h('a', { href: csvUrl(p.patient), id: 'programme-csv' }, `Download all sessions of ${p.patient} (CSV)`)));
   const versionsCard = h('section', { class: 'card', id: 'programme-versions' }, h('h2', {}, 'Versions'),
     h('ul', {}, ...versions.map((v) => h('li', { dataset: { version: String(v.version) } },
       h('details', {}, h('summary', {}, `Version ${v.version} · ${fmtShort(v.version_created_at)} · ${v.author || 'unknown'} · ${v.title}`),

@@ -17,6 +17,7 @@ const whole = (raw, lo, hi, fallback) => {
   const n = Number(raw);
   return raw !== null && raw !== '' && Number.isInteger(n) && n >= lo && n <= hi ? n : fallback;
 };
+const localDate = () => new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
 const mean = (xs) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : null);
 const scoresOf = (sets) => sets.flatMap((s) => s.reps || []).map((r) => r.score).filter((x) => x !== null && x !== undefined);
 
@@ -146,7 +147,7 @@ function ratingForm(onSave) {
 
 async function programmeSession(root, programme) {
   await flush();  // sessions kept on this device from an earlier lost connection go first
-  const today = await api(`/v1/programmes/${encodeURIComponent(programme)}/today`);
+  const today = await api(`/v1/programmes/${encodeURIComponent(programme)}/today?date=${localDate()}`);
   const due = today.due.filter((d) => d.due);
   const head = h('section', { class: 'card' }, h('h1', {}, `Today: ${today.title}`),
     h('p', { id: 'session-plan' }, due.length
@@ -180,15 +181,30 @@ async function programmeSession(root, programme) {
     h('tbody', {}, ...results.map(({ item }, i) => h('tr', {}, h('td', {}, item.guide_name),
       h('td', {}, `${exercises[i].sets_done} of ${item.sets}`), h('td', {}, String(exercises[i].reps_done)),
       h('td', {}, show(mean(exercises[i].scores), 0)), h('td', {}, exercises[i].rom_deg === null ? '–' : `${Math.round(exercises[i].rom_deg)}°`)))));
-  summaryBox.replaceChildren(summaryCard(complete ? 'Session done' : 'Session done (incomplete)', [table,
+  const perRep = results.map(({ item, sets }) => h('details', { class: 'session-rep-scores', open: true },
+    h('summary', {}, `${item.guide_name}: each repetition against the guide`),
+    h('ol', {}, ...sets.flatMap((set) => set.reps || []).map((r, i) => scoreLine({ ...r, index: i + 1 })))));
+  summaryBox.replaceChildren(summaryCard(complete ? 'Session done' : 'Session done (incomplete)', [table, ...perRep,
     ratingForm(async (pain, difficulty) => {
       const body = { client_id: clientId, started_at: started, finished_at: new Date().toISOString(),
-        day: new Date().toLocaleDateString('en-CA'), complete, pain, difficulty, exercises };
+        day: localDate(), complete, pain, difficulty, exercises };
       const outcome = await record(programme, body).catch((e) => { status.textContent = `Not recorded: ${e.message}`; return null; });
       if (outcome === 'saved') status.textContent = 'Recorded: your clinician sees it with your progress.';
-      if (outcome === 'pending') status.textContent = 'Kept on this device: it will be recorded when the connection is back.';
+      if (outcome === 'pending') {
+        status.textContent = 'Kept on this device: it will be recorded when the connection is back.';
+        window.addEventListener('posecoach:sessions-flushed', onFlushed);
+      }
     }), status]));
-  return () => { cancelled = true; if (current) current.stop(); };
+  const onFlushed = (e) => {
+    if (e.detail.includes(clientId)) return;
+    status.textContent = 'Recorded now that the connection is back: your clinician sees it with your progress.';
+    window.removeEventListener('posecoach:sessions-flushed', onFlushed);
+  };
+  return () => {
+    cancelled = true;
+    window.removeEventListener('posecoach:sessions-flushed', onFlushed);
+    if (current) current.stop();
+  };
 }
 
 export async function render(root) {
