@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CLIP   ?= ../shared/data/misc_exercise_clips/rjsong/squat.mp4
 OUT    ?= out
 
-.PHONY: setup models browser demo test test-all lint bench clean
+.PHONY: setup models browser js demo test test-all lint bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (PoseCoach needs Python 3.11)"; exit 1; }
@@ -30,8 +30,19 @@ demo: setup
 browser:
 	bash scripts/install-browser.sh
 
-test: setup browser
+# The web app's JavaScript linter (Biome, pinned in package.json / package-lock.json, from the npm registry).
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm not found (the JavaScript linter needs Node.js and npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+js: node_modules/.installed
+
+lint: setup js
 	$(BIN)/ruff check src tests benchmarks
+	node_modules/.bin/biome lint --error-on-warnings src/posecoach/web/static
+
+test: setup browser lint
 	$(BIN)/pytest -m "not slow"
 
 test-all: setup browser
@@ -41,4 +52,4 @@ bench: setup
 	$(BIN)/python benchmarks/bench_pose.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache node_modules

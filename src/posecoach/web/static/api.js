@@ -7,7 +7,7 @@ export class ApiError extends Error {
 
 function reason(status, body) {
   // FastAPI answers {"detail": "..."} or, for validation, {"detail": [{"loc": [...], "msg": "..."}]}.
-  const d = body && body.detail;
+  const d = body?.detail;
   if (typeof d === 'string') return d;
   if (Array.isArray(d) && d.length) return d.map((e) => `${(e.loc || []).slice(1).join('.')}: ${e.msg}`).join('; ');
   return status === 0 ? 'the server cannot be reached' : `the server answered ${status}`;
@@ -40,7 +40,7 @@ export const me = () => api('/v1/me');
 const VIDEO_TYPES = { mp4: 'video/mp4', m4v: 'video/mp4', mov: 'video/quicktime', webm: 'video/webm',
   mkv: 'video/x-matroska', avi: 'video/x-msvideo' };
 export function videoType(file) {
-  if (file.type && file.type.startsWith('video/')) return file.type;
+  if (file.type?.startsWith('video/')) return file.type;
   const ext = (file.name || '').split('.').pop().toLowerCase();
   return VIDEO_TYPES[ext] || file.type || 'application/octet-stream';
 }
@@ -72,7 +72,7 @@ export const cancelJob = (id) => api(`/v1/jobs/${encodeURIComponent(id)}`, { met
 // Poll a job until it is done (resolves with the job) or failed or cancelled (rejects with the stored reason).
 export async function waitForJob(id, onProgress = () => {}, { interval = 700, signal } = {}) {
   for (;;) {
-    if (signal && signal.aborted) throw new DOMException('cancelled', 'AbortError');
+    if (signal?.aborted) throw new DOMException('cancelled', 'AbortError');
     const job = await getJob(id);
     onProgress(job);
     if (job.state === 'done') return job;

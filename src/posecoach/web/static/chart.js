@@ -32,7 +32,7 @@ function spansPlugin(spans) {
 // in seconds: a 3-year axis), 5 % either side, and at least half a day either side (sessions of one day are
 // shown over a day, in hours, not in milliseconds).
 function padRange(u, min, max) {
-  const xs = (u.data && u.data[0]) || [];
+  const xs = u.data?.[0] || [];
   const lo = xs.length ? xs[0] : min, hi = xs.length ? xs[xs.length - 1] : max;
   if (lo === null || hi === null) return [min, max];
   const pad = Math.max(0.05 * (hi - lo), 43200);
@@ -43,7 +43,7 @@ function padRange(u, min, max) {
 // uPlot's own.
 function yScale(yRange) {
   if (Array.isArray(yRange)) return { range: () => yRange };
-  if (yRange === 'zero') return { range: (u, min, max) => [0, max === null || max <= 0 ? 1 : Math.ceil(max * 1.15 * 10) / 10] };
+  if (yRange === 'zero') return { range: (_u, _min, max) => [0, max === null || max <= 0 ? 1 : Math.ceil(max * 1.15 * 10) / 10] };
   return {};
 }
 

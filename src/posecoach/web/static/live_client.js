@@ -47,7 +47,7 @@ export class LiveClient {
   }
 
   async start() {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    if (!navigator.mediaDevices?.getUserMedia) {
       throw new Error('this browser gives no camera access here (use https or localhost)');
     }
     try {
@@ -60,7 +60,7 @@ export class LiveClient {
     this.video.muted = true;
     await this.video.play();
     this.canvas.width = WIDTH; this.canvas.height = HEIGHT;
-    const rate = (this.stream.getVideoTracks()[0].getSettings() || {}).frameRate || 30;
+    const rate = this.stream.getVideoTracks()[0].getSettings()?.frameRate || 30;
     const query = new URLSearchParams({ mode: this.mode, width: WIDTH, height: HEIGHT, fps: Math.round(rate), ...this.params });
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     this.ws = new WebSocket(`${scheme}://${location.host}/v1/live?${query}`);

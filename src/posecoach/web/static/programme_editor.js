@@ -16,7 +16,7 @@ function itemRow(guides, item, onRemove) {
     guide.append(h('option', { value: item.guide_id }, `${item.guide_name} (no longer in the library)`));
   }
   if (item) guide.value = item.guide_id;
-  const hold = !!(item && item.hold_s);
+  const hold = !!(item?.hold_s);
   const mode = h('select', { class: 'prog-mode', 'aria-label': 'Repetitions or hold' },
     h('option', { value: 'reps' }, 'repetitions'), h('option', { value: 'hold' }, 'seconds held'));
   mode.value = hold ? 'hold' : 'reps';
@@ -65,7 +65,7 @@ export async function editor(patients, programme, onSaved) {
     placeholder: 'e.g. Knee rehabilitation, weeks 1-4' });
   const local = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
   const start = h('input', { type: 'date', id: 'prog-start', required: true, value: programme ? programme.start_date : local });
-  const end = h('input', { type: 'date', id: 'prog-end', value: programme && programme.end_date ? programme.end_date : '' });
+  const end = h('input', { type: 'date', id: 'prog-end', value: programme?.end_date ? programme.end_date : '' });
   for (const d of [start, end]) d.style.cssText = 'display: block; width: 100%; padding: .4rem .5rem; margin-top: .25rem;';
   const list = h('div', { id: 'prog-items' });
   const rows = [];

@@ -28,7 +28,7 @@ export function clearBanner() { document.getElementById('banner').hidden = true;
 export async function guard(action) {
   try { return await action(); } catch (e) {
     if (e && e.name === 'AbortError') return undefined;
-    showBanner(e && e.message ? e.message : String(e));
+    showBanner(e?.message ? e.message : String(e));
     return undefined;
   }
 }

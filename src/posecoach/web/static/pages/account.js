@@ -101,7 +101,7 @@ async function usersCard() {
   const fresh = h('div');
   const act = (name, what, body) => guard(async () => {
     const done = await api(`/v1/users/${encodeURIComponent(name)}/${what}`, { method: 'POST', json: body });
-    if (done && done.password) fresh.replaceChildren(shownOnce(`New password of ${name}`, done.password, 'new-password-shown'));
+    if (done?.password) fresh.replaceChildren(shownOnce(`New password of ${name}`, done.password, 'new-password-shown'));
     await show();
   });
   const show = async () => {

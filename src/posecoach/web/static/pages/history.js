@@ -35,7 +35,7 @@ function chart(box, id, title, groups, yLabel, yRange, valueText) {
   if (valueText) {
     used.forEach((g, i) => {
       const at = new Map(g.points.map((p) => [p.x, p]));
-      made.plot.series[i + 1].value = (u, v, si, idx) => {
+      made.plot.series[i + 1].value = (_u, _v, _si, idx) => {
         const p = idx === null || idx === undefined ? undefined : at.get(xs[idx]);
         return p ? valueText(p) : '–';
       };

@@ -3,7 +3,7 @@
 import { h } from '../ui.js';
 import { liveControls } from '../widgets.js';
 
-export function mount(container, ctx, modelId) {
+export function mount(container, _ctx, modelId) {
   const state = h('div', { id: 'posture-live-state', class: 'big' }, '–');
   const seen = h('p', { id: 'posture-live-seen', class: 'muted' });
   const postures = new Set();

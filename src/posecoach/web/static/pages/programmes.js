@@ -19,7 +19,7 @@ const followUrl = (i) => `#/session?${new URLSearchParams({ guide: i.guide_id, .
 const csvUrl = (patient) => `/v1/programme-sessions.csv?patient=${encodeURIComponent(patient)}`;
 // The progress report (PDF) of a programme over a period (default: from its start to today).
 const pdfUrl = (p, from = p.start_date, to = localDate()) => `/v1/programmes/${encodeURIComponent(p.id)}/report.pdf`
-  + `?from=${from}&to=${to < from ? from : to}`;
+  + `?from=${from}&to=${[from, to].sort()[1]}`;  // ISO dates: the later of the two
 
 function open(id) { history.replaceState(null, '', id ? `#/programmes?id=${encodeURIComponent(id)}` : '#/programmes'); }
 
