@@ -236,3 +236,30 @@ def test_webhook_urls_are_checked_and_logged_by_host_only() -> None:
     assert "port" in str(webhook_refusal("https://example.com:0/"))
     assert webhook_refusal("https://example.com:99999/") == "this is not a valid URL"
     assert alerts_outbox.where("https://hooks.example.com/T0/secret?token=abc") == "https://hooks.example.com"
+
+
+def test_a_live_sessions_alert_is_recorded_updated_and_sent(db: Database, receiver: Receiver) -> None:
+    """The live fall detector's hook (`posecoach.web.live_alerts`): one alert per fall, updated (and sent again,
+    as ``fall_update``) when what became of the person changes."""
+    from posecoach.analysis.falls.events import FallEvent
+    from posecoach.web import live_alerts
+
+    alice, _ = db.create_user("alice")
+    alerts_db.set_destination(db, alice, receiver.url)
+    hook = live_alerts.hook(db, alice.id)
+    event = FallEvent(10, 12, 11, 12, 1.0, 1.2, 1.1, 1.2, 0.9, False, seen_s=1.2)
+    hook(event)
+    end = time.monotonic() + 10
+    while len(receiver.bodies) < 1 and time.monotonic() < end:  # sent from a thread of its own
+        time.sleep(0.05)
+    event.outcome = "lost"
+    hook(event)
+    while len(receiver.bodies) < 2 and time.monotonic() < end:
+        time.sleep(0.05)
+    while alerts_db.alerts(db, alice)[0][0].delivery != alerts_db.SENT and time.monotonic() < end:
+        time.sleep(0.05)
+    [(row, _)] = alerts_db.alerts(db, alice)
+    assert (row.source, row.source_name, row.alert_s, row.outcome) == ("live", "Live camera", 1.2, "lost")
+    assert [b["event"] for b in receiver.bodies] == ["fall", "fall_update"]
+    assert receiver.bodies[1]["outcome_text"] == "not seen since the fall"
+    assert row.delivery == alerts_db.SENT and row.delivered_at is not None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from posecoach.core.sequence import PoseSequence
-from posecoach.service import live_db
+from posecoach.service import alerts_db, live_db
 from tests.service.conftest import Api
 from tests.service.test_library import _link, _made
 from tests.service.test_results import run_job, squats  # noqa: F401  (squats: a fixture)
@@ -31,9 +31,10 @@ def bobs_data(api: Api, video: bytes) -> dict[str, str]:
     live = live_db.save(db, db.user_for_key(api.keys["bob"]), live_db.Finished(  # a live set bob kept in History
         exercise="squat", title="Squat", count=3, count_confidence=1.0, hold_s=None, target=None, duration_s=9.0,
         reps=[]))
+    fall = alerts_db.record_live(db, live.owner_id, live.id, alerts_db.Fired(1, 3.0, 2.5, "down", True, 0.9))
     return {"video_id": video_id, "job_id": job["id"], "reference_id": str(ref["id"]),
             "model_id": str(model["id"]), "kind": "report", "link_id": str(link["id"]), "key_id": key_id,
-            "name": "bob", "user": "bob", "live_id": live.id}
+            "name": "bob", "user": "bob", "live_id": live.id, "alert_id": fall}
 
 
 def refusal(path: str) -> int:
@@ -76,7 +77,7 @@ def test_every_route_with_an_id_hides_other_users_data(api: Api, small_video: by
     assert api.call("GET", f"/v1/history?user_id={bob_id}", "alice").status_code == 404
     assert api.call("GET", f"/v1/history?user_id={bob_id}", "carol").status_code == 404
     assert api.call("GET", "/v1/history?patient=bob", "carol").status_code == 404
-    for listing in ("/v1/videos", "/v1/jobs", "/v1/references", "/v1/posture-models"):
+    for listing in ("/v1/videos", "/v1/jobs", "/v1/references", "/v1/posture-models", "/v1/alerts"):
         assert [x["id"] for x in api.call("GET", listing, "carol").json()] == [], listing
     # once bob is carol's patient she reads his data (and he her guides), but deletes nothing of his
     _link(api, "carol", "bob")

@@ -42,6 +42,10 @@ def test_an_uploaded_fall_raises_the_alert(page: object, web_server: WebServer) 
     start = float(page.get_attribute("#falls-events li", "data-t"))  # type: ignore[attr-defined]
     page.click("#falls-events li")  # type: ignore[attr-defined]
     wait_until(page, f"Math.abs(document.getElementById('falls-video').currentTime - {start}) < 0.2")
+    # the check's alert is in the alert log, to acknowledge (issue 26)
+    logged = page.locator("#falls-alerts-table tbody tr", has_text="15.mp4")  # type: ignore[attr-defined]
+    expect(logged.first).to_contain_text(re.compile("got up|still down|not seen since the fall"))
+    expect(logged.first.locator(".alert-ack")).to_be_visible()
     shoot(page, "falls-upload-fall")
 
 

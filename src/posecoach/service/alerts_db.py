@@ -171,7 +171,7 @@ def update_live(db: Database, alert_id: str, fired: Fired) -> None:
         if row is None:
             return
         row.outcome, row.confirmed, row.updated_at = fired.outcome, fired.confirmed, utcnow()
-        if row.delivery in (SENT, FAILED, PENDING) and destination(s, row.owner_id) is not None:
+        if row.delivery != NONE and destination(s, row.owner_id) is not None:  # sending: sent again after
             row.delivery, row.delivery_next_at, row.delivery_attempts = PENDING, utcnow(), 0
 
 

@@ -101,7 +101,8 @@ def deliver(db: Database, alert_id: str) -> bool:
             return False
         url = destination(s, row.owner_id)
         owner = s.get(User, row.owner_id)
-        kind = "fall_update" if row.delivered_at is not None else "fall"
+        updated = row.delivered_at is not None or row.updated_at > row.created_at  # the outcome changed since
+        kind = "fall_update" if updated else "fall"
         body = payload(row, owner.name if owner else None, kind) if url else {}
         attempts = row.delivery_attempts + 1
     if url is None:  # the destination was removed meanwhile
@@ -109,8 +110,10 @@ def deliver(db: Database, alert_id: str) -> bool:
         return False
     sent = post(url, body)
     if sent.ok:
-        _settle(db, alert_id, delivery=SENT, delivered_at=utcnow(), delivered_kind=kind, delivery_error=None,
-                delivery_attempts=attempts, delivery_next_at=None)
+        with db.session() as s:  # delivered; an update queued meanwhile (pending again) is still sent after
+            s.execute(update(FallAlert).where(FallAlert.id == alert_id)
+                      .values(delivered_at=utcnow(), delivered_kind=kind, delivery_error=None))
+        _settle(db, alert_id, delivery=SENT, delivery_attempts=attempts, delivery_next_at=None)
         log.info("fall alert %s sent to %s", alert_id, where(url))
         return True
     gave_up = attempts >= MAX_ATTEMPTS
