@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 
 from posecoach.analysis.live import ShownCount
 from posecoach.io import VideoReader
+from posecoach.web.live import ready_message
 from tests.web.conftest import SCREENSHOTS, WebServer, shoot, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.video]
@@ -134,7 +135,7 @@ def test_live_page_shows_a_correction_and_never_counts_down(launch: object, web_
             sent += 1
 
         ws.on_message(answer)  # type: ignore[attr-defined]
-        ws.send(json.dumps({"type": "ready", "mode": "exercise", "pose_model": "lite"}))  # type: ignore[attr-defined]
+        ws.send(json.dumps(ready_message("exercise", "lite")))  # type: ignore[attr-defined]
 
     browser = launch(*FAKE_CAMERA)  # type: ignore[operator]
     page = signed_in(browser, web_server, viewport={"width": 1280, "height": 900})
@@ -224,7 +225,7 @@ def _scripted(count_to: int, finishes: list[str], urls: list[str]) -> object:
             sent += 1
 
         ws.on_message(answer)  # type: ignore[attr-defined]
-        ws.send(json.dumps({"type": "ready", "mode": "exercise", "pose_model": "lite"}))  # type: ignore[attr-defined]
+        ws.send(json.dumps(ready_message("exercise", "lite")))  # type: ignore[attr-defined]
     return socket
 
 

@@ -14,6 +14,7 @@ import cv2
 import pytest
 from websockets.sync.client import connect
 
+from posecoach.core.skeleton import BLAZEPOSE_33
 from posecoach.io import VideoReader
 from posecoach.service import Settings, accounts_db
 from posecoach.service.db import Database
@@ -61,7 +62,8 @@ def test_a_real_frame_gets_landmarks_and_a_bad_frame_a_reason(web_server: WebSer
     with connect(_url(web_server, "exercise=squat&width=640&height=360"),
                  additional_headers={"X-API-Key": web_server.keys["ann"]}) as ws:
         ready = json.loads(ws.recv(timeout=60))
-        assert ready == {"type": "ready", "mode": "exercise", "pose_model": "lite"}
+        assert ready == {"type": "ready", "mode": "exercise", "pose_model": "lite", "skeleton": {
+            "name": "blazepose33", "edges": [list(e) for e in BLAZEPOSE_33.edges]}}  # the client draws these bones
         ws.send(struct.pack("<d", 123.5) + jpeg.tobytes())
         frame = json.loads(ws.recv(timeout=30))
         assert frame["type"] == "frame" and frame["t"] == 123.5 and frame["width"] == 640

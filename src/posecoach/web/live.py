@@ -7,8 +7,9 @@ Protocol (one connection = one camera session):
   (mode posture, one the caller may read); ``pose_model=lite|full`` (default ``POSECOACH_LIVE_POSE_MODEL``);
   ``width``, ``height`` (the frames' size, default 640x480), ``fps`` (the camera's rate, for the fall detector).
   Authentication: the web app's session cookie or the ``X-API-Key`` header.
-* The server first sends ``{"type": "ready", ...}``, or ``{"type": "error", "message": ...}`` and closes
-  (code 4401 for authentication, 4400 for bad parameters, 4429 when the user or the server has the most live
+* The server first sends ``{"type": "ready", "mode", "pose_model", "skeleton": {"name", "edges"}}`` (the bones
+  of the landmarks it sends, as index pairs: the client draws those), or ``{"type": "error", "message": ...}``
+  and closes (code 4401 for authentication, 4400 for bad parameters, 4429 when the user or the server has the most live
   sessions open: ``POSECOACH_LIVE_MAX_SESSIONS_PER_USER``, ``POSECOACH_LIVE_MAX_SESSIONS``).
 * Client -> server, binary: 8 bytes little-endian float64, the client's capture time in ms, then one JPEG frame
   of at most ``POSECOACH_LIVE_MAX_FRAME_KB`` and ``POSECOACH_LIVE_MAX_FRAME_PIXELS`` (read from the JPEG header
@@ -63,6 +64,7 @@ import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 
+from posecoach.core.skeleton import BLAZEPOSE_33
 from posecoach.errors import InputError, PoseCoachError
 from posecoach.pose.models import MODEL_NAMES
 from posecoach.web import live_alerts, live_keep
@@ -263,6 +265,13 @@ def _guided(ws: WebSocket, user: Any, params: dict[str, str], width: float, heig
                        width=width, height=height)
 
 
+def ready_message(mode: str, pose_model: str) -> dict[str, Any]:
+    """The first message of a session: its mode and pose model, and the skeleton the frames' landmarks follow
+    (its name and bones as index pairs), so a client draws what the server sends without a copy of its own."""
+    return {"type": "ready", "mode": mode, "pose_model": pose_model,
+            "skeleton": {"name": BLAZEPOSE_33.name, "edges": [list(e) for e in BLAZEPOSE_33.edges]}}
+
+
 async def _refuse(ws: WebSocket, code: int, message: str) -> None:
     await ws.accept()
     await ws.send_text(json.dumps({"type": "error", "message": message}))
@@ -321,7 +330,7 @@ async def _run(ws: WebSocket, user: Any, settings: Any) -> None:
         await _refuse(ws, 1011, "the live session could not start (see the server log)")
         return
     await ws.accept()
-    await ws.send_text(json.dumps({"type": "ready", "mode": mode, "pose_model": pose_model}))
+    await ws.send_text(json.dumps(ready_message(mode, pose_model)))
     try:
         await _frames(ws, session, loop, executor, settings)
     except (WebSocketDisconnect, RuntimeError):

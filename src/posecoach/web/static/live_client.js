@@ -11,19 +11,17 @@
 // skipped, so the latency stays bounded whatever the server's speed and the frame rate is the camera's or the
 // server's, whichever is lower. Latency = capture -> answer drawn.
 
-const EDGES = [[11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24], [23, 24], [23, 25], [25, 27],
-  [24, 26], [26, 28], [27, 29], [29, 31], [27, 31], [28, 30], [30, 32], [28, 32], [15, 17], [15, 19], [15, 21],
-  [16, 18], [16, 20], [16, 22], [0, 11], [0, 12]];
 const MIN_VISIBILITY = 0.3;
 export const WIDTH = 640;
 export const HEIGHT = 480;
 
-// Draw a skeleton ([[x, y, visibility] x 33], normalised) on a 2D context of a w x h canvas.
-export function drawSkeleton(ctx, landmarks, w, h, color = '#21e07a') {
+// Draw a skeleton ([[x, y, visibility] x 33], normalised; `edges`: its bones as index pairs, from the server's
+// "ready" message) on a 2D context of a w x h canvas.
+export function drawSkeleton(ctx, landmarks, edges, w, h, color = '#21e07a') {
   ctx.lineWidth = Math.max(2, w / 200);
   ctx.strokeStyle = color;
   ctx.fillStyle = color;
-  for (const [a, b] of EDGES) {
+  for (const [a, b] of edges) {
     const p = landmarks[a], q = landmarks[b];
     if (p[2] < MIN_VISIBILITY || q[2] < MIN_VISIBILITY) continue;
     ctx.beginPath(); ctx.moveTo(p[0] * w, p[1] * h); ctx.lineTo(q[0] * w, q[1] * h); ctx.stroke();
@@ -44,6 +42,7 @@ export class LiveClient {
     this.answers = [];  // [receivedAt, latency, serverMs] of the last answers, for the stats
     this.running = false;
     this.skeletons = 0;  // frames drawn with a skeleton (tests read it)
+    this.edges = [];  // the skeleton's bones, from the server's "ready" message
   }
 
   async start() {
@@ -69,7 +68,11 @@ export class LiveClient {
     await new Promise((resolve, reject) => {
       this.ws.onmessage = (e) => {
         const msg = JSON.parse(e.data);
-        if (msg.type === 'ready') { this.onReady(msg); resolve(); } else if (msg.type === 'error') reject(new Error(msg.message));
+        if (msg.type === 'ready') {
+          this.edges = msg.skeleton?.edges || [];  // the server says which bones its landmarks have
+          this.onReady(msg);
+          resolve();
+        } else if (msg.type === 'error') reject(new Error(msg.message));
       };
       this.ws.onerror = () => reject(new Error('the live connection failed'));
       this.ws.onclose = (e) => reject(new Error(e.reason || 'the live connection closed'));
@@ -121,7 +124,7 @@ export class LiveClient {
     const ctx = this.canvas.getContext('2d');
     ctx.clearRect(0, 0, WIDTH, HEIGHT);
     if (msg.landmarks) {
-      drawSkeleton(ctx, msg.landmarks, WIDTH, HEIGHT, msg.alert ? '#ff3b30' : '#21e07a');
+      drawSkeleton(ctx, msg.landmarks, this.edges, WIDTH, HEIGHT, msg.alert ? '#ff3b30' : '#21e07a');
       this.skeletons += 1;
     }
     const now = performance.now();
