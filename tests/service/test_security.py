@@ -1,13 +1,14 @@
 """Cross-user access and path traversal, over every route of the OpenAPI schema that takes an id: another
-user's video, job, result, reference or posture model answers 404 (as one that does not exist), a clinician
-reads their linked patients' data only, and no request names a file outside storage."""
+user's video, job, result, reference, posture model, alert or programme answers 404 (as one that does not
+exist), a clinician reads their linked patients' data only, and no request names a file outside storage."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from posecoach.core.sequence import PoseSequence
-from posecoach.service import alerts_db, live_db
+from posecoach.service import alerts_db, library_db, live_db
 from tests.service.conftest import Api
 from tests.service.test_library import _link, _made
 from tests.service.test_results import run_job, squats  # noqa: F401  (squats: a fixture)
@@ -32,9 +33,18 @@ def bobs_data(api: Api, video: bytes) -> dict[str, str]:
         exercise="squat", title="Squat", count=3, count_confidence=1.0, hold_s=None, target=None, duration_s=9.0,
         reps=[]))
     fall = alerts_db.record_live(db, live.owner_id, live.id, alerts_db.Fired(1, 3.0, 2.5, "down", True, 0.9))
+    eve = api.call("POST", "/v1/users", "root", json={"name": "eve", "role": "clinician"}).json()
+    api.keys["eve"] = eve["api_key"]  # bob's clinician (he accepts her care), who prescribes him a programme
+    _link(api, "eve", "bob")
+    eve_id = db.user_for_key(eve["api_key"]).id
+    guide = library_db.add_ready_guide(db, eve_id, json.dumps({"name": "eves-guide"}), "guides/e.npz", 30, 1.0)
+    programme = api.call("POST", "/v1/programmes", "eve", json={
+        "patient": "bob", "title": "Knees", "start_date": "2026-11-30",
+        "items": [{"guide_id": guide, "sets": 1, "reps": 5, "per_week": 3}]}).json()
     return {"video_id": video_id, "job_id": job["id"], "reference_id": str(ref["id"]),
             "model_id": str(model["id"]), "kind": "report", "link_id": str(link["id"]), "key_id": key_id,
-            "name": "bob", "user": "bob", "live_id": live.id, "alert_id": fall}
+            "name": "bob", "user": "bob", "live_id": live.id, "alert_id": fall, "programme_id": programme["id"],
+            "number": "1", "guide_id": guide}
 
 
 def refusal(path: str) -> int:
@@ -48,8 +58,19 @@ def id_routes(api: Api) -> list[tuple[str, str]]:
     return [(m.upper(), path) for path, ops in schema["paths"].items() if "{" in path for m in ops if m in METHODS]
 
 
+def body(method: str, path: str, ids: dict[str, str]) -> dict[str, Any] | None:
+    """A valid body for the routes that need one (else FastAPI answers 422 before the route can say 404)."""
+    if (method, path) == ("PUT", "/v1/programmes/{programme_id}"):
+        return {"title": "Mine now", "start_date": "2026-11-30",
+                "items": [{"guide_id": ids["guide_id"], "sets": 1, "reps": 5, "per_week": 3}]}
+    if (method, path) == ("POST", "/v1/programmes/{programme_id}/sessions"):
+        return {"client_id": "stolen-session", "started_at": "2026-12-01T08:00:00Z",
+                "finished_at": "2026-12-01T08:10:00Z", "complete": True}
+    return None
+
+
 def call(api: Api, method: str, path: str, ids: dict[str, str], who: str) -> Any:
-    return api.call(method, path.format(**ids), who)
+    return api.call(method, path.format(**ids), who, json=body(method, path, ids))
 
 
 def test_every_route_with_an_id_hides_other_users_data(api: Api, small_video: bytes,
@@ -81,8 +102,9 @@ def test_every_route_with_an_id_hides_other_users_data(api: Api, small_video: by
         assert [x["id"] for x in api.call("GET", listing, "carol").json()] == [], listing
     # once bob is carol's patient she reads his data (and he her guides), but deletes nothing of his
     _link(api, "carol", "bob")
-    for method, path in reads:
-        assert call(api, method, path, ids, "carol").status_code == 200, path
+    for method, path in reads:  # a programme is read by its patient and the clinician who prescribed it only
+        expected = 404 if path.startswith("/v1/programmes/") else 200
+        assert call(api, method, path, ids, "carol").status_code == expected, path
     assert api.call("GET", f"/v1/history?user_id={bob_id}", "carol").json()
     for method, path in routes:
         if method == "DELETE":
