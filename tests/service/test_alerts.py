@@ -126,8 +126,8 @@ def test_the_alert_log_is_kept_scoped_and_migrates_both_ways(db: Database) -> No
 
 @pytest.fixture
 def db_api(api_factory: ApiFactory, db_url: str) -> Api:
-    """The app on each database kind."""
-    return api_factory(database_url=db_url)
+    """The app on each database kind (alerts may go to the test's receiver on loopback)."""
+    return api_factory(database_url=db_url, alert_webhook_allow_private=True)
 
 
 def test_alert_routes_list_acknowledge_and_destination(db_api: Api, receiver: Receiver) -> None:
@@ -199,7 +199,7 @@ def test_a_fired_alert_reaches_the_webhook(api_factory: ApiFactory, small_video:
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """A falls job on a synthetic fall records its alert and POSTs it to the owner's webhook; the receiver down
     at first, the alert waits in the outbox (pending, the reason kept) and is sent by the next round."""
-    api = api_factory(outbox_interval_s=3600)  # the outbox's rounds are run here, by the test
+    api = api_factory(outbox_interval_s=3600, alert_webhook_allow_private=True)  # rounds run here, by the test
     seq: PoseSequence = make_clip(np.random.default_rng(21), True, fps=30.0).sequence
     monkeypatch.setattr("posecoach.analysis.pipeline.load_sequence", lambda *a, **k: seq)
     assert api.call("PUT", "/v1/me/alert-destination", json={"webhook_url": receiver.url}).status_code == 200
@@ -216,17 +216,17 @@ def test_a_fired_alert_reaches_the_webhook(api_factory: ApiFactory, small_video:
     assert receiver.bodies and receiver.bodies[0]["event"] == "fall"  # tried once, at once
     receiver.status, receiver.bodies[:] = 204, []
     db: Database = api.client.app.state.db  # type: ignore[attr-defined]
-    assert alerts_outbox.deliver_waiting(db) == 0  # not due yet: tried again after a pause
+    assert alerts_outbox.deliver_waiting(db, allow_private=True) == 0  # not due yet: tried again after a pause
     with db.session() as s:  # the pause is over
         s.get(alerts_db.FallAlert, alert["id"]).delivery_next_at = None  # type: ignore[union-attr]
-    assert alerts_outbox.deliver_waiting(db) == len(report["events"])
+    assert alerts_outbox.deliver_waiting(db, allow_private=True) == len(report["events"])
     got = receiver.bodies[0]
     assert got["event"] == "fall" and got["alert_id"] == alert["id"] and got["name"] == "hallway.mp4"
     assert got["outcome"] == report["events"][0]["outcome"] and got["user"] == "alice"
     assert got["confirmed"] == report["events"][0]["confirmed"]
     [sent] = [a for a in api.call("GET", "/v1/alerts").json() if a["id"] == alert["id"]]
     assert sent["delivery"] == "sent" and sent["delivered_at"] and sent["delivery_error"] is None
-    assert alerts_outbox.deliver_waiting(db) == 0  # sent once
+    assert alerts_outbox.deliver_waiting(db, allow_private=True) == 0  # sent once
 
 
 def test_webhook_urls_are_checked_and_logged_by_host_only() -> None:
@@ -246,7 +246,7 @@ def test_a_live_sessions_alert_is_recorded_updated_and_sent(db: Database, receiv
 
     alice, _ = db.create_user("alice")
     alerts_db.set_destination(db, alice, receiver.url)
-    hook = live_alerts.hook(db, alice.id)
+    hook = live_alerts.hook(db, alice.id, allow_private=True)  # the receiver is on loopback
     event = FallEvent(10, 12, 11, 12, 1.0, 1.2, 1.1, 1.2, 0.9, False, seen_s=1.2)
     hook(event)
     end = time.monotonic() + 10
@@ -263,3 +263,21 @@ def test_a_live_sessions_alert_is_recorded_updated_and_sent(db: Database, receiv
     assert [b["event"] for b in receiver.bodies] == ["fall", "fall_update"]
     assert receiver.bodies[1]["outcome_text"] == "not seen since the fall"
     assert row.delivery == alerts_db.SENT and row.delivered_at is not None
+
+
+def test_webhooks_to_internal_addresses_are_refused_unless_allowed(api_factory: ApiFactory, receiver: Receiver,
+                                                                    db: Database) -> None:
+    """A webhook URL must not make the server call internal services (loopback, private, link-local addresses):
+    refused when set (422 with the reason) and never contacted when sent, unless the server allows them."""
+    api = api_factory()
+    for url in (receiver.url, "http://10.1.2.3/hook", "http://169.254.169.254/latest/meta-data",
+                "http://[::1]:6379/", "http://localhost:5432/"):
+        answer = api.call("PUT", "/v1/me/alert-destination", json={"webhook_url": url})
+        assert answer.status_code == 422 and "public addresses only" in answer.json()["detail"], url
+    assert alerts_outbox.address_refusal("https://93.184.215.14/hook") is None  # a public address
+    alice, _ = db.create_user("alice")
+    alerts_db.set_destination(db, alice, receiver.url)  # set before the server's policy changed, say
+    sent = alerts_outbox.send_test(receiver.url, alice)
+    assert not sent.ok and sent.status is None and "public addresses only" in sent.detail
+    assert receiver.bodies == []  # never contacted
+    assert alerts_outbox.send_test(receiver.url, alice, allow_private=True).ok  # an on-premises receiver, allowed

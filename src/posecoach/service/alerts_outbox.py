@@ -15,8 +15,10 @@ host only: a URL's path or query may carry a secret token.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -59,8 +61,35 @@ class Sent:
     detail: str  # in words, naming the destination by host only
 
 
-def post(url: str, body: dict[str, Any], timeout_s: float = TIMEOUT_S) -> Sent:
-    """POST ``body`` as JSON to ``url``; a 2xx answer is a delivery."""
+def address_refusal(url: str, allow_private: bool = False) -> str | None:
+    """Why the server will not send to ``url``'s host, None when it will: unless ``allow_private``
+    (``POSECOACH_ALERT_WEBHOOK_ALLOW_PRIVATE``), a host that resolves to a loopback, private, link-local or other
+    non-public address is refused, so that a webhook URL cannot make the server call internal services. Checked
+    when the destination is set and again before each POST (the name may resolve elsewhere by then)."""
+    if allow_private:
+        return None
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80),
+                                   proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError):
+        return None  # not resolvable now: the POST itself fails with the reason
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        mapped = getattr(address, "ipv4_mapped", None)
+        if not (mapped or address).is_global:
+            return (f"{where(url)} is at a loopback, private or link-local address ({address}): the server sends "
+                    "alerts to public addresses only (POSECOACH_ALERT_WEBHOOK_ALLOW_PRIVATE allows an on-premises "
+                    "receiver)")
+    return None
+
+
+def post(url: str, body: dict[str, Any], timeout_s: float = TIMEOUT_S, *, allow_private: bool = False) -> Sent:
+    """POST ``body`` as JSON to ``url``; a 2xx answer is a delivery. A host `address_refusal` refuses is not
+    contacted."""
+    refused = address_refusal(url, allow_private)
+    if refused:
+        return Sent(False, None, refused[:255])
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                  headers={"Content-Type": "application/json",
                                           "User-Agent": f"PoseCoach/{__version__} (fall alert)"})
@@ -91,7 +120,7 @@ def take(db: Database, alert_id: str) -> bool:
                          .values(delivery=SENDING, delivery_next_at=utcnow())).rowcount == 1
 
 
-def deliver(db: Database, alert_id: str) -> bool:
+def deliver(db: Database, alert_id: str, allow_private: bool = False) -> bool:
     """Send one pending alert to its owner's webhook once; True when this call delivered it."""
     if not take(db, alert_id):
         return False
@@ -108,7 +137,7 @@ def deliver(db: Database, alert_id: str) -> bool:
     if url is None:  # the destination was removed meanwhile
         _settle(db, alert_id, delivery="none", delivery_next_at=None)
         return False
-    sent = post(url, body)
+    sent = post(url, body, allow_private=allow_private)
     if sent.ok:
         with db.session() as s:  # delivered; an update queued meanwhile (pending again) is still sent after
             s.execute(update(FallAlert).where(FallAlert.id == alert_id)
@@ -143,36 +172,38 @@ def waiting(db: Database, owner_id: str | None = None, limit: int = 100) -> list
         return list(s.scalars(query.order_by(FallAlert.created_at).limit(limit)).all())
 
 
-def deliver_waiting(db: Database, owner_id: str | None = None) -> int:
+def deliver_waiting(db: Database, owner_id: str | None = None, allow_private: bool = False) -> int:
     """Send the alerts due; how many were delivered. Never raises (an alert not sent waits for the next round)."""
     sent = 0
     try:
         for alert_id in waiting(db, owner_id):
-            sent += deliver(db, alert_id)
+            sent += deliver(db, alert_id, allow_private)
     except Exception as exc:  # the database is away: the next round tries again
         log.warning("alert outbox: %s", exc)
     return sent
 
 
-def deliver_soon(db: Database, owner_id: str) -> None:
+def deliver_soon(db: Database, owner_id: str, allow_private: bool = False) -> None:
     """Send ``owner_id``'s due alerts from a thread of its own (a live session never waits on the network)."""
-    threading.Thread(target=deliver_waiting, args=(db, owner_id), name="posecoach-alert", daemon=True).start()
+    threading.Thread(target=deliver_waiting, args=(db, owner_id, allow_private), name="posecoach-alert",
+                     daemon=True).start()
 
 
-def send_test(url: str, user: User) -> Sent:
+def send_test(url: str, user: User, allow_private: bool = False) -> Sent:
     """A test message to ``url`` (the page's "Send a test" button); nothing is recorded."""
     return post(url, {"event": "test", "alert_id": None, "source": "test", "name": "PoseCoach test alert",
                       "outcome_text": "this is a test: nobody fell", "created_at": utcnow().isoformat() + "Z",
-                      "user": user.name})
+                      "user": user.name}, allow_private=allow_private)
 
 
 class Deliverer(Periodic):
     """A thread sending the alerts left waiting every ``every`` seconds, once ``ready`` is set (the database is
     migrated)."""
 
-    def __init__(self, db: Database, every: float, ready: threading.Event | None = None) -> None:
+    def __init__(self, db: Database, every: float, ready: threading.Event | None = None,
+                 allow_private: bool = False) -> None:
         super().__init__("posecoach-alert-outbox", every, first_now=True)
-        self.db, self.ready = db, ready
+        self.db, self.ready, self.allow_private = db, ready, allow_private
 
     def begin(self) -> bool:
         while self.ready is not None and not self.ready.is_set():
@@ -181,4 +212,4 @@ class Deliverer(Periodic):
         return True
 
     def run_once(self) -> int:
-        return deliver_waiting(self.db)
+        return deliver_waiting(self.db, allow_private=self.allow_private)

@@ -74,10 +74,15 @@ def get_destination(user: Caller, request: Request) -> DestinationOut:
     return DestinationOut(webhook_url=row.webhook_url if row else None, updated_at=row.updated_at if row else None)
 
 
-@router.put("/v1/me/alert-destination", response_model=DestinationOut)
+@router.put("/v1/me/alert-destination", response_model=DestinationOut, responses={422: {"model": Problem}})
 def set_destination(body: DestinationIn, user: Caller, request: Request) -> DestinationOut:
     """Send your fall alerts to this webhook (https:// or http://; no user name or password in the URL: use a
-    token in its path or query). Alerts that fire from now on are POSTed there as JSON."""
+    token in its path or query). Alerts that fire from now on are POSTed there as JSON. 422 for a host at a
+    loopback, private or link-local address, unless the server allows them
+    (``POSECOACH_ALERT_WEBHOOK_ALLOW_PRIVATE``)."""
+    refused = alerts_outbox.address_refusal(body.webhook_url, request.app.state.settings.alert_webhook_allow_private)
+    if refused:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, refused)
     row = alerts_db.set_destination(_db(request), user, body.webhook_url)
     return DestinationOut(webhook_url=row.webhook_url, updated_at=row.updated_at)
 
@@ -98,5 +103,6 @@ async def test_destination(user: Caller, request: Request) -> TestOut:
     url = await run_in_threadpool(alerts_db.destination, db, user.id)
     if url is None:
         raise _missing("alert destination (set a webhook URL first)")
-    sent = await run_in_threadpool(alerts_outbox.send_test, url, user)
+    sent = await run_in_threadpool(alerts_outbox.send_test, url, user,
+                                   request.app.state.settings.alert_webhook_allow_private)
     return TestOut(delivered=sent.ok, status=sent.status, detail=sent.detail)

@@ -58,7 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         startup.start()
         sweeper = lifecycle.Sweeper(settings, db, storage, startup.done)  # orphans, temp files, retention
         sweeper.start()
-        alert_outbox = alerts_outbox.Deliverer(db, settings.outbox_interval_s, startup.done)  # webhooks
+        alert_outbox = alerts_outbox.Deliverer(db, settings.outbox_interval_s, startup.done,
+                                               settings.alert_webhook_allow_private)  # webhooks
         alert_outbox.start()
         try:
             yield

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
                                "long is taken over by another worker (its worker died).")
     job_heartbeat_s: float = Field(5.0, gt=0, description="How often a running job's worker writes its heartbeat "
                                    "(and how often stale jobs are swept); keep well under job_lease_s.")
+    alert_webhook_allow_private: bool = Field(False, description="Send fall alerts to webhooks on loopback, "
+                                              "private or link-local addresses (an on-premises receiver). Off: "
+                                              "refused, so that no user can make the server call internal "
+                                              "services with a webhook URL.")
     outbox_interval_s: float = Field(5.0, gt=0, description="How often jobs recorded while the queue (Redis) was "
                                      "down are handed to it again (by serve and by every worker).")
     sweep_interval_s: float = Field(3600.0, ge=0, description="How often stored files no row refers to, stale "

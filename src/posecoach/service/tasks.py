@@ -283,7 +283,8 @@ def _falls(w: Work) -> str:
     w.add("plot", w.path("plot"))
     w.overlay(seq, 0.65, 0.99, show_angles=False, decorator=FallDecorator(report))
     state = w.finish(alerts_db.job_recorder(w.job.owner_id, w.job.id, w.video.filename, report.events))
-    alerts_outbox.deliver_waiting(w.db, w.job.owner_id)  # the alert log first, then the webhook (never raises)
+    # the alert log first (above), then the webhook (never raises)
+    alerts_outbox.deliver_waiting(w.db, w.job.owner_id, w.settings.alert_webhook_allow_private)
     return state
 
 

@@ -319,7 +319,7 @@ async def _run(ws: WebSocket, user: Any, settings: Any) -> None:
         if mode in ("exercise", "guide"):
             session.keep = live_keep.keeper(ws, user, target, params.get("save") != "0")
         if mode == "falls":  # each alert kept in the alert log and sent to the user's webhook
-            analysis.on_alert = live_alerts.hook(ws.app.state.db, user.id)
+            analysis.on_alert = live_alerts.hook(ws.app.state.db, user.id, settings.alert_webhook_allow_private)
     except (InputError, PoseCoachError) as exc:
         executor.shutdown(wait=False)
         await _refuse(ws, 4400, str(exc))

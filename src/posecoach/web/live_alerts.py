@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("posecoach.live")
 
 
-def hook(db: Database, owner_id: str) -> Any:
+def hook(db: Database, owner_id: str, allow_private: bool = False) -> Any:
     """The hook of one live session (called in the session's thread): never raises, never waits on the network."""
     live_id = new_id()
     recorded: dict[int, str] = {}  # id(event) -> the alert's id
@@ -29,7 +29,7 @@ def hook(db: Database, owner_id: str) -> Any:
             else:
                 fired = alerts_db.Fired.of(len(recorded) + 1, event)
                 recorded[key] = alerts_db.record_live(db, owner_id, live_id, fired)
-            alerts_outbox.deliver_soon(db, owner_id)
+            alerts_outbox.deliver_soon(db, owner_id, allow_private)
         except Exception:  # the database failed: the page still shows the alert; the reason is in the log
             log.exception("a live fall alert could not be recorded")
 
