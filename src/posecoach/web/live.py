@@ -230,16 +230,11 @@ def _analysis(ws: WebSocket, user: Any, mode: str, params: dict[str, str]) -> An
     if mode == "posture":
         from posecoach.analysis.posture import PostureClassifier
         from posecoach.analysis.posture.pipeline import LivePostures
-        from posecoach.service import library_db
         from posecoach.service.db import PostureModel
 
-        model_id = params.get("model") or ""
-        made = library_db.made_row(ws.app.state.db, user, PostureModel, model_id) if model_id else None
-        if made is None:
-            raise InputError("no such posture model (choose one of yours)")
-        if made.row.storage_key is None:
-            raise InputError("that posture model is not trained yet")
-        with ws.app.state.storage.local_copy(made.row.storage_key) as path:
+        row = _ready_row(ws, user, PostureModel, params.get("model") or "",
+                         "no such posture model (choose one of yours)", "that posture model is not trained yet")
+        with ws.app.state.storage.local_copy(row.storage_key) as path:
             clf = PostureClassifier.load(path)
         return LivePostures(clf, width=width, height=height)
     raise InputError(f"unknown mode {mode!r}: use exercise, guide, falls or posture")
@@ -250,19 +245,26 @@ def _guided(ws: WebSocket, user: Any, params: dict[str, str], width: float, heig
     from posecoach.analysis.compare import Guide
     from posecoach.analysis.compare.streaming import GuidedCoach
     from posecoach.core.sequence import PoseSequence
-    from posecoach.service import library_db
     from posecoach.service.db import ReferenceGuide
 
-    guide_id = params.get("guide") or ""
-    made = library_db.made_row(ws.app.state.db, user, ReferenceGuide, guide_id) if guide_id else None
-    if made is None:
-        raise InputError("no such guide (choose one of the library's)")
-    if made.row.storage_key is None:
-        raise InputError("that guide is not ready yet")
-    with ws.app.state.storage.local_copy(made.row.storage_key) as path:
+    row = _ready_row(ws, user, ReferenceGuide, params.get("guide") or "",
+                     "no such guide (choose one of the library's)", "that guide is not ready yet")
+    with ws.app.state.storage.local_copy(row.storage_key) as path:
         seq = PoseSequence.load(path)
-    return GuidedCoach(seq, Guide.model_validate_json(made.row.guide), exercise=params.get("exercise") or None,
+    return GuidedCoach(seq, Guide.model_validate_json(row.guide), exercise=params.get("exercise") or None,
                        width=width, height=height)
+
+
+def _ready_row(ws: WebSocket, user: Any, model: type[Any], row_id: str, missing: str, not_ready: str) -> Any:
+    """A library row (guide, posture model) the caller may read whose file is stored; InputError otherwise."""
+    from posecoach.service import library_db
+
+    made = library_db.made_row(ws.app.state.db, user, model, row_id) if row_id else None
+    if made is None:
+        raise InputError(missing)
+    if made.row.storage_key is None:
+        raise InputError(not_ready)
+    return made.row
 
 
 def ready_message(mode: str, pose_model: str) -> dict[str, Any]:
