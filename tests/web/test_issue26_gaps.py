@@ -188,8 +188,6 @@ def test_the_falls_result_plays_the_overlay_on_a_phone(browser: object, web_serv
     page.context.close()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 26 'a stale banner' on the Posture trainer: the page clears its banner "
-                   "on an upload only, not when the next action (choosing a video, adding a range) succeeds")
 def test_a_posture_trainer_error_goes_with_the_next_action_that_succeeds(browser: object,
                                                                          web_server: WebServer) -> None:
     _user(web_server, "fern")

@@ -24,8 +24,10 @@ export function showBanner(message, kind = 'error') {
 }
 export function clearBanner() { document.getElementById('banner').hidden = true; }
 
-// Run an async action, showing its error (one line) in the banner instead of an uncaught exception.
+// Run an async action, showing its error (one line) in the banner instead of an uncaught exception. A message is
+// scoped to the action that caused it: the banner of an earlier action is cleared when the next one starts.
 export async function guard(action) {
+  clearBanner();
   try { return await action(); } catch (e) {
     if (e && e.name === 'AbortError') return undefined;
     showBanner(e?.message ? e.message : String(e));
