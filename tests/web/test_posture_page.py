@@ -64,6 +64,12 @@ def test_training_shows_the_cross_validated_accuracy(trained: tuple[object, dict
     expect(shown).to_contain_text(" / ".join(model["classes"]))
     expect(shown).to_contain_text(f"cross-validated accuracy {100 * model['cv_accuracy']:.1f} %")
     shoot(page, "posture-trained")
+    page.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]  (the result on a phone)
+    expect(page.locator("#posture-accuracy")).to_be_visible()  # type: ignore[attr-defined]
+    width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+    assert width <= 390, f"the trained result is {width} px wide on a 390 px screen"
+    shoot(page, "posture-trained-phone")
+    page.set_viewport_size({"width": 1280, "height": 1000})  # type: ignore[attr-defined]
 
 
 def test_one_posture_only_is_refused_with_the_reason(trained: tuple[object, dict]) -> None:
