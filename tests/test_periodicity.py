@@ -17,7 +17,13 @@ from posecoach.analysis.counting import (
     hold_contradicted,
     reconcile,
 )
-from posecoach.analysis.periodicity import WHOLE_BODY, Periodicity, body_embedding, whole_body_count
+from posecoach.analysis.periodicity import (
+    WHOLE_BODY,
+    Periodicity,
+    body_embedding,
+    estimate_period,
+    whole_body_count,
+)
 from posecoach.analysis.recognition import Recognition
 from posecoach.analysis.reps import Rep, RepResult
 from posecoach.core.sequence import PoseSequence
@@ -53,6 +59,24 @@ def test_synthetic_count_holds_under_every_transformation(name: str) -> None:
     seq = transforms.TRANSFORMS[name](_squat())
     body = body_rhythm(seq)
     assert body.count == REPS and body.rhythmic and body.confidence > 0.8, body
+
+
+def _acf(peaks: dict[int, float], n: int = 124) -> np.ndarray:
+    """An autocorrelation with these peaks (lag: height), each one sample wide, zero between them."""
+    acf = np.zeros(n)
+    for lag, height in peaks.items():
+        acf[lag] = height
+    return acf
+
+
+def test_the_period_is_the_fundamental_when_the_highest_peak_is_its_harmonic() -> None:
+    """5-frame averaging lowers a squat set's peak (lag 17) under 0.85 of its double's (35): still its period."""
+    lag, strength = estimate_period(_acf({17: 0.49, 35: 0.60, 52: 0.39, 70: 0.2}), 29.0)
+    assert round(lag) == 17 and strength == pytest.approx(0.49)
+    # an earlier peak as low that is not a whole fraction of the highest one is not the period
+    assert round(estimate_period(_acf({22: 0.49, 35: 0.60}), 29.0)[0]) == 35
+    # nor is a fundamental much lower than its harmonic
+    assert round(estimate_period(_acf({17: 0.40, 35: 0.60}), 29.0)[0]) == 35
 
 
 def test_an_alternating_movement_counts_one_repetition_per_side() -> None:
@@ -162,3 +186,15 @@ def test_real_clip_count_holds_under_transformations(monkey_bars: PoseSequence, 
     assert base.count == 4
     moved = body_rhythm(transforms.TRANSFORMS[name](monkey_bars))
     assert abs(moved.count - base.count) <= 1, (name, moved)
+
+
+@pytest.mark.video
+def test_a_fast_squat_set_keeps_its_period_when_averaged() -> None:
+    """QUVA 023_fitness: 7 fast squats (0.6 s each). A 5-frame average lowered the autocorrelation at the squat's
+    period below 0.85 of the peak at twice it, and the rhythm counted 3; the harmonic rule keeps 7."""
+    from posecoach.pose.engine import estimate_poses
+
+    seq = estimate_poses(data_file("reps/quva/videos/023_fitness.mp4"))
+    base = body_rhythm(transforms.TRANSFORMS["identity_from_landmarks"](seq))
+    averaged = body_rhythm(transforms.TRANSFORMS["avg5"](seq))
+    assert base.count == 7 and abs(averaged.count - base.count) <= 1, averaged

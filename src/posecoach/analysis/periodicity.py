@@ -51,6 +51,9 @@ MIN_PERIOD_S, MAX_PERIOD_S = 0.12, 12.0
 MIN_CYCLES = 1.6
 #: The period is the shortest lag whose autocorrelation peak reaches this share of the highest peak.
 FIRST_PEAK_SHARE = 0.85
+#: ... or this share where the highest peak lies at a whole multiple of it (within this share of the multiple):
+#: a harmonic of the period, not a longer one (`estimate_period`).
+HARMONIC_SHARE, HARMONIC_TOLERANCE = 0.75, 0.12
 #: Below this RMS movement of the embedding (a share of the body's spread) the body is still: not measurable.
 MIN_MOTION = 0.01
 #: Missing stretches longer than this (seconds) are not bridged: the movement there is unknown.
@@ -163,10 +166,17 @@ def estimate_period(acf: np.ndarray, rate: float) -> tuple[float, float]:
     peaks = peaks[(peaks >= lo) & (peaks <= hi)]
     if not len(peaks):
         return math.nan, 0.0
-    best = float(seg[peaks].max())
+    heights = seg[peaks]
+    best = float(heights.max())
     if best <= 0:
         return math.nan, 0.0
-    first = int(peaks[np.argmax(seg[peaks] >= FIRST_PEAK_SHARE * best)])
+    # The highest peak at a whole multiple of an earlier one is that one's harmonic: its period repeats there
+    # too. Smoothing (a moving average, a slower stream) lowers the peaks a little and unevenly, so the
+    # fundamental needs less of the best peak's height (`HARMONIC_SHARE`) than any other earlier peak.
+    ratio = peaks[np.argmax(heights)] / peaks
+    harmonic = (ratio >= 1.5) & (np.abs(ratio - np.rint(ratio)) <= HARMONIC_TOLERANCE * np.rint(ratio))
+    strong = (heights >= FIRST_PEAK_SHARE * best) | (harmonic & (heights >= HARMONIC_SHARE * best))
+    first = int(peaks[np.argmax(strong)])
     # Refine the lag by a parabola through the peak and its neighbours.
     a, b, c = seg[first - 1], seg[first], seg[first + 1]
     denom = a - 2 * b + c
