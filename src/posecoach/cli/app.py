@@ -10,7 +10,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from posecoach.cli.extras import SERVICE_HINT, missing_service_module
 from posecoach.errors import PoseCoachError
 
 app = typer.Typer(
@@ -78,9 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     except PoseCoachError as exc:
         code = _fail(str(exc))
     except Exception as exc:  # a bug: still one line, the traceback only on request
-        if os.environ.get("POSECOACH_DEBUG"):
+        missing = missing_service_module(exc)  # serve, worker, users, keys on the core install
+        if missing:
+            code = _fail(escape(f"{SERVICE_HINT} (no module named {missing!r})"))
+        elif os.environ.get("POSECOACH_DEBUG"):
             raise
-        code = _fail(f"unexpected {type(exc).__name__}: {exc} (set POSECOACH_DEBUG=1 for the traceback)")
+        else:
+            code = _fail(f"unexpected {type(exc).__name__}: {exc} (set POSECOACH_DEBUG=1 for the traceback)")
     return code
 
 
