@@ -125,3 +125,11 @@ def test_a_blank_video_says_nobody_is_in_it(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "wall.json").read_text())
     assert report["exercise"]["confidence"] == 0.0
     assert [w["code"] for w in report["warnings"]] == ["no_person"]
+
+
+def test_an_error_naming_a_file_with_brackets_shows_the_name_whole(tmp_path: Path) -> None:
+    """The error line is text, not rich markup: ``[1]`` in a file name is not swallowed as a style tag."""
+    missing = tmp_path / "session[1] [bold].mp4"
+    run = posecoach("analyze", str(missing))
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert "session[1] [bold].mp4" in run.stderr, run.stderr

@@ -58,7 +58,8 @@ def _register() -> None:
 
 
 def _fail(message: str, code: int = 1) -> int:
-    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    """One line on stderr; the message is text, not markup (a file name like ``clip[1].mp4`` is shown whole)."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return code
 
 
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line, the traceback only on request
         missing = missing_service_module(exc)  # serve, worker, users, keys on the core install
         if missing:
-            code = _fail(escape(f"{SERVICE_HINT} (no module named {missing!r})"))
+            code = _fail(f"{SERVICE_HINT} (no module named {missing!r})")
         elif os.environ.get("POSECOACH_DEBUG"):
             raise
         else:
