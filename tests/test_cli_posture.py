@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ MLKIT = "poses/mlkit_fitness/android/vision-quickstart/app/src/main/assets/pose/
 # 3 squats of 2 s at 30 fps: the bottom at 1, 3 and 5 s, standing at 0, 2, 4 and 6 s
 DOWN = ("00:00.8-00:01.2=down", "0:02.8-0:03.2=down", "4.8-5.2=down")
 UP = ("0-0.2=up", "1.8-2.2=up", "3.8-4.2=up", "5.8-6=up")
+V1 = Path(__file__).parent / "posture_v1"  # model files of the previous format (see tests/test_posture.py)
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +86,12 @@ def test_predict_counts_the_squats_of_an_unseen_person(trained: tuple[Path, Path
     assert "3 repetitions up -> down -> up" in run.stdout and f"overall {data['overall']}" in run.stdout
     raw = cli("posture", "predict", model, squats[2], "--no-smooth", "--json", tmp_path / "raw.json")
     assert raw.code == 0 and json.loads((tmp_path / "raw.json").read_text())["smoothing"] == {}
+    with zipfile.ZipFile(model) as zf:  # the current format: the pipeline in skops' format
+        assert zf.namelist() == ["posture_model.json", "pipeline.skops"]
+    old = cli("posture", "predict", V1 / "squat_logreg.posture", squats[2], "--count", "up,down", "--json",
+              tmp_path / "old.json")  # a model file of the previous format still works
+    assert old.code == 0, old
+    assert json.loads((tmp_path / "old.json").read_text())["repetitions"]["count"] == 3
 
 
 def test_evaluate_a_model_and_cross_validate_a_dataset(trained: tuple[Path, Path], tmp_path: Path) -> None:

@@ -9,10 +9,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import skops
+import skops.io
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.utils import estimator_checks
+from sklearn.utils.validation import check_is_fitted
 
+import posecoach
 from posecoach.analysis.posture.embedding import FeatureSpec, embed, frame_points, mirror_points, normalise
 from posecoach.analysis.posture.evaluation import cross_validate, scores
-from posecoach.analysis.posture.models import calibrate, expected_calibration_error, fit_temperature
+from posecoach.analysis.posture.inputs import item_points
+from posecoach.analysis.posture.models import calibrate, cv_splits, expected_calibration_error, fit_temperature
 from posecoach.analysis.posture.pipeline import LivePostures, classify_postures
 from posecoach.core.sequence import PoseSequence
 from posecoach.errors import InputError
@@ -32,6 +42,7 @@ from tests.synthetic import make_exercise
 
 MLKIT = "poses/mlkit_fitness/android/vision-quickstart/app/src/main/assets/pose/fitness_pose_samples.csv"
 PERIOD_S, FPS = 2.0, 30.0
+V1 = Path(__file__).parent / "posture_v1"  # model files of format 1.0 and what they predicted
 
 
 def squat_labels(seq: PoseSequence, reps: int) -> np.ndarray:
@@ -115,16 +126,17 @@ def test_fit_takes_sequences_frames_and_mixtures(squats: list[tuple[PoseSequence
     frames = seq2.subject_landmarks()[:, :, :4] * np.array([1280, 720, 1280, 1])  # (N, 33, 4) pixel frames
     keep = labels2 != ""
     clf = PostureClassifier(model="knn").fit([seq, frames[keep]], [labels, labels2[keep]], groups=["a", "b"])
-    assert clf.training["groups"] == 2 and clf.training["frames"] == int(np.sum(labels != "") + keep.sum())
+    assert clf.training_["groups"] == 2 and clf.training_["frames"] == int(np.sum(labels != "") + keep.sum())
+    assert clf.training == clf.training_ and clf.selection == clf.selection_  # the names callers used before
     single = PostureClassifier(model="logreg").fit(frames[keep], labels2[keep])  # one array, frames independent
-    assert single.training["groups"] == keep.sum()
+    assert single.training_["groups"] == keep.sum() and single.selection_.folds == 5
     assert single.predict(frames[keep][0]).shape == (1,)
     gap = frames.copy()
     gap[5] = 0.0  # no detection in frame 5
     assert single.predict(gap)[5] == UNKNOWN and np.all(np.isnan(single.predict_proba(gap)[5]))
     ids = np.where(labels2[keep] == "down", 10, 2)  # integer class ids: predict answers in kind
     by_id = PostureClassifier(model="logreg").fit([frames[keep]], [list(ids)], groups=["b"])
-    assert by_id.classes_ == ["2", "10"] and by_id.integer_labels
+    assert by_id.classes_ == ["2", "10"] and by_id.integer_labels_
     assert by_id.predict(frames[keep]).dtype == np.int64 and set(by_id.predict(gap).tolist()) <= {2, 10, -1}
     assert by_id.predict(gap)[5] == -1 and np.mean(by_id.predict(frames[keep]) == ids) > 0.95
     with pytest.raises(ValueError, match="2 postures"):
@@ -135,6 +147,50 @@ def test_fit_takes_sequences_frames_and_mixtures(squats: list[tuple[PoseSequence
         PostureClassifier().fit([seq, seq2], [labels])
     with pytest.raises(RuntimeError, match="not trained"):
         PostureClassifier().predict(seq)
+    with pytest.raises(NotFittedError, match="not trained"):  # scikit-learn's exception too
+        PostureClassifier().predict_proba(seq)
+
+
+def test_the_classifier_is_a_scikit_learn_estimator(squats: list[tuple[PoseSequence, np.ndarray]]) -> None:
+    """The constructor only stores parameters (get/set_params, clone); fit checks them and the data."""
+    for name in ("no_attributes_set_in_init", "parameters_default_constructible", "get_params_invariance",
+                 "set_params", "estimator_cloneable", "estimator_repr", "do_not_raise_errors_in_init_or_set_params"):
+        getattr(estimator_checks, f"check_{name}")("PostureClassifier", PostureClassifier())
+    spec = FeatureSpec(mirror=False)
+    clf = PostureClassifier(model="knn", spec=spec, folds=3)
+    assert clf.get_params() == {"model": "knn", "spec": spec, "folds": 3}
+    assert repr(clf) == "PostureClassifier(folds=3, model='knn', spec=FeatureSpec(mirror=False))"
+    copy = clone(clf.set_params(model="logreg"))
+    assert copy.get_params() == {"model": "logreg", "spec": spec, "folds": 3} and copy is not clf
+    (seq, labels), (seq2, labels2) = squats[0], squats[1]
+    fitted = copy.fit([seq, seq2], [labels, labels2], groups=["a", "b"])
+    check_is_fitted(fitted)
+    assert fitted.spec_ == spec and isinstance(fitted.pipeline_, Pipeline) and fitted.selection_.kind == "logreg"
+    assert list(fitted.pipeline_.named_steps) == ["constant", "scale", "fill", "model"]
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clone(fitted))  # a clone has the parameters, not the fitted state
+    pts, keep = item_points(seq), labels != ""
+    accuracy = fitted.score(pts[keep], labels[keep])  # ClassifierMixin's: accuracy of predict
+    assert accuracy == np.mean(fitted.predict(pts[keep]) == labels[keep]) and accuracy > 0.9
+    for bad, message in (({"model": "svm"}, "unknown posture model 'svm'"), ({"folds": 1}, "folds >= 2, got 1"),
+                         ({"folds": 2.5}, "folds >= 2, got 2.5"), ({"spec": "image"}, "spec must be a FeatureSpec")):
+        with pytest.raises(ValueError, match=message):
+            PostureClassifier(**bad).fit(seq, labels)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"landmark frames or one \(33, 3\|4\) frame, got shape \(20, 6\)$"):
+        PostureClassifier().fit(np.zeros((20, 6)), ["up", "down"] * 10)  # a feature matrix is not keypoints
+
+
+def test_folds_keep_groups_apart_and_independent_frames_are_plainly_stratified() -> None:
+    y = np.array([0, 1] * 30)
+    groups = np.repeat(np.arange(12), 5).astype(str)
+    splits = cv_splits(y, groups, 5)
+    assert len(splits) == 5
+    for train, test in splits:
+        assert not set(groups[train]) & set(groups[test])
+    single = cv_splits(y, np.arange(60).astype(str), 5)
+    plain = list(StratifiedKFold(n_splits=5).split(np.zeros(60), y))
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(single, plain, strict=True))
+    assert cv_splits(y, np.zeros(60).astype(str), 5) == []  # one group: nothing to hold out
 
 
 @pytest.mark.parametrize("model", ["logreg", "knn"])
@@ -147,32 +203,43 @@ def test_save_and_load_give_identical_predictions(model: str, tmp_path: Path,
     test = squats[2][0]
     assert np.array_equal(back.predict_proba(test), clf.predict_proba(test))
     assert np.array_equal(back.predict(test), clf.predict(test))
-    assert back.spec == clf.spec and back.classes_ == clf.classes_ and back.selection == clf.selection
-    assert back.integer_labels is False
+    assert back.spec_ == clf.spec_ == clf.spec and back.classes_ == clf.classes_ and back.selection_ == clf.selection_
+    assert back.integer_labels_ is False and back.training_ == clf.training_
+    assert back.get_params() == clf.get_params() | {"folds": 2}  # the folds it used: one per group
     with zipfile.ZipFile(path) as zf:
         meta = json.loads(zf.read("posture_model.json"))
-        assert all(not n.endswith(".pkl") for n in zf.namelist())
-    assert meta["format"] == "posecoach-posture-model" and meta["model"]["kind"] == model
-    assert meta["skeleton"]["name"] == "blazepose33" and len(meta["feature_names"]) == len(clf.spec.names)
+        assert zf.namelist() == ["posture_model.json", "pipeline.skops"]
+    assert meta["format"] == "posecoach-posture-model" and meta["format_version"] == "2.0"
+    assert meta["posecoach_version"] == posecoach.__version__ and meta["skops_version"] == skops.__version__
+    assert meta["model"]["kind"] == model and FeatureSpec.from_dict(meta["features"]) == clf.spec
+    assert meta["skeleton"]["name"] == "blazepose33" and meta["feature_names"] == clf.spec.names
     assert [p.name for p in tmp_path.iterdir()] == ["squat.posture"]  # no temporaries left
 
 
-def _rewrite(path: Path, out: Path, **changes: object) -> Path:
+def _rewrite(path: Path, out: Path, entries: dict[str, bytes] | None = None, **changes: object) -> Path:
+    """A copy of a model file with ``changes`` in its JSON and ``entries`` replaced."""
     with zipfile.ZipFile(path) as zf:
-        meta, arrays = json.loads(zf.read("posture_model.json")), zf.read("arrays.npz")
+        files = {n: zf.read(n) for n in zf.namelist()}
+    meta = json.loads(files["posture_model.json"])
     meta.update(changes)
+    files |= {"posture_model.json": json.dumps(meta).encode()} | (entries or {})
     with zipfile.ZipFile(out, "w") as zf:
-        zf.writestr("posture_model.json", json.dumps(meta))
-        zf.writestr("arrays.npz", arrays)
+        for name, data in files.items():
+            zf.writestr(name, data)
     return out
 
 
 def test_newer_or_damaged_model_files_are_refused_clearly(tmp_path: Path, trained: PostureClassifier) -> None:
     path = trained.save(tmp_path / "m.posture")
-    minor = PostureClassifier.load(_rewrite(path, tmp_path / "minor.posture", format_version="1.7"))
+    minor = PostureClassifier.load(_rewrite(path, tmp_path / "minor.posture", format_version="2.7"))
     assert minor.classes_ == trained.classes_
-    with pytest.raises(InputError, match=r"newer PoseCoach.*format 2\.0"):
-        PostureClassifier.load(_rewrite(path, tmp_path / "new.posture", format_version="2.0"))
+    with pytest.raises(InputError, match=r"newer PoseCoach.*format 3\.0"):
+        PostureClassifier.load(_rewrite(path, tmp_path / "new.posture", format_version="3.0"))
+    foreign = {"pipeline.skops": skops.io.dumps(FeatureSpec())}  # a type a posture model never holds
+    with pytest.raises(InputError, match=r"refused.*posecoach\.analysis\.posture\.embedding\.FeatureSpec"):
+        PostureClassifier.load(_rewrite(path, tmp_path / "foreign.posture", foreign))
+    with pytest.raises(InputError, match=r"unreadable model.*train the model again"):
+        PostureClassifier.load(_rewrite(path, tmp_path / "cut.posture", {"pipeline.skops": b"PK\x03\x04 cut"}))
     with pytest.raises(InputError, match="not a posture model"):
         PostureClassifier.load(_rewrite(path, tmp_path / "other.posture", format="something-else"))
     (tmp_path / "junk.posture").write_text("hello")
@@ -180,6 +247,25 @@ def test_newer_or_damaged_model_files_are_refused_clearly(tmp_path: Path, traine
         PostureClassifier.load(tmp_path / "junk.posture")
     with pytest.raises(InputError, match="no such"):
         PostureClassifier.load(tmp_path / "missing.posture")
+
+
+def test_files_of_the_previous_format_predict_as_they_did(tmp_path: Path) -> None:
+    """Format 1.0 files (arrays, no skops) written by PoseCoach before this format, with what they predicted."""
+    expected = np.load(V1 / "expected.npz")
+    for model in ("logreg", "knn"):
+        clf = PostureClassifier.load(V1 / f"squat_{model}.posture")
+        proba = clf.predict_proba(expected["points"])
+        np.testing.assert_allclose(proba, expected[f"proba_{model}"], rtol=0, atol=1e-12)  # NaN rows too
+        assert np.isnan(proba[3]).all() and not np.isnan(np.delete(proba, 3, axis=0)).any()
+        assert clf.selection_.kind == model and clf.classes_ == ["down", "up"] and clf.training_["frames"] == 38
+        again = PostureClassifier.load(clf.save(tmp_path / f"{model}.posture"))  # saved anew: the current format
+        assert np.array_equal(again.predict_proba(expected["points"]), proba, equal_nan=True)
+    with zipfile.ZipFile(V1 / "squat_logreg.posture") as zf:
+        arrays = zf.read("arrays.npz")
+    short = _rewrite(V1 / "squat_logreg.posture", tmp_path / "short.posture", feature_names=["x"],
+                     features=FeatureSpec(angles=()).to_dict(), entries={"arrays.npz": arrays})
+    with pytest.raises(InputError, match="59 feature columns, its specification names 50"):
+        PostureClassifier.load(short)
 
 
 def test_hysteresis_keeps_a_posture_through_flicker_and_gaps() -> None:
@@ -220,13 +306,13 @@ def test_every_change_of_posture_is_counted() -> None:
 def test_cross_validation_scores_each_held_out_group(squats: list[tuple[PoseSequence, np.ndarray]]) -> None:
     clf = PostureClassifier(model="logreg").fit([s for s, _ in squats], [lab for _, lab in squats],
                                                 groups=["ann", "bob", "cy"])
-    per_group = clf.selection.per_group if clf.selection else {}
-    assert sorted(per_group) == ["ann", "bob", "cy"] and clf.training["cv_per_group"] == per_group
+    per_group = clf.selection_.per_group
+    assert sorted(per_group) == ["ann", "bob", "cy"] and clf.training_["cv_per_group"] == per_group
     for (_, labels), name in zip(squats, ["ann", "bob", "cy"], strict=True):
         score = per_group[name]
         assert score["frames"] == np.sum(labels != "") and score["accuracy"] == score["correct"] / score["frames"]
     frames = sum(g["frames"] for g in per_group.values())
-    chosen = [c for c in clf.selection.scores if c.get("chosen")] if clf.selection else []
+    chosen = [c for c in clf.selection_.scores if c.get("chosen")]
     assert chosen[0]["accuracy"] == pytest.approx(sum(g["correct"] for g in per_group.values()) / frames)
 
 

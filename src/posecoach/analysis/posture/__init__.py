@@ -1,8 +1,12 @@
 """Custom posture classifiers: normalised-keypoint embeddings, a small model, smoothing and transitions.
 
 * `embedding`: the pose normalised for translation, scale and torso rotation -> joint-pair vectors and angles;
-* `models`: logistic regression and k-NN, chosen by grouped cross-validation, with calibrated probabilities;
-* `classifier`: `PostureClassifier` (``fit`` / ``predict`` / ``predict_proba`` / ``save`` / ``load``);
+* `models`: scikit-learn pipelines (scaling, logistic regression or k-NN), chosen by grouped cross-validation,
+  with calibrated probabilities;
+* `classifier`: `PostureClassifier`, a scikit-learn estimator (``fit`` / ``predict`` / ``predict_proba`` /
+  ``save`` / ``load``);
+* `model_file`: its file (the pipeline in skops' format beside the version and feature specification), and
+  `legacy_file`, the previous format's reader;
 * `smoothing`: exponential moving average and hysteresis, live and offline;
 * `transitions`: repetitions counted as ``first -> second -> first`` postures, and every change of posture;
 * `pipeline`: all of it over a sequence (`classify_postures` -> `PostureReport`) or live (`LivePostures`);

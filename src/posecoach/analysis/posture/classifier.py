@@ -5,8 +5,14 @@
     clf.predict_proba(seq)    # (T, K) calibrated probabilities in the order of clf.classes_, NaN rows likewise
     clf.save("squat.posture"); PostureClassifier.load("squat.posture")
 
-``model="auto"`` chooses between logistic regression and k-NN by grouped cross-validation (see
-`posecoach.analysis.posture.models`); the embedding is `posecoach.analysis.posture.embedding`.
+A scikit-learn estimator (`BaseEstimator`, `ClassifierMixin`): the constructor only stores its parameters
+(``get_params`` / ``set_params`` / `sklearn.base.clone` work), ``fit`` checks them and the data, and what it learns
+is kept in attributes ending in ``_``: ``classes_``, ``spec_`` (the embedding used), ``pipeline_`` (the fitted
+scikit-learn `Pipeline`), ``selection_`` (the model chosen, its cross-validated scores and calibration),
+``training_`` (what it was trained on), ``integer_labels_`` and ``skeleton_``. Its input is keypoints (sequences or
+``(N, 33, 3|4)`` frames), not a feature matrix: the embedding (`posecoach.analysis.posture.embedding`) turns them
+into features. ``model="auto"`` chooses between logistic regression and k-NN by grouped cross-validation (see
+`posecoach.analysis.posture.models`).
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
 
 from posecoach.analysis.posture.embedding import FeatureSpec, detected, embed, mirror_points
 from posecoach.analysis.posture.inputs import (
@@ -27,18 +36,19 @@ from posecoach.analysis.posture.inputs import (
 )
 from posecoach.analysis.posture.models import (
     MODEL_KINDS,
-    Estimator,
     Selection,
-    Standardiser,
     calibrate,
     class_probabilities,
-    fit_estimator,
-    one_thread,
+    fit_pipeline,
     select_model,
 )
-from posecoach.core.skeleton import BLAZEPOSE_33
+from posecoach.core.skeleton import BLAZEPOSE_33, Skeleton
 
 UNKNOWN = ""  #: the label of a frame without a pose
+
+
+class NotTrainedError(NotFittedError, RuntimeError):
+    """Predicting or saving before ``fit`` or ``load`` (scikit-learn's `NotFittedError`, and a `RuntimeError`)."""
 
 
 def _integer_input(labels: Any) -> bool:
@@ -49,28 +59,32 @@ def _integer_input(labels: Any) -> bool:
     return is_integer_labels([v for v in flat if v is not None])
 
 
-class PostureClassifier:
-    """Classifies postures frame by frame from keypoints; see the module docstring."""
+class PostureClassifier(ClassifierMixin, BaseEstimator):
+    """Classifies postures frame by frame from keypoints; see the module docstring.
+
+    ``model``: ``"auto"`` or one of `MODEL_KINDS`; ``spec``: the embedding (default ``FeatureSpec()``);
+    ``folds``: cross-validation folds for the model choice (at most one per group).
+    """
 
     def __init__(self, model: str = "auto", spec: FeatureSpec | None = None, folds: int = 5) -> None:
-        if model != "auto" and model not in MODEL_KINDS:
-            raise ValueError(f"unknown posture model {model!r}; choose auto or one of: {', '.join(MODEL_KINDS)}")
-        if folds < 2:
-            raise ValueError(f"cross-validation needs at least 2 folds, got {folds}")
         self.model = model
-        self.spec = spec or FeatureSpec()
+        self.spec = spec
         self.folds = folds
-        self.skeleton = BLAZEPOSE_33
-        self.classes_: list[str] = []
-        self.selection: Selection | None = None
-        self.training: dict[str, Any] = {}
-        self.integer_labels = False  #: trained on integer class ids: `predict` answers with ints (-1: no pose)
-        self._std: Standardiser | None = None
-        self._est: Estimator | None = None
+
+    def _checked_spec(self) -> FeatureSpec:
+        """The parameters checked (``ValueError`` naming the bad one); the embedding to use."""
+        if self.model != "auto" and self.model not in MODEL_KINDS:
+            raise ValueError(f"unknown posture model {self.model!r}; choose auto or one of: {', '.join(MODEL_KINDS)}")
+        if isinstance(self.folds, bool) or not isinstance(self.folds, int | np.integer) or self.folds < 2:
+            raise ValueError(f"cross-validation needs an integer number of folds >= 2, got {self.folds!r}")
+        if self.spec is not None and not isinstance(self.spec, FeatureSpec):
+            raise ValueError(f"spec must be a FeatureSpec, got {type(self.spec).__name__}")
+        return self.spec or FeatureSpec()
 
     # ------------------------------------------------------------------ training
     def fit(self, frames_or_sequences: Item | Sequence[Item], labels: Any, groups: Any = None) -> PostureClassifier:
         """Train on labelled frames; ``groups`` (person or video per frame or item) keep cross-validation honest."""
+        spec = self._checked_spec()
         points, y_names, g = training_arrays(frames_or_sequences, labels, groups)
         integers = _integer_input(labels)
         classes = label_order(y_names.tolist(), integers)
@@ -78,40 +92,65 @@ class PostureClassifier:
             found = f"only {classes[0]!r}" if classes else "none"
             raise ValueError(f"a posture classifier needs labelled frames of at least 2 postures; found {found}")
         y = np.array([classes.index(v) for v in y_names], dtype=np.int64)
-        X = embed(points, self.spec)
-        X_mirror = embed(mirror_points(points), self.spec) if self.spec.mirror else None
+        X = embed(points, spec)
+        X_mirror = embed(mirror_points(points), spec) if spec.mirror else None
         kinds = MODEL_KINDS if self.model == "auto" else (self.model,)
         X_train, y_train = (X, y) if X_mirror is None else (np.concatenate([X, X_mirror]), np.concatenate([y, y]))
-        std = Standardiser.fit(X_train)
-        with one_thread():
-            selection = select_model(X, X_mirror, y, g, len(classes), kinds, self.folds)
-            self._est = fit_estimator(selection.kind, selection.params, std(X_train), y_train)
-        self._std, self.selection, self.classes_, self.integer_labels = std, selection, classes, integers
-        self.training = {"frames": len(y), "groups": len(np.unique(g)),
-                         "frames_per_class": {c: int(np.sum(y == i)) for i, c in enumerate(classes)},
-                         "cv_per_group": selection.per_group}
+        selection = select_model(X, X_mirror, y, g, len(classes), kinds, int(self.folds))
+        self.pipeline_ = fit_pipeline(selection.kind, selection.params, X_train, y_train)
+        self.spec_, self.skeleton_, self.selection_ = spec, BLAZEPOSE_33, selection
+        self.classes_, self.integer_labels_ = classes, integers
+        self.training_ = {"frames": len(y), "groups": len(np.unique(g)),
+                          "frames_per_class": {c: int(np.sum(y == i)) for i, c in enumerate(classes)},
+                          "cv_per_group": selection.per_group}
         return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "pipeline_")
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # keypoints: (N, 33, 3|4) frames or pose sequences
+        tags.input_tags.three_d_array = True
+        tags.input_tags.allow_nan = True  # missing keypoints
+        return tags
 
     @property
     def fitted(self) -> bool:
-        return self._est is not None
+        return self.__sklearn_is_fitted__()
 
-    def _require_fitted(self) -> tuple[Standardiser, Estimator]:
-        if self._std is None or self._est is None:
-            raise RuntimeError("this PostureClassifier is not trained yet: call fit() or load() first")
-        return self._std, self._est
+    # Read-only views of the fitted state under the names callers used before it moved to ``*_`` attributes.
+    @property
+    def selection(self) -> Selection | None:
+        return getattr(self, "selection_", None)
+
+    @property
+    def training(self) -> dict[str, Any]:
+        return getattr(self, "training_", {})
+
+    @property
+    def integer_labels(self) -> bool:
+        """Trained on integer class ids: `predict` answers with ints (-1: no pose)."""
+        return bool(getattr(self, "integer_labels_", False))
+
+    @property
+    def skeleton(self) -> Skeleton:
+        return getattr(self, "skeleton_", BLAZEPOSE_33)
+
+    def _require_fitted(self) -> Pipeline:
+        if not self.fitted:
+            raise NotTrainedError("this PostureClassifier is not trained yet: call fit() or load() first")
+        return self.pipeline_
 
     # ------------------------------------------------------------------ prediction
     def predict_points(self, points: np.ndarray) -> np.ndarray:
         """``(N, K)`` calibrated probabilities for ``(N, 33, 3)`` pixel-proportional points; NaN rows without a pose."""
-        std, est = self._require_fitted()
+        pipe = self._require_fitted()
         out = np.full((len(points), len(self.classes_)), np.nan)
         ok = detected(points)
         if np.any(ok):
-            with one_thread():
-                raw = class_probabilities(est, std(embed(points[ok], self.spec)), len(self.classes_))
-            temperature = self.selection.temperature if self.selection else 1.0
-            out[ok] = calibrate(raw, temperature)
+            raw = class_probabilities(pipe, embed(points[ok], self.spec_), len(self.classes_))
+            out[ok] = calibrate(raw, self.selection_.temperature)
         return out
 
     def predict_proba(self, seq: Item) -> np.ndarray:
@@ -137,22 +176,16 @@ class PostureClassifier:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
-        """Write one versioned file (model arrays, feature specification, labels, skeleton), atomically."""
+        """Write one versioned file (the fitted pipeline in skops' format beside the PoseCoach version, feature
+        specification, labels, skeleton and model choice), atomically."""
         from posecoach.analysis.posture import model_file
 
-        std, est = self._require_fitted()
-        assert self.selection is not None
-        return model_file.save(self, std, est, path)
+        self._require_fitted()
+        return model_file.save(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> PostureClassifier:
-        """Read a file written by `save` (a newer format version is refused with a clear error)."""
+        """Read a file written by `save` (also the previous format; a newer format is refused with a clear error)."""
         from posecoach.analysis.posture import model_file
 
         return model_file.load(cls, path)
-
-    def __repr__(self) -> str:
-        if not self.fitted or self.selection is None:
-            return f"PostureClassifier(model={self.model!r}, unfitted)"
-        s = self.selection
-        return f"PostureClassifier({s.kind} {s.params}, classes={self.classes_})"

@@ -18,7 +18,7 @@ Everything here is a pure function of the points; `FeatureSpec` is saved with ea
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 import numpy as np
@@ -90,6 +90,13 @@ class FeatureSpec:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def __repr__(self) -> str:
+        """Only what differs from the defaults (the pairs and angles lists are long)."""
+        default = FeatureSpec()
+        changed = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+                   if getattr(self, f.name) != getattr(default, f.name)]
+        return f"FeatureSpec({', '.join(changed)})"
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureSpec:
         d = dict(data)
@@ -100,11 +107,10 @@ class FeatureSpec:
 
 def frame_points(frames: np.ndarray) -> np.ndarray:
     """``(N, 33, 3|4|5)`` frames (x, y, z[, visibility...]) -> ``(N, 33, 3)`` float64; all-zero keypoints NaN."""
-    arr = np.asarray(frames, dtype=np.float64)
-    if arr.ndim == 2:
-        arr = arr[None]
+    given = np.asarray(frames, dtype=np.float64)
+    arr = given[None] if given.ndim == 2 else given
     if arr.ndim != 3 or arr.shape[1] != BLAZEPOSE_33.num_keypoints or arr.shape[2] < 3:
-        raise ValueError(f"expected (N, 33, 3|4) landmark frames, got shape {arr.shape}")
+        raise ValueError(f"expected (N, 33, 3|4) landmark frames or one (33, 3|4) frame, got shape {given.shape}")
     pts = arr[..., :3].copy()
     pts[np.all(pts == 0, axis=-1)] = np.nan
     return pts

@@ -16,7 +16,7 @@ import numpy as np
 
 from posecoach.analysis.posture.classifier import PostureClassifier
 from posecoach.analysis.posture.inputs import Item, training_arrays
-from posecoach.analysis.posture.models import grouped_folds
+from posecoach.analysis.posture.models import cv_splits
 from posecoach.reports.posture_report import CandidateScore, ClassScore, PostureEvaluation
 
 
@@ -37,7 +37,7 @@ def cross_validate(points: np.ndarray, labels: np.ndarray, groups: np.ndarray, f
     groups. ``folds`` >= the number of groups is leave-one-group-out. ``test_groups`` (default ``groups``) are
     what the folds hold out, when the classifiers' inner cross-validation should group differently."""
     outer = groups if test_groups is None else test_groups
-    splits = grouped_folds(labels, outer, folds)
+    splits = cv_splits(labels, outer, folds)
     if not splits:
         raise ValueError("cross-validation needs labelled frames from at least 2 groups (people or videos)")
     classes = sorted(set(np.asarray(labels, dtype=str).tolist()))
@@ -87,7 +87,7 @@ def evaluate_dataset(items: Sequence[Item], labels: Sequence[Any], groups: Seque
         method = "grouped-cv"
     s = scores(y, pred, clf.classes_ if clf is not None else None)
     info = classifier_info(clf, model_path) if clf is not None else None
-    candidates = [CandidateScore(**c) for c in clf.selection.scores] if clf is not None and clf.selection else []
+    candidates = [CandidateScore(**c) for c in clf.selection_.scores] if clf is not None else []
     return PostureEvaluation(
         posecoach_version=__version__, dataset=name, method=method, folds=n_folds, frames=len(y),
         groups=len(np.unique(g)), accuracy=s["accuracy"], per_class=[ClassScore(**c) for c in s["per_class"]],

@@ -1,87 +1,99 @@
-"""The posture model file: one versioned zip holding ``posture_model.json`` and ``arrays.npz``.
+"""The posture model file: one versioned zip holding ``posture_model.json`` and ``pipeline.skops``.
 
-The JSON names the format and its version, the PoseCoach and scikit-learn versions that wrote it, the labels,
-the feature specification and its column names, the skeleton, the chosen model with its cross-validated scores
-and calibration temperature, and what it was trained on. The arrays are the feature standardisation and the
-model itself (logistic-regression weights, or k-NN training rows). No pickled code: loading a file runs nothing
-from it. A file from a newer major format version is refused; a file from a newer minor one is read.
+The JSON names the format and its version, the PoseCoach, scikit-learn and skops versions that wrote it, the
+labels, the feature specification and its column names, the skeleton, the chosen model with its cross-validated
+scores and calibration temperature, and what it was trained on. ``pipeline.skops`` is the fitted scikit-learn
+`Pipeline` in skops' format (`skops.io`): no pickle; loading it builds only the scikit-learn and numpy types of
+`TRUSTED` (anything else in a file is refused, before anything is built). Files of the previous format (1.x: the
+model as plain arrays, ``arrays.npz``) are still read (`posecoach.analysis.posture.legacy_file`). A file from a
+newer major format version is refused; a file from a newer minor one is read.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from sklearn.pipeline import Pipeline
 
 from posecoach.analysis.posture.embedding import FeatureSpec
-from posecoach.analysis.posture.models import Estimator, Selection, Standardiser, model_arrays, model_from_arrays
+from posecoach.analysis.posture.models import STEPS, Selection
 from posecoach.core.atomic import atomic_path
-from posecoach.core.skeleton import SKELETONS
+from posecoach.core.skeleton import SKELETONS, Skeleton
 from posecoach.errors import InputError
 
 if TYPE_CHECKING:
     from posecoach.analysis.posture.classifier import PostureClassifier
 
 FORMAT = "posecoach-posture-model"
-FORMAT_VERSION = "1.0"
-META, ARRAYS = "posture_model.json", "arrays.npz"
+FORMAT_VERSION = "2.0"
+META, PIPELINE = "posture_model.json", "pipeline.skops"
+#: Types a model's pipeline may hold beyond those skops trusts by default (scikit-learn's estimators, numpy
+#: arrays): a k-NN's search tree and its metric, and numpy dtypes.
+TRUSTED = frozenset({"numpy.dtype", "sklearn.metrics._dist_metrics.EuclideanDistance64",
+                     "sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree"})
+RETRAIN = "train the model again with this PoseCoach (posecoach posture train, or Train in the web app)"
 
 
 def _versions() -> dict[str, str]:
     import sklearn
+    import skops
 
     from posecoach import __version__
 
-    return {"posecoach_version": __version__, "sklearn_version": sklearn.__version__}
+    return {"posecoach_version": __version__, "sklearn_version": sklearn.__version__,
+            "skops_version": skops.__version__}
 
 
-def save(clf: PostureClassifier, std: Standardiser, est: Estimator, path: str | Path) -> Path:
+def save(clf: PostureClassifier, path: str | Path) -> Path:
+    import skops.io
+
     path = Path(path)
-    sel = clf.selection
-    assert sel is not None
+    sel = clf.selection_
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION, **_versions(),
-        "classes": list(clf.classes_), "integer_labels": clf.integer_labels,
+        "classes": list(clf.classes_), "integer_labels": clf.integer_labels_,
         "model": {"kind": sel.kind, "params": sel.params, "temperature": sel.temperature, "folds": sel.folds,
                   "cv_scores": sel.scores, "cv_per_group": sel.per_group, "requested": clf.model},
-        "features": clf.spec.to_dict(), "feature_names": clf.spec.names,
-        "skeleton": {"name": clf.skeleton.name, "names": list(clf.skeleton.names)},
-        "training": clf.training,
+        "features": clf.spec_.to_dict(), "feature_names": clf.spec_.names,
+        "skeleton": {"name": clf.skeleton_.name, "names": list(clf.skeleton_.names)},
+        "training": clf.training_,
+        "pipeline": PIPELINE,
     }
-    buf = io.BytesIO()
-    np.savez(buf, std_mean=std.mean, std_scale=std.scale, **model_arrays(sel.kind, est))
     try:
         with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr(META, json.dumps(meta, indent=2))
-            zf.writestr(ARRAYS, buf.getvalue())
+            zf.writestr(PIPELINE, skops.io.dumps(clf.pipeline_))
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
 
 
-def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _read(path: Path) -> tuple[dict[str, Any], zipfile.ZipFile]:
     if not path.is_file():
         raise InputError(f"{path}: no such posture model file")
     if not zipfile.is_zipfile(path):
         raise InputError(f"{path}: not a posture model (the file is not a PoseCoach model archive)")
     try:
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-            if META not in names or ARRAYS not in names:
-                raise InputError(f"{path}: not a posture model (no {META} / {ARRAYS} inside)")
-            meta = json.loads(zf.read(META))
-            with np.load(io.BytesIO(zf.read(ARRAYS)), allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-    except (zipfile.BadZipFile, json.JSONDecodeError, ValueError, OSError) as exc:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(f"{path}: damaged posture model ({exc})") from None
-    return meta, arrays
+    try:
+        if META not in zf.namelist():
+            raise InputError(f"{path}: not a posture model (no {META} inside)")
+        meta = json.loads(zf.read(META))
+    except (zipfile.BadZipFile, json.JSONDecodeError, ValueError, OSError) as exc:
+        zf.close()
+        raise InputError(f"{path}: damaged posture model ({exc})") from None
+    except InputError:
+        zf.close()
+        raise
+    return meta, zf
 
 
-def _check_version(path: Path, meta: dict[str, Any]) -> None:
+def _major(path: Path, meta: dict[str, Any]) -> int:
     fmt = meta.get("format") if isinstance(meta, dict) else None
     if fmt != FORMAT:
         raise InputError(f"{path}: not a posture model (format {fmt!r}, expected {FORMAT!r})")
@@ -94,31 +106,68 @@ def _check_version(path: Path, meta: dict[str, Any]) -> None:
     if major > ours:
         raise InputError(f"{path} was written by a newer PoseCoach ({meta.get('posecoach_version', '?')}, model "
                          f"format {version}); this one reads format {ours}.x: upgrade PoseCoach to use it")
+    if major < 1:
+        raise InputError(f"{path}: posture model format {version} is no longer read; {RETRAIN}")
+    return major
+
+
+def load_pipeline(path: Path, data: bytes) -> Pipeline:
+    """The fitted pipeline of a ``pipeline.skops``, refusing any type outside skops' defaults and `TRUSTED`."""
+    import skops.io
+
+    try:
+        untrusted = skops.io.get_untrusted_types(data=data)
+        unexpected = sorted(set(untrusted) - TRUSTED)
+        if unexpected:
+            raise InputError(f"{path}: refused: its model holds types a posture model never has "
+                             f"({', '.join(unexpected)})")
+        pipe = skops.io.loads(data, trusted=untrusted)
+    except InputError:
+        raise
+    except Exception as exc:  # skops raises many kinds on a damaged or foreign file
+        raise InputError(f"{path}: unreadable model ({type(exc).__name__}: {exc}); {RETRAIN}") from None
+    if not isinstance(pipe, Pipeline) or tuple(name for name, _ in pipe.steps) != STEPS:
+        raise InputError(f"{path}: its model is not a posture pipeline ({', '.join(STEPS)})")
+    return pipe
+
+
+def _skeleton(path: Path, meta: dict[str, Any]) -> Skeleton:
+    skeleton = SKELETONS[meta["skeleton"]["name"]]
+    if list(skeleton.names) != list(meta["skeleton"]["names"]):
+        raise InputError(f"{path}: its skeleton's keypoints differ from {skeleton.name}'s")
+    return skeleton
 
 
 def load(cls: type[PostureClassifier], path: str | Path) -> PostureClassifier:
+    from posecoach.analysis.posture import legacy_file
+
     path = Path(path)
-    meta, arrays = _read(path)
-    _check_version(path, meta)
-    try:
-        skeleton = SKELETONS[meta["skeleton"]["name"]]
-        if list(skeleton.names) != list(meta["skeleton"]["names"]):
-            raise InputError(f"{path}: its skeleton's keypoints differ from {skeleton.name}'s")
-        spec = FeatureSpec.from_dict(meta["features"])
-        m = meta["model"]
-        selection = Selection(m["kind"], dict(m["params"]), float(m["temperature"]), int(m["folds"]),
-                              list(m["cv_scores"]), dict(m.get("cv_per_group", {})))
-        clf = cls(model=m.get("requested", m["kind"]), spec=spec, folds=max(2, selection.folds))
-        std = Standardiser(arrays["std_mean"], arrays["std_scale"])
-        if len(std.mean) != len(spec.names):
-            raise InputError(f"{path}: {len(std.mean)} feature columns, its specification names {len(spec.names)}")
-        est = model_from_arrays(selection.kind, selection.params, arrays)
-    except InputError:
-        raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"{path}: damaged posture model ({type(exc).__name__}: {exc})") from None
-    clf.skeleton, clf.classes_, clf.selection = skeleton, list(meta["classes"]), selection
-    clf.training = dict(meta.get("training", {}))
-    clf.integer_labels = bool(meta.get("integer_labels", False))
-    clf._std, clf._est = std, est
+    meta, zf = _read(path)
+    with zf:
+        major = _major(path, meta)
+        try:
+            skeleton = _skeleton(path, meta)
+            spec = FeatureSpec.from_dict(meta["features"])
+            m = meta["model"]
+            selection = Selection(m["kind"], dict(m["params"]), float(m["temperature"]), int(m["folds"]),
+                                  list(m["cv_scores"]), dict(m.get("cv_per_group", {})))
+            if major == 1:
+                pipe = legacy_file.pipeline(path, zf, selection, len(spec.names))
+            else:
+                if PIPELINE not in zf.namelist():
+                    raise InputError(f"{path}: not a posture model (no {PIPELINE} inside)")
+                pipe = load_pipeline(path, zf.read(PIPELINE))
+            first = next(step for _, step in pipe.steps if step != "passthrough")  # legacy: no "constant" step
+            n_features = int(first.n_features_in_)
+            if n_features != len(spec.names):
+                raise InputError(f"{path}: {n_features} feature columns, its specification names {len(spec.names)}")
+            classes = [str(c) for c in meta["classes"]]
+        except InputError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, zipfile.BadZipFile, OSError) as exc:
+            raise InputError(f"{path}: damaged posture model ({type(exc).__name__}: {exc})") from None
+    clf = cls(model=m.get("requested", m["kind"]), spec=spec, folds=max(2, selection.folds))
+    clf.pipeline_, clf.spec_, clf.skeleton_, clf.selection_ = pipe, spec, skeleton, selection
+    clf.classes_, clf.integer_labels_ = classes, bool(meta.get("integer_labels", False))
+    clf.training_ = dict(meta.get("training", {}))
     return clf

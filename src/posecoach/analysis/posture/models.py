@@ -1,25 +1,39 @@
-"""The two posture models (scikit-learn), their grouped cross-validation, and probability calibration.
+"""The two posture models as scikit-learn pipelines, their grouped cross-validation, and probability calibration.
 
-* ``logreg``: multinomial logistic regression on standardised features (the linear model on keypoints);
+Every candidate is a `Pipeline`: ``constant`` (`VarianceThreshold`: features that do not vary, standard deviation
+at most 1e-9, are left out: e.g. the torso's sideways component, 0 by construction but for rounding, which scaling
+would blow up into noise), ``scale`` (`StandardScaler`, fitted on the frames that have each feature), ``fill``
+(`SimpleImputer`: a feature a frame lacks becomes 0 after scaling, i.e. the training mean) and ``model``:
+
+* ``logreg``: multinomial logistic regression (the linear model on keypoints);
 * ``knn``: k nearest neighbours (distance-weighted votes), as MediaPipe's pose classifier.
 
-`select_model` tries every candidate with cross-validation whose folds keep each group (person, video) out of
-its own test fold, picks the most accurate, and fits a temperature on the out-of-fold probabilities
-(`fit_temperature`) so that a probability of 0.8 is right about 80 % of the time. Each fitted model is kept as
-plain arrays (`model_arrays` / `model_from_arrays`): files hold no pickled code.
+`select_model` runs `cross_validate` on every candidate over folds that keep each group (person, video) out of
+its own test fold (`StratifiedGroupKFold`; `StratifiedKFold` when every frame is its own group), picks the most
+accurate on the pooled out-of-fold probabilities, and fits a temperature on them (`fit_temperature`) so that a
+probability of 0.8 is right about 80 % of the time. `cross_validate` rather than `GridSearchCV`: the choice, the
+temperature and the per-group accuracy all need each fold's model and held-out frames (``return_estimator``,
+``return_indices``), which a grid search does not keep, and the accuracy is pooled over frames, not averaged
+over folds of different sizes.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize_scalar
+from sklearn.feature_selection import VarianceThreshold
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_validate
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 MODEL_KINDS: tuple[str, ...] = ("logreg", "knn")
@@ -29,77 +43,49 @@ CANDIDATES: dict[str, tuple[dict[str, Any], ...]] = {
     "knn": ({"n_neighbors": 10}, {"n_neighbors": 25}),
 }
 PROB_FLOOR = 1e-4
-
-Estimator = LogisticRegression | KNeighborsClassifier
-
-
-def one_thread() -> threadpool_limits:
-    """BLAS/OpenMP on one thread: these matrices are small, and threads fighting for busy cores cost ~10x."""
-    return threadpool_limits(limits=1)
+CONSTANT_VARIANCE = 1e-18  #: features varying less are left out
+STEPS = ("constant", "scale", "fill", "model")  #: the steps of every posture pipeline
 
 
-@dataclass(frozen=True)
-class Standardiser:
-    """Centre and scale each feature by the training frames; missing values become the mean (0)."""
-
-    mean: np.ndarray
-    scale: np.ndarray
-
-    @classmethod
-    def fit(cls, X: np.ndarray) -> Standardiser:
-        with warnings.catch_warnings():  # a feature missing in every frame: mean 0, scale 1
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nan_to_num(np.nanmean(X, axis=0)) if len(X) else np.zeros(X.shape[1])
-            std = np.nan_to_num(np.nanstd(X, axis=0)) if len(X) else np.ones(X.shape[1])
-        return cls(mean.astype(np.float64), np.where(std > 1e-9, std, 1.0).astype(np.float64))
-
-    def __call__(self, X: np.ndarray) -> np.ndarray:
-        return np.nan_to_num((np.asarray(X, dtype=np.float64) - self.mean) / self.scale)
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """BLAS/OpenMP on one thread (these matrices are small, and threads fighting for busy cores cost ~10x); the
+    warnings about a feature missing in every training frame are silenced (that feature is left out)."""
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+        warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+        warnings.filterwarnings("ignore", "Degrees of freedom <= 0", RuntimeWarning)
+        yield
 
 
-def make_estimator(kind: str, params: dict[str, Any]) -> Estimator:
+def make_pipeline(kind: str, params: dict[str, Any], max_rows: int | None = None) -> Pipeline:
+    """The unfitted pipeline of a candidate; k-NN asks for at most ``max_rows`` neighbours (the training rows)."""
+    model: LogisticRegression | KNeighborsClassifier
     if kind == "logreg":
-        return LogisticRegression(C=float(params["C"]), max_iter=3000)
-    if kind == "knn":
-        return KNeighborsClassifier(n_neighbors=int(params["n_neighbors"]), weights="distance")
-    raise ValueError(f"unknown posture model {kind!r}; choose one of: {', '.join(MODEL_KINDS)}")
+        model = LogisticRegression(C=float(params["C"]), max_iter=3000)
+    elif kind == "knn":
+        k = int(params["n_neighbors"])
+        model = KNeighborsClassifier(n_neighbors=min(k, max_rows) if max_rows else k, weights="distance")
+    else:
+        raise ValueError(f"unknown posture model {kind!r}; choose one of: {', '.join(MODEL_KINDS)}")
+    fill = SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True)
+    steps = (VarianceThreshold(CONSTANT_VARIANCE), StandardScaler(), fill, model)
+    return Pipeline(list(zip(STEPS, steps, strict=True)))
 
 
-def fit_estimator(kind: str, params: dict[str, Any], X: np.ndarray, y: np.ndarray) -> Estimator:
-    """Fit on standardised features ``X`` and class indices ``y``; k-NN keeps float32-exact training rows."""
-    est = make_estimator(kind, params)
-    if kind == "knn":
-        X = X.astype(np.float32).astype(np.float64)  # what its saved file holds, so a reload predicts the same
-        est.set_params(n_neighbors=min(int(params["n_neighbors"]), len(X)))
-    return est.fit(X, y)
+def fit_pipeline(kind: str, params: dict[str, Any], X: np.ndarray, y: np.ndarray) -> Pipeline:
+    """The candidate's pipeline fitted on features ``X`` (NaN: missing) and class indices ``y``."""
+    with one_thread():
+        return make_pipeline(kind, params, max_rows=len(X)).fit(X, y)
 
 
-def class_probabilities(est: Estimator, X: np.ndarray, n_classes: int) -> np.ndarray:
-    """``(N, n_classes)`` probabilities, with zero columns for classes the estimator never saw."""
+def class_probabilities(pipe: Pipeline, X: np.ndarray, n_classes: int) -> np.ndarray:
+    """``(N, n_classes)`` probabilities, with zero columns for classes the model never saw."""
     out = np.zeros((len(X), n_classes))
     if len(X):
-        out[:, est.classes_.astype(int)] = est.predict_proba(X)
+        with one_thread():
+            out[:, np.asarray(pipe.classes_).astype(int)] = pipe.predict_proba(X)
     return out
-
-
-def model_arrays(kind: str, est: Estimator) -> dict[str, np.ndarray]:
-    if kind == "logreg":
-        return {"coef": est.coef_, "intercept": est.intercept_, "classes": est.classes_}
-    return {"train_X": est._fit_X.astype(np.float32), "train_y": est._y, "classes": est.classes_}
-
-
-def model_from_arrays(kind: str, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> Estimator:
-    """Rebuild a fitted estimator from `model_arrays` (k-NN: refit on its stored rows, which is exact)."""
-    if kind == "logreg":
-        est = make_estimator(kind, params)
-        est.coef_ = np.asarray(arrays["coef"], dtype=np.float64)
-        est.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
-        est.classes_ = np.asarray(arrays["classes"])
-        est.n_features_in_ = est.coef_.shape[1]
-        return est
-    classes = np.asarray(arrays["classes"])
-    return fit_estimator(kind, params, np.asarray(arrays["train_X"], dtype=np.float64),
-                         classes[np.asarray(arrays["train_y"], dtype=np.int64)])
 
 
 def calibrate(proba: np.ndarray, temperature: float) -> np.ndarray:
@@ -111,6 +97,7 @@ def calibrate(proba: np.ndarray, temperature: float) -> np.ndarray:
 
 
 def log_loss(proba: np.ndarray, y: np.ndarray) -> float:
+    """Mean negative log probability of the true class, floored at `PROB_FLOOR` (a k-NN's 0 costs 9.2, not 36)."""
     return float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], PROB_FLOOR, 1.0))))
 
 
@@ -155,32 +142,54 @@ def per_group_scores(predicted: np.ndarray, y: np.ndarray, groups: np.ndarray) -
     return out
 
 
-def grouped_folds(y: np.ndarray, groups: np.ndarray, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Train/test index pairs in which no group is on both sides (stratified by class where possible)."""
-    n = min(folds, len(np.unique(groups)))
+def cv_splits(y: np.ndarray, groups: np.ndarray, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Train/test index pairs in which no group is on both sides, stratified by class where possible
+    (`StratifiedGroupKFold`; `StratifiedKFold` when every frame is its own group). At most one fold per group."""
+    n_groups = len(np.unique(groups))
+    n = min(folds, n_groups)
     if n < 2:
         return []
+    if n_groups == len(y):  # independent frames
+        n = min(n, int(np.unique(y, return_counts=True)[1].max()))
+        return list(StratifiedKFold(n_splits=n).split(np.zeros(len(y)), y)) if n >= 2 else []
     return list(StratifiedGroupKFold(n_splits=n).split(np.zeros(len(y)), y, groups))
+
+
+def _held_out_frames(estimator: Pipeline, X: np.ndarray, y: np.ndarray) -> float:
+    """`cross_validate`'s score of a fold: its held-out frames (a free number; the scores that count come from
+    the pooled out-of-fold probabilities, predicted once)."""
+    return float(len(y))
+
+
+def _out_of_fold(kind: str, params: dict[str, Any], X: np.ndarray, X_mirror: np.ndarray | None, y: np.ndarray,
+                 splits: list[tuple[np.ndarray, np.ndarray]], n_classes: int) -> np.ndarray:
+    """``(N, n_classes)`` probabilities of each frame from the fold model that did not train on it; mirrored rows
+    (appended after the N frames) join their frames' training folds, never a test fold."""
+    n = len(y)
+    X_all = X if X_mirror is None else np.concatenate([X, X_mirror])
+    y_all = y if X_mirror is None else np.concatenate([y, y])
+    cv = [(train if X_mirror is None else np.concatenate([train, train + n]), test) for train, test in splits]
+    pipe = make_pipeline(kind, params, max_rows=min(len(train) for train, _ in cv))
+    with one_thread():
+        res = cross_validate(pipe, X_all, y_all, cv=cv, scoring=_held_out_frames, return_estimator=True,
+                             return_indices=True, error_score="raise")
+    oof = np.zeros((n, n_classes))
+    for fold_pipe, test in zip(res["estimator"], res["indices"]["test"], strict=True):
+        oof[test] = class_probabilities(fold_pipe, X[test], n_classes)
+    return oof
 
 
 def select_model(X: np.ndarray, X_mirror: np.ndarray | None, y: np.ndarray, groups: np.ndarray, n_classes: int,
                  kinds: tuple[str, ...], folds: int) -> Selection:
     """Cross-validate every candidate of ``kinds``; mirrored rows train only, never test."""
-    splits = grouped_folds(y, groups, folds)
+    splits = cv_splits(y, groups, folds)
     candidates = [(k, p) for k in kinds for p in CANDIDATES[k]]
     if not splits:  # one group: nothing to hold out, take the first candidate uncalibrated
         kind, params = candidates[0]
         return Selection(kind, dict(params), 1.0, 0, [])
     scores, oof_all = [], []
     for kind, params in candidates:
-        oof = np.zeros((len(y), n_classes))
-        for train, test in splits:
-            Xt, yt = X[train], y[train]
-            if X_mirror is not None:
-                Xt, yt = np.concatenate([Xt, X_mirror[train]]), np.concatenate([yt, yt])
-            std = Standardiser.fit(Xt)
-            est = fit_estimator(kind, params, std(Xt), yt)
-            oof[test] = class_probabilities(est, std(X[test]), n_classes)
+        oof = _out_of_fold(kind, params, X, X_mirror, y, splits, n_classes)
         acc = float(np.mean(oof.argmax(axis=1) == y))
         scores.append({"model": kind, "params": dict(params), "accuracy": acc, "log_loss": log_loss(oof, y)})
         oof_all.append(oof)

@@ -28,8 +28,7 @@ from posecoach.reports.posture_report import (
 
 
 def classifier_info(clf: PostureClassifier, path: str | None = None) -> ClassifierInfo:
-    sel = clf.selection
-    assert sel is not None
+    sel = clf.selection_
     chosen = [s for s in sel.scores if s.get("chosen")]
     return ClassifierInfo(path=path, model=sel.kind, params=sel.params, classes=clf.classes_,
                           cv_accuracy=chosen[0]["accuracy"] if chosen else None, temperature=sel.temperature)
