@@ -139,3 +139,26 @@ def test_ui_prmd_reader_finds_the_angles_in_the_release_layout() -> None:
                          data_file(f"{root}/Angles/{name.replace('_positions', '_angles')}"))
     assert alone.num_frames == given.num_frames > 0
     assert np.allclose(np.nan_to_num(alone.world), np.nan_to_num(given.world))
+
+
+def test_the_guides_most_moving_point_has_its_own_deviations() -> None:
+    """`main_point` is the point coordinate that moves most in the guide (among the kinds related to the joints
+    that matter, when named); an attempt that moves it less has a deficit there, and the guide itself none."""
+    from posecoach.analysis.compare.calibration import CHANNELS, deviation_features, main_point
+
+    rng = np.random.default_rng(3)
+    t = np.linspace(0, np.pi, 60)
+    ref = rng.normal(0, 0.5, (60, len(CHANNELS)))
+    wrist, knee = CHANNELS.index("right_wrist_z"), CHANNELS.index("left_knee_y")
+    ref[:, wrist] += 60 * np.sin(t)  # the wrist goes forward most
+    ref[:, knee] += 30 * np.sin(t)
+    ranges = np.percentile(ref, 95, axis=0) - np.percentile(ref, 5, axis=0)
+    assert main_point(ranges) == wrist and main_point(ranges, ["left_knee"]) == knee
+    idx = np.arange(60)
+    names = [f"{d}/main_point" for d in ("excess", "deficit", "excursion", "overshoot", "undershoot")]
+    cols = [FEATURES.index(n) for n in names]
+    assert np.all(deviation_features(ref, ref, idx, idx)[cols] == 0.0)
+    half = ref.copy()
+    half[:, wrist] = ref[:, wrist] / 2  # the same movement, the wrist going half as far
+    dev = dict(zip(names, deviation_features(ref, half, idx, idx)[cols], strict=True))
+    assert dev["deficit/main_point"] > 0.4 and dev["undershoot/main_point"] > 0.4 and dev["excess/main_point"] == 0

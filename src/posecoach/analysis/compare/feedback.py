@@ -96,15 +96,18 @@ def range_words(channel: str, guide: float, attempt: float) -> str:
 
 
 def contribution_words(feature: str, channels: tuple[str, ...], ref_range: np.ndarray, att_range: np.ndarray,
-                       main: list[int]) -> str | None:
-    """Plain words with numbers for one range feature of the calibration (``excess/kind``, ``deficit/kind`` or
-    ``.../main``), naming the channel of that kind whose range differs most; None for the excursion, overshoot and
-    undershoot features (the joint findings tell those) or when nothing was measured."""
+                       main: list[int], point: int | None = None) -> str | None:
+    """Plain words with numbers for one range feature of the calibration (``excess/kind``, ``deficit/kind``,
+    ``.../main`` or ``.../main_point``: the guide's most moving point coordinate ``point``), naming the channel of
+    that kind whose range differs most; None for the excursion, overshoot and undershoot features (the joint
+    findings tell those) or when nothing was measured."""
     deviation, kind = feature.split("/", 1)
     if deviation not in ("excess", "deficit"):
         return None
     if kind == "main":
         idx = list(main)
+    elif kind == "main_point":
+        idx = [] if point is None else [point]
     else:
         idx = [k for k, c in enumerate(channels)
                if c.replace("left_", "").replace("right_", "") == kind]

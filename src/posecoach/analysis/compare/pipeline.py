@@ -23,6 +23,7 @@ from posecoach.analysis.compare.calibration import (
     contributions,
     deviation_features,
     main_channels,
+    main_point,
     shape_deviation,
 )
 from posecoach.analysis.compare.features import SCORED_ANGLES, Features, alignment_matrix, sequence_features
@@ -307,11 +308,12 @@ def _range_findings(ref_c: np.ndarray, att_c: np.ndarray, ref_idx: np.ndarray, a
         return []
     ref_rng, att_rng = channel_ranges(ref_c, att_c, ref_idx, att_idx)
     main = [int(k) for k in main_channels(ref_rng, keys)]
+    point = main_point(ref_rng, keys)
     out: list[str] = []
     for name, share in contributions(terms):
         if share < min_share or len(out) == limit:
             break
-        text = contribution_words(name, CHANNELS, ref_rng, att_rng, main)
+        text = contribution_words(name, CHANNELS, ref_rng, att_rng, main, point)
         if text and text not in out:
             out.append(text)
     return out
