@@ -127,13 +127,13 @@ def upfall_order() -> list[Any]:
             f"{sum(b >= 4 for b in urfd)}/{len(urfd)}", f"{np.median(urfd):.0f}"]
 
 
-def lodo(config: Any) -> dict[str, list[Any]]:
+def lodo(config: Any, groups: list[str] | None = None) -> dict[str, list[Any]]:
     root = ds.data_root()
     extra = {"le2i_coco17:pixels, no frame size": lambda: list(ds.le2i(root, "coco17", normalise=False)),
              "le2i_coco17:normalised, no frame size": lambda: list(ds.le2i(root, "coco17", with_size=False)),
              "le2i_ntu25:pixels, no frame size": lambda: list(ds.le2i(root, "ntu25", normalise=False))}
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-    return leave_one_dataset_out(config, extra=extra, log=log)  # type: ignore[return-value]
+    return leave_one_dataset_out(config, groups=groups, extra=extra, log=log)  # type: ignore[return-value]
 
 
 def live_latency(model: FallModel, frames: int = 900) -> list[Any]:
@@ -187,6 +187,8 @@ def main() -> None:
     parser = bench_parser(__doc__)
     parser.add_argument("--fall-model", metavar="FILE", help="fall model file (default: the shipped model)")
     parser.add_argument("--no-lodo", action="store_true", help="skip leave-one-dataset-out (minutes of training)")
+    parser.add_argument("--groups", help="leave out only these groups, comma-separated (default: every group: "
+                        f"{', '.join(sorted(set(ds.GROUPS.values()) - {'upfall'}))})")
     args = parser.parse_args()
     if args.cache:  # the non-fall videos' poses: training negatives of the leave-one-dataset-out folds
         os.environ.setdefault("POSECOACH_POSE_CACHE", args.cache)
@@ -206,7 +208,7 @@ def main() -> None:
                 [upfall_order()]))
     if not args.no_lodo:
         print("\n### Leave one dataset out (trained on the other groups, scored on this source)\n")
-        results = lodo(SHIPPED_CONFIG)
+        results = lodo(SHIPPED_CONFIG, args.groups.split(",") if args.groups else None)
         print(table(HEADERS, [summarise(k, v).row() for k, v in results.items()]))
         shown = {k: v for k, v in results.items() if ":" not in k and k != "synthetic"}  # not the variants
         missed = [f"{o.source}/{o.name}" for v in shown.values() for o in v if o.fall and not o.caught]

@@ -138,3 +138,18 @@ def test_real_clip_losing_the_pose_after_the_fall_keeps_the_alarm() -> None:
     assert ev.end_s == pytest.approx(rep.times_s[-1], abs=0.1)  # open to the end of the video
     banner = FallDecorator(rep)
     assert banner.state(ev.end_frame, ev.end_frame, ev.outcome, ev.seen_s) == "NOT SEEN SINCE THE FALL"
+
+
+def test_a_sure_drop_whose_pose_is_lost_before_the_body_looks_low_alerts_as_not_seen() -> None:
+    """A fast fall where the pose is lost before the body is ever seen low (Le2i Home_01 video 11 and Home_02
+    video 36, YOLOv8-pose): the probability is high while the last poses still look upright, then nothing. The
+    alert fires once the body has been unseen for `LOST_S`, as "not seen since the fall". The same high probability
+    with the body seen upright throughout raises nothing."""
+    up = _rows(30, 1.3, 3.0)
+    X = np.concatenate([up, np.full((20, len(FEATURES)), np.nan)])
+    p = np.concatenate([np.zeros(24), np.full(6, 0.95), np.zeros(20)])
+    t = np.arange(len(p)) / FPS
+    (ev,) = fall_events(t, p, X)
+    assert ev.outcome == LOST and not ev.recovered
+    assert t[30] < ev.alert_s <= t[30] + 0.7 and ev.seen_s == pytest.approx(t[29])
+    assert fall_events(t, p, np.concatenate([up, _rows(20, 1.3, 3.0)])) == []

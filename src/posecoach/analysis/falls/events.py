@@ -13,7 +13,11 @@ smoothed probability and the body's posture frame by frame:
   the last `FLIP_S`, i.e. a pose estimate not to trust, or `REPS` dips out of upright and back in the last
   `REPS_S`, i.e. squats, push-ups or other repeated exercise) the drop is held as pending and the alert fires
   only if the body has not come back upright `CONFIRM_S` later (a fall stays down; a squat's or push-up's bottom
-  comes back up). This is the alert. The fall's start is where
+  comes back up). This is the alert. A sure drop (probability `on`, upright before) of a body not yet seen low
+  also alerts when the pose is then lost (unseen for more than `LOST_S`, within `LOST_DROP_S`) before the body
+  is seen low or upright again: a fast fall whose pose the estimator loses on the way down (two held-out Le2i
+  falls, YOLOv8-pose) is reported as "not seen since the fall"; none of the 236 non-fall videos alerts this way,
+  even with a model that never saw them. The fall's start is where
   the run of probability above `onset` began (at most `MAX_FALL_S` before), the impact the frame of the
   fastest drop of the hips within the run;
 * **fallen** -> **watching** once the person has been upright for `RECOVER_S` (got up) or after the
@@ -58,6 +62,7 @@ STEADY_S = 0.3  # a posture counts once held this long
 REPS_S, REPS = 10.0, 2  # 2 dips (out of upright, then back up) in 10 s: exercise
 CONFIRM_S = 2.0  # ...then an alert waits until the body has stayed down (not upright again) this long
 LOST_S = 0.5  # an open fall whose body has not been seen this long is "lost" (not seen since the fall)
+LOST_DROP_S = 1.5  # a sure drop of a body not (yet) low alerts if the pose is lost within this long, body unseen
 #: What became of a fall, as its event says while open and at its end.
 DOWN, LOST, GOT_UP = "down", "lost", "got_up"
 OUTCOME_TEXT = {DOWN: "still down", LOST: "not seen since the fall", GOT_UP: "got up"}
@@ -171,6 +176,8 @@ class FallStateMachine:
     _impact_v: float = 0.0
     _posture: PostureHistory = field(default_factory=PostureHistory)
     _pending: FallEvent | None = None  # a drop waiting for confirmation (see `PostureHistory.doubtful`)
+    _lost_drop: FallEvent | None = None  # a sure drop of a body not seen low: alerts if the pose is lost next
+    _seen_s: float = float("-inf")
 
     def update(self, frame: int, t: float, p: float, features: np.ndarray) -> FallEvent | None:
         """Feed one frame; returns the event on the frame its alert fires and on each frame its ``outcome``
@@ -182,10 +189,12 @@ class FallStateMachine:
         above, trunk = features[_ABOVE], features[_TRUNK]
         low = bool(np.isfinite(above) and (above < LOW_ABOVE or trunk > LOW_TRUNK) and trunk < INVERTED)
         steady_up = self._posture.update(t, float(above), float(trunk))
+        seen = bool(np.isfinite(above) and np.isfinite(trunk))
+        if seen:
+            self._seen_s = t
         ev = self._active
         if ev is None:
-            return self._watch(frame, t, p, features, low, bool(steady_up))
-        seen = bool(np.isfinite(above) and np.isfinite(trunk))
+            return self._watch(frame, t, p, features, low, bool(steady_up), seen)
         upright = is_upright(above, trunk)
         ev.confidence = max(ev.confidence, p)
         ev.end_frame, ev.end_s = frame, t
@@ -221,7 +230,16 @@ class FallStateMachine:
         return ev
 
     def _watch(self, frame: int, t: float, p: float, features: np.ndarray, low: bool,
-               upright: bool) -> FallEvent | None:
+               upright: bool, seen: bool) -> FallEvent | None:
+        lost = self._lost_drop
+        if lost is not None:
+            if not seen and t - self._seen_s > LOST_S:  # the body vanished right after a sure drop
+                self._lost_drop = None
+                ev = self._raise(lost, frame, t, lost.confidence)
+                ev.outcome, ev.seen_s = LOST, self._seen_s
+                return ev
+            if seen and (low or t - lost.alert_s > LOST_DROP_S):
+                self._lost_drop = None
         pending = self._pending
         if pending is not None:
             if upright and self._posture.changed_s > pending.alert_s:  # steadily back up within CONFIRM_S:
@@ -231,6 +249,8 @@ class FallStateMachine:
             return None
         was_up = ((features[_UP_BEFORE] >= UPRIGHT_BEFORE and features[_TRUNK_MIN] < UPRIGHT_TRUNK
                    and features[_LOW_SHARE] < LOW_BEFORE) or features[_HIP_DROP] >= DROP_FROM_LOW)
+        if p >= self.on and was_up and seen and not low and self._lost_drop is None:
+            self._lost_drop = self._drop(frame, t, p)
         if not (p >= self.on and low and was_up):
             return None
         ev = self._drop(frame, t, p)
