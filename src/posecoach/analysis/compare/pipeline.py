@@ -60,8 +60,11 @@ from posecoach.reports.comparison_report import (
     Tempo,
 )
 
-#: The mirrored attempt is taken only when it aligns this much better (symmetric movements stay unmirrored).
+#: The mirrored attempt is taken only when it aligns this much better (symmetric movements stay unmirrored) ...
 MIRROR_MARGIN = 0.9
+#: ... or, when neither side aligns that much better, when it scores this much higher (`_side_score`; a near tie,
+#: e.g. a squat with one knee restricted, stays unmirrored so that the restricted side is the one named).
+MIRROR_SCORE_MARGIN = 5.0
 
 
 @dataclass(frozen=True)
@@ -209,20 +212,23 @@ def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | Non
         att_reps[m] = merge_reps(ref_m, att_m, attempt.reps, band) if guide_reps == 1 else list(attempt.reps)
         per = guide_reps == 1 and len(att_reps[m]) >= 2
         tried[m] = _match(ref_m, att_m, _spans(att_reps[m], attempt.seq.num_frames) if per else None, band)
+    keys = guide.joints if guide else []
+    fw = frame_weights(reference.features)  # the guide's held / target frames count most
     mirrored = len(tried) == 2 and _cost(tried[True]) < MIRROR_MARGIN * _cost(tried[False])
     if len(tried) == 1:
         mirrored = options[0]
+    elif not mirrored and _cost(tried[True]) < _cost(tried[False]) / MIRROR_MARGIN:  # the alignment can't tell
+        mirrored = _side_score(reference, attempt.mirrored, tried[True], keys, fw) > MIRROR_SCORE_MARGIN + _side_score(
+            reference, attempt.features, tried[False], keys, fw)
     reps_found = att_reps[mirrored]
     per_rep = guide_reps == 1 and len(reps_found) >= 2
     spans = _spans(reps_found, attempt.seq.num_frames) if per_rep else None
     alignments = [a.shifted() for a in tried[mirrored]]
     att_f = attempt.mirrored if mirrored and attempt.mirrored is not None else attempt.features
     ref_a, att_a = angle_matrix(reference.features), angle_matrix(att_f)
-    keys = guide.joints if guide else []
     weights = joint_weights(ref_a, keys)
     ref_idx = np.concatenate([a.ref for a in alignments])
     att_idx = np.concatenate([a.att for a in alignments])
-    fw = frame_weights(reference.features)  # the guide's held / target frames count most
     dirs = (reference.features.directions, att_f.directions)
     overall = score_pairs(ref_a, att_a, ref_idx, att_idx, weights, fw, dirs)
     ref_c, att_c = channel_matrix(reference.features), channel_matrix(att_f)
@@ -297,6 +303,23 @@ def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | Non
         joints=joints, reps=reps, phases=phase_scores, deviations=deviations, tempo=tempo, summary=summary)
     return report, Matched(_guide_frame(ref_idx, att_idx, attempt.seq.num_frames), ref_a, att_a, mirrored, terms,
                            overall.score)
+
+
+def _side_score(reference: Prepared, att_f: Features | None, alignments: list[Alignment], keys: list[str],
+                fw: np.ndarray) -> float:
+    """The calibrated overall score of the attempt's features ``att_f`` (plain or mirrored) along ``alignments``:
+    when the plain and the mirrored attempt align about equally well (within `MIRROR_MARGIN` either way), the
+    side that scores clearly better is kept (an inline lunge led by the other leg) instead of the plain one by
+    default. UI-PRMD leave one subject out: inline lunge 0.789 -> 0.816 (estimated on cached alignments)."""
+    if att_f is None:
+        return float("-inf")
+    ri = np.concatenate([a.shifted().ref for a in alignments])
+    ai = np.concatenate([a.shifted().att for a in alignments])
+    ref_a, att_a = angle_matrix(reference.features), angle_matrix(att_f)
+    shape = score_pairs(ref_a, att_a, ri, ai, joint_weights(ref_a, keys), fw,
+                        (reference.features.directions, att_f.directions)).score
+    terms = deviation_features(channel_matrix(reference.features), channel_matrix(att_f), ri, ai, fw, keys)
+    return calibrated_score(terms, shape_deviation(shape))
 
 
 def _range_findings(ref_c: np.ndarray, att_c: np.ndarray, ref_idx: np.ndarray, att_idx: np.ndarray,
