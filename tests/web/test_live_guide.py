@@ -29,7 +29,7 @@ def _url(server: WebServer, query: str) -> str:
 
 def test_a_patient_follows_the_clinicians_guide_and_each_repetition_is_scored(web_server: WebServer,
                                                                               tmp_path: Path) -> None:
-    guide_id = guide_seed.guide(web_server, "cleo", data_file(SQUAT_GUIDE), tmp_path)
+    guide_id = guide_seed.guide(web_server, "cleo", data_file(SQUAT_GUIDE), tmp_path, name="socket-squat")
     with connect(_url(web_server, f"mode=guide&guide={guide_id}"),
                  additional_headers={"X-API-Key": web_server.keys["bob"]}) as ws:  # not cleo's patient
         refused = json.loads(ws.recv(timeout=60))
@@ -60,7 +60,7 @@ def test_a_patient_follows_the_clinicians_guide_and_each_repetition_is_scored(we
     assert summary["type"] == "summary" and summary["count"] >= 2
     assert summary["reps_scored"] == len(summary["reps"]) == summary["count"]
     assert summary["mean_score"] is not None and 0 <= summary["mean_score"] <= 100
-    assert summary["save_note"] is None and "guide squat-guide" in summary["title"]  # kept in History
+    assert summary["save_note"] is None and "guide socket-squat" in summary["title"]  # kept in History
     request = urllib.request.Request(f"{web_server.url}/v1/live-sessions/{summary['saved']['id']}",
                                      headers={"X-API-Key": web_server.keys["ann"]})
     with urllib.request.urlopen(request, timeout=30) as answer:
