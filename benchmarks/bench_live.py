@@ -67,15 +67,17 @@ def frames_as_jpeg(clip: Path, seconds: float, size: tuple[int, int] = (640, 480
 
 def serve(data: Path, guide_clip: Path | None = None) -> tuple[str, str, uvicorn.Server, str | None]:
     """The service on loopback with one user; with ``guide_clip``, a ready guide of theirs made from it (its id)."""
-    settings = Settings(data_dir=data, job_executor="thread")
+    # the server's own speed is measured: its frame-rate cap (POSECOACH_LIVE_MAX_FPS) is lifted
+    settings = Settings(data_dir=data, job_executor="thread", live_max_fps=1000)
     db = Database(settings.resolved_database_url())
     db.migrate()
     user, key = db.create_user("bench", "user")
     guide_id = None
     if guide_clip is not None:
         seq = estimate_poses(guide_clip, model="lite")
-        storage_key = "references/bench-guide.npz"
-        open_storage(settings).write_file(storage_key, seq.save(data / "guide.npz"))
+        storage = open_storage(settings)
+        storage_key = storage.new_key("references", ".npz")
+        storage.write_file(storage_key, seq.save(data / "guide.npz"))
         guide_id = library_db.add_ready_guide(db, user.id, Guide(name="bench-guide", reps=1).model_dump_json(),
                                               storage_key, seq.num_frames, seq.duration)
     db.close()
@@ -159,6 +161,8 @@ def run(url: str, key: str, model: str, exercise: str, jpegs: list[bytes], guide
         for _ in range(len(jpegs)):
             msg = json.loads(ws.recv())
             latencies.append((time.perf_counter() - sent.pop(msg["t"])) * 1000.0)
+            if "server_ms" not in msg:
+                raise RuntimeError(f"the server answered {msg}")
             server_ms.append(msg["server_ms"])
             count, shown = msg.get("count", count), msg.get("shown", shown)
             scored = len(msg.get("scored", ())) or scored
