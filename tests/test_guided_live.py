@@ -44,6 +44,8 @@ def test_each_live_repetition_score_is_the_offline_comparison_of_its_frames(move
         assert len(state.scored) <= state.coach.shown  # never more repetitions scored than counted on screen
     summary = coach.finish()
     assert len(live) >= 3  # scored while the set went on, not only at its end
+    # each repetition of the summary was either scored live (the same feedback) or is new at the set's end
+    assert all(any(s is f for f in live) != any(s is f for f in summary.new) for s in summary.scored)
     assert len(summary.scored) == summary.coach.count == 5
     reference, one = guide_repetition(guide_seq, Guide(name="g", reps=1))
     for fb in live + summary.scored:

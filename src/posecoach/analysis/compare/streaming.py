@@ -89,7 +89,7 @@ def score_repetition(reference: Prepared, attempt: PoseSequence, guide: Guide | 
     start = float(attempt.timestamps[0]) if t0 is None else t0
     joint = main_joint(reference, guide)
     mirrored = report.alignment.mirrored and prepared.mirrored is not None
-    angles = (prepared.mirrored if mirrored and prepared.mirrored is not None else prepared.features).angles
+    angles = (prepared.mirrored if mirrored else prepared.features).angles  # type: ignore[union-attr]
     return RepFeedback(index=index, start_s=float(attempt.timestamps[0]) - start,
                        end_s=float(attempt.timestamps[-1]) - start, score=report.score,
                        meaning=score_meaning(report.score) if report.score is not None else "not measurable",
@@ -137,25 +137,19 @@ class GuidedCoach:
             raise ValueError(f"frame times must increase: {t} after {self._times[-1]}")
         state = self.coach.update(landmarks, world, t)
         self._append(landmarks, world, float(t))
-        new = self._score_ended()
-        return GuidedState(self.coach.state() if new else state, list(self.scored), new)
+        new = self._score_ended(state.shown)
+        return GuidedState(state, list(self.scored), new)
 
     def finish(self) -> GuidedState:
         """The session is over: the count is decided on the whole session (as offline) and its repetitions, as
         decided, are the ones scored (a repetition scored live over the same frames keeps its score; one the
         final decision dropped or cut otherwise is replaced). ``new``: the repetitions scored only now."""
         self.coach.check_rhythm(final=True)
-        new, final = [], []
-        for k, rep in enumerate(self.coach.result().reps, start=1):
-            fb = self._score(rep.start_frame, rep.end_frame, k)
-            if fb is None:
-                continue
-            final.append(fb)
-            if (rep.start_frame, rep.end_frame) not in self._by_span or self._by_span[
-                    (rep.start_frame, rep.end_frame)].index != k:
-                new.append(fb)
-        self.scored = final
-        return GuidedState(self.coach.state(), list(self.scored), new)
+        live = {id(fb) for fb in self.scored}
+        scored = (self._score(rep.start_frame, rep.end_frame, k)
+                  for k, rep in enumerate(self.coach.result().reps, start=1))
+        self.scored = [fb for fb in scored if fb is not None]
+        return GuidedState(self.coach.state(), list(self.scored), [fb for fb in self.scored if id(fb) not in live])
 
     def sequence(self, start: int = 0, stop: int | None = None) -> PoseSequence:
         """The frames seen ``[start, stop)`` as a pose sequence (what `score_repetition` is given)."""
@@ -202,11 +196,10 @@ class GuidedCoach:
         self._by_span[(start, end)] = fb
         return fb
 
-    def _score_ended(self) -> list[RepFeedback]:
-        """Score the repetitions that have ended since the last one scored, no more than the count shown (which
+    def _score_ended(self, shown: int) -> list[RepFeedback]:
+        """Score the repetitions that have ended since the last one scored, no more than the count ``shown`` (which
         never decreases, so a repetition the coach takes back later is not scored twice)."""
         latest = self._times[-1] if self._times else 0.0
-        shown = self.coach.state().shown
         new = []
         # The coach may recount (recognition named another exercise): a repetition is new when most of it lies
         # after the last one scored.
