@@ -115,21 +115,23 @@ class LiveSession:
             a.check_rhythm(final=True)
             out = {"type": "summary", **_count_fields(a.state()), "reps": a.rep_items(),
                    "duration_s": round(time.monotonic() - self.t0, 2)}
-            if self.kept is None:
-                self.kept = self.keep(out) if self.keep else {"saved": None, "save_note": "not kept"}
-            return {**out, **self.kept}
+            return self._kept(out)
         if self.mode == "guide":
             done = a.finish()
             out = {"type": "summary", **_count_fields(done.coach), **a.summary(),
                    "title": f"{done.coach.title} · guide {a.guide_name}",
                    "duration_s": round(time.monotonic() - self.t0, 2)}
-            if self.kept is None:
-                self.kept = self.keep(out) if self.keep else {"saved": None, "save_note": "not kept"}
-            return {**out, **self.kept}
+            return self._kept(out)
         if self.mode == "falls":
             a.finish()  # a drop still waiting for confirmation is reported, unconfirmed
             return {"type": "summary", "events": _fall_events(a.events)}
         return {"type": "summary", "count": a.count}
+
+    def _kept(self, summary: dict[str, Any]) -> dict[str, Any]:
+        """The set's summary with the History entry it was kept as (kept on the first finish only)."""
+        if self.kept is None:
+            self.kept = self.keep(summary) if self.keep else {"saved": None, "save_note": "not kept"}
+        return {**summary, **self.kept}
 
     def analyse(self, lm: np.ndarray | None, world: np.ndarray | None, t: float, width: int, height: int
                 ) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 // dates, and exercises from the guide library (sets, repetitions or seconds held, rest, times a week, notes).
 // Saving a programme that exists makes a new version (the old one stays in its history).
 import { api } from './api.js';
-import { guard, h, showBanner } from './ui.js';
+import { guard, h, localDate, showBanner } from './ui.js';
 
 const field = (label, input) => h('label', {}, label, input);
 const num = (cls, value, min, max, label) => h('input', { type: 'number', class: cls, value, min, max, step: 1, required: true,
@@ -63,7 +63,7 @@ export async function editor(patients, programme, onSaved) {
   const patient = h('select', { id: 'prog-patient', required: true }, ...patients.map((p) => h('option', { value: p.name }, p.name)));
   const title = h('input', { type: 'text', id: 'prog-title', maxlength: 200, required: true, value: programme ? programme.title : '',
     placeholder: 'e.g. Knee rehabilitation, weeks 1-4' });
-  const local = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+  const local = localDate();
   const start = h('input', { type: 'date', id: 'prog-start', required: true, value: programme ? programme.start_date : local });
   const end = h('input', { type: 'date', id: 'prog-end', value: programme?.end_date ? programme.end_date : '' });
   for (const d of [start, end]) d.style.cssText = 'display: block; width: 100%; padding: .4rem .5rem; margin-top: .25rem;';

@@ -93,4 +93,6 @@ export function beep(times = 2) {
 }
 
 // A parameter of the page's hash route: `#/analyse?job=ID` -> hashParam('job') = 'ID' (null when absent).
+// Today's date in the user's own calendar (YYYY-MM-DD), as a session's day and the day asked about are given.
+export const localDate = () => new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
 export const hashParam = (name) => new URLSearchParams(location.hash.split('?')[1] || '').get(name);

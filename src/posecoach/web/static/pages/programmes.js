@@ -6,9 +6,8 @@
 import { api } from '../api.js';
 import { lineChart } from '../chart.js';
 import { editor } from '../programme_editor.js';
-import { fmtShort, guard, h, hashParam, show } from '../ui.js';
+import { fmtShort, guard, h, hashParam, localDate, show } from '../ui.js';
 
-const localDate = () => new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
 const pct = (x) => (x === null || x === undefined ? '–' : `${Math.round(x * 100)} %`);
 const dose = (i) => `${i.sets} × ${i.reps ? `${i.reps} reps` : `${i.hold_s} s hold`}, rest ${i.rest_s} s, ${i.per_week}× a week`;
 const dates = (p) => `${p.start_date} to ${p.end_date || 'open-ended'}`;

@@ -10,14 +10,13 @@
 // A lost connection ends the set as incomplete with what was scored, said on the page; never lost silently.
 import { api } from '../api.js';
 import { flush, newClientId, record } from '../session_outbox.js';
-import { h, hashParam, show, showBanner } from '../ui.js';
+import { h, hashParam, localDate, show, showBanner } from '../ui.js';
 import { liveControls } from '../widgets.js';
 
 const whole = (raw, lo, hi, fallback) => {
   const n = Number(raw);
   return raw !== null && raw !== '' && Number.isInteger(n) && n >= lo && n <= hi ? n : fallback;
 };
-const localDate = () => new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
 const mean = (xs) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : null);
 const scoresOf = (sets) => sets.flatMap((s) => s.reps || []).map((r) => r.score).filter((x) => x !== null && x !== undefined);
 
