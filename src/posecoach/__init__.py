@@ -6,8 +6,7 @@ features (`posecoach.features`) -> analyses -> reports (`posecoach.reports`) -> 
 
 from posecoach.core.sequence import PoseSequence
 from posecoach.core.skeleton import BLAZEPOSE_33, COCO_17, Skeleton
-
-__version__ = "0.1.0"
+from posecoach.core.version import __version__
 
 __all__ = ["BLAZEPOSE_33", "COCO_17", "PoseSequence", "Skeleton", "__version__", "analyze", "compare",
            "detect_falls"]

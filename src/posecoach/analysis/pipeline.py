@@ -22,6 +22,7 @@ from posecoach.analysis.periodicity import WHOLE_BODY, Periodicity
 from posecoach.analysis.recognition import OTHER, recognise, resolve_exercise
 from posecoach.analysis.reps import RepResult, count_signals
 from posecoach.core.sequence import PoseSequence
+from posecoach.core.version import __version__
 from posecoach.features.display import TYPICAL_TORSO_M, display_unit, span_range, torso_length_m
 from posecoach.features.signals import SIGNAL_UNITS, hidden_signals, sequence_signals
 from posecoach.features.view import view_of
@@ -180,8 +181,6 @@ def analyze_signals(signals: Mapping[str, np.ndarray], times: np.ndarray, exerci
 
 def analyze_sequence(seq: PoseSequence, exercise: str | Exercise | None = None) -> AnalysisReport:
     """Analyse a pose sequence (pure: no I/O)."""
-    from posecoach import __version__
-
     signals = sequence_signals(seq) if seq.num_people else {}
     inp, model = _input_info(seq)
     if not signals:

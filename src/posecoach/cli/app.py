@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from posecoach.cli.extras import SERVICE_HINT, missing_service_module
+from posecoach.core.version import __version__
 from posecoach.errors import PoseCoachError
 
 app = typer.Typer(
@@ -28,8 +29,6 @@ HELP_WIDTH = 100
 
 def _version(value: bool) -> None:
     if value:
-        from posecoach import __version__
-
         typer.echo(f"posecoach {__version__}")
         raise typer.Exit()
 

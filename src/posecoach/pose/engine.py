@@ -17,6 +17,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from posecoach.core.sequence import PoseSequence
+from posecoach.core.version import __version__
 from posecoach.pose.landmarker import NUM_KEYPOINTS, MediaPipeBackend
 from posecoach.pose.parallel import (
     Segment,
@@ -256,8 +257,6 @@ class PoseEngine:
             self._pool = None
 
     def _source(self, info: dict[str, Any]) -> dict[str, Any]:
-        from posecoach import __version__
-
         return {**info, "model": self.options.model, "model_sha256": self.model_sha256,
                 "posecoach_version": __version__, "max_people": self.options.max_people}
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from posecoach.core.version import __version__
+
 if TYPE_CHECKING:
     from posecoach.core.sequence import PoseSequence
 
@@ -42,8 +44,6 @@ class SequenceReport(ReportModel):
     @staticmethod
     def header(seq: PoseSequence) -> dict[str, Any]:
         """These fields for ``seq`` (from its ``source``), as keyword arguments of a report."""
-        from posecoach import __version__
-
         src = seq.source or {}
         return {"posecoach_version": __version__, "input": src.get("input") or src.get("path"),
                 "frames": seq.num_frames, "fps": seq.fps, "duration_s": seq.duration, "pose_model": src.get("model"),

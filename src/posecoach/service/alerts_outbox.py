@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select, update
 
-from posecoach import __version__
+from posecoach.core.version import __version__
 from posecoach.service.alerts_db import FAILED, PENDING, SENDING, SENT, FallAlert, destination
 from posecoach.service.db import Database, User, utcnow
 from posecoach.service.periodic import Periodic

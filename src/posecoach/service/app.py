@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from posecoach import __version__
+from posecoach.core.version import __version__
 from posecoach.service import alerts_outbox, degraded, docs, lifecycle, openapi
 from posecoach.service.account_routes import router as account_router
 from posecoach.service.alerts_routes import router as alerts_router

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse
 from fastapi.security import APIKeyCookie, APIKeyHeader
 from starlette.requests import HTTPConnection
 
-from posecoach import __version__
+from posecoach.core.version import __version__
 from posecoach.errors import InputError
 from posecoach.service import audit, care_db, degraded, job_control, lifecycle, limits, quotas, schemas
 from posecoach.service.auth import SESSION_COOKIE, AuthError, authenticate, require_scope

@@ -47,6 +47,7 @@ from posecoach.analysis.compare.scoring import (
     score_pairs,
 )
 from posecoach.core.sequence import PoseSequence
+from posecoach.core.version import __version__
 from posecoach.errors import InputError
 from posecoach.reports.analysis_report import ModelInfo
 from posecoach.reports.comparison_report import (
@@ -198,8 +199,6 @@ def compare_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | N
 def match_prepared(reference: Prepared, attempt: Prepared, *, guide: Guide | None = None,
                    mirror: bool | None = None, band: float = DEFAULT_BAND) -> tuple[ComparisonReport, Matched]:
     """`compare_prepared`, also returning the alignment (`Matched`)."""
-    from posecoach import __version__
-
     guide_reps = guide.reps if guide and guide.reps else max(len(reference.reps), 1)
     ref_m = reference.matrix
     options = [False, True] if mirror is None else [bool(mirror)]

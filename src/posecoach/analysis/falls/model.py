@@ -31,6 +31,7 @@ from posecoach.analysis.falls import datasets
 from posecoach.analysis.falls.features import FEATURES, sequence_features
 from posecoach.core.atomic import atomic_path
 from posecoach.core.sequence import PoseSequence
+from posecoach.core.version import __version__
 
 SMALL_BATCH = 32
 SHIPPED = Path(__file__).with_name("fall-model.pkl")
@@ -60,8 +61,6 @@ class TrainConfig:
 
     def key(self) -> str:
         import sklearn
-
-        from posecoach import __version__
 
         # The generator, the readers and the features shape the model as much as the settings: a change retrains.
         sources = {name: hashlib.sha256((Path(__file__).parent / name).read_bytes()).hexdigest()

@@ -17,6 +17,7 @@ import numpy as np
 from posecoach.analysis.posture.classifier import PostureClassifier
 from posecoach.analysis.posture.inputs import Item, training_arrays
 from posecoach.analysis.posture.models import cv_splits
+from posecoach.core.version import __version__
 from posecoach.reports.posture_report import CandidateScore, ClassScore, PostureEvaluation
 
 
@@ -73,7 +74,6 @@ def evaluate_dataset(items: Sequence[Item], labels: Sequence[Any], groups: Seque
                      clf: PostureClassifier | None = None, *, model: str = "auto", folds: int = 5,
                      model_path: str | None = None) -> PostureEvaluation:
     """Test ``clf`` on labelled items, or (``clf=None``) cross-validate training with ``groups`` held out."""
-    from posecoach import __version__
     from posecoach.analysis.posture.pipeline import classifier_info
 
     points, y, g = training_arrays(list(items), list(labels), list(groups))

@@ -22,6 +22,7 @@ from posecoach.analysis.posture.embedding import FeatureSpec
 from posecoach.analysis.posture.models import STEPS, Selection
 from posecoach.core.atomic import atomic_path
 from posecoach.core.skeleton import SKELETONS, Skeleton
+from posecoach.core.version import __version__
 from posecoach.errors import InputError
 
 if TYPE_CHECKING:
@@ -40,8 +41,6 @@ RETRAIN = "train the model again with this PoseCoach (posecoach posture train, o
 def _versions() -> dict[str, str]:
     import sklearn
     import skops
-
-    from posecoach import __version__
 
     return {"posecoach_version": __version__, "sklearn_version": sklearn.__version__,
             "skops_version": skops.__version__}
