@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CLIP   ?= ../shared/data/misc_exercise_clips/rjsong/squat.mp4
 OUT    ?= out
 
-.PHONY: setup models browser js demo test test-all lint bench clean
+.PHONY: setup models browser js demo docs test test-all lint bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (PoseCoach needs Python 3.11)"; exit 1; }
@@ -42,7 +42,12 @@ lint: setup js
 	$(BIN)/ruff check src tests benchmarks
 	node_modules/.bin/biome lint --error-on-warnings src/posecoach/web/static
 
-test: setup browser lint
+# The manual (README.md is its short form): docs/ built by MkDocs into build/site, strict (a warning fails it).
+# NO_MKDOCS_2_WARNING silences Material's end-of-life notice (a banner on stderr, not a build warning).
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d build/site
+
+test: setup browser lint docs
 	$(BIN)/pytest -m "not slow"
 
 test-all: setup browser
