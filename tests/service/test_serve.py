@@ -99,10 +99,10 @@ def test_serve_alone_analyses_a_real_clip_end_to_end(tmp_path: Path) -> None:
     assert "queued" in seen or "running" in seen
 
 
-def test_the_readme_documents_every_setting() -> None:
+def test_the_manual_documents_every_setting() -> None:
     from posecoach.service.settings import Settings
     from tests.conftest import REPO
 
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    manual = (REPO / "docs" / "service.md").read_text(encoding="utf-8")  # the service's page of the manual
     for name in Settings.model_fields:
-        assert f"`POSECOACH_{name.upper()}`" in readme, name
+        assert f"`POSECOACH_{name.upper()}`" in manual, name
