@@ -14,6 +14,7 @@ cycle through them, each step with the line that imports.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from collections import deque
 from dataclasses import dataclass
@@ -103,29 +104,29 @@ def _components(edges: dict[str, set[str]]) -> list[list[str]]:
 
 
 def _shortest_cycle(edges: dict[str, set[str]], members: list[str]) -> list[str]:
+    """A shortest cycle within one component (breadth-first from each member back to itself), first = last."""
     inside = set(members)
     best: list[str] | None = None
     for start in members:
         parent: dict[str, str] = {}
         queue = deque([start])
-        seen = {start}
-        path: list[str] | None = None
-        while queue and path is None:
+        last = None
+        while queue and last is None:
             node = queue.popleft()
             for child in sorted(edges[node] & inside):
                 if child == start:
-                    path = [start]
-                    while node != start:
-                        path.append(node)
-                        node = parent[node]
-                    path.append(start)
-                    path = [start, *reversed(path[1:-1]), start] if len(path) > 2 else [start, start]
+                    last = node
                     break
-                if child not in seen:
-                    seen.add(child)
+                if child not in parent and child != start:
                     parent[child] = node
                     queue.append(child)
-        if path is not None and (best is None or len(path) < len(best)):
+        if last is None:
+            continue
+        path = [last]
+        while path[-1] != start:
+            path.append(parent[path[-1]])
+        path = [*reversed(path), start]
+        if best is None or len(path) < len(best):
             best = path
     assert best is not None
     return best
@@ -156,7 +157,7 @@ def find_cycles(package: str = "posecoach", depth: int | None = None) -> list[Cy
     cycles = []
     for members in _components(edges):
         path = _shortest_cycle(edges, members)
-        lines = tuple(_import_lines(graph, a, b, depth) for a, b in zip(path, path[1:], strict=False))
+        lines = tuple(_import_lines(graph, a, b, depth) for a, b in itertools.pairwise(path))
         cycles.append(Cycle(tuple(members), tuple(path), lines))
     return cycles
 

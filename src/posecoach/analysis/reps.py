@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from posecoach.analysis.counter_settings import CounterSettings
+from posecoach.analysis.rep import Rep
 from posecoach.analysis.rhythm import MIN_REPS, missed_cycles, regularity, split_rep
 from posecoach.features.signals import SIGNAL_UNITS
 
@@ -75,36 +76,6 @@ class ChannelSpec:
     @property
     def minimum(self) -> float:
         return self.min_rom if self.min_rom is not None else UNIT_SCALE[self.unit][1]
-
-
-@dataclass
-class Rep:
-    """One repetition: frames where it starts, turns and ends, its range of motion and its two halves' times."""
-
-    index: int
-    start_frame: int
-    turn_frame: int
-    end_frame: int
-    start_s: float
-    turn_s: float
-    end_s: float
-    rom: float
-    signal: str
-    partial: bool = False
-
-    @property
-    def duration_s(self) -> float:
-        return self.end_s - self.start_s
-
-    @property
-    def eccentric_s(self) -> float:
-        """Time from the start to the turning point (lowering, for most exercises)."""
-        return self.turn_s - self.start_s
-
-    @property
-    def concentric_s(self) -> float:
-        """Time from the turning point back to the rest position."""
-        return self.end_s - self.turn_s
 
 
 class ChannelCounter:

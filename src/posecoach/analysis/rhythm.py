@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from posecoach.analysis.reps import Rep
+    from posecoach.analysis.rep import Rep
 
 #: Intervals within this band of their median are regular (`regularity`).
 REGULAR_BAND = (0.6, 1.6)

@@ -14,7 +14,6 @@ import zipfile
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -24,8 +23,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
-from posecoach.cli.pose import MODEL_HELP, _progress, _stage
-from posecoach.core.atomic import atomic_path
+from posecoach.cli.common import (
+    MAKE_FOLDERS,
+    MKDIR_HELP,
+    MODEL_HELP,
+    make_folder,
+    out_folders,
+    progress_bar,
+    stage,
+    write_text,
+)
 from posecoach.errors import InputError, PoseCoachError
 
 if TYPE_CHECKING:
@@ -94,44 +101,6 @@ def _amount(report: AnalysisReport) -> str:
     return f"{report.reps.count}{partial}"
 
 
-#: Whether the running command may create missing output folders (its ``--mkdir`` option).
-MAKE_FOLDERS: ContextVar[bool] = ContextVar("posecoach_mkdir", default=False)
-MKDIR_HELP = "Create missing output folders (without it, a missing folder is an error)."
-
-
-def _mkdir(folder: Path, *, output_itself: bool = False) -> None:
-    """Make sure ``folder`` exists. A missing one is an InputError unless the command got ``--mkdir``;
-    ``output_itself``: the folder is the output the user named (``--json-dir``), made when its parent exists."""
-    if folder.is_dir():
-        return
-    if folder.exists():
-        raise InputError(f"{folder} is not a folder")
-    if not MAKE_FOLDERS.get() and not (output_itself and folder.parent.is_dir()):
-        raise InputError(f"the folder {folder} does not exist: create it, or add --mkdir")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
-
-
-def _out_folders(*targets: Path | None) -> None:
-    """Check (or, with --mkdir, create) the folders of the given output files up front, before any work."""
-    for target in targets:
-        if target is not None:
-            _mkdir(target.parent)
-
-
-def _write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (its folder must exist, or --mkdir); an OSError becomes one line."""
-    _mkdir(path.parent)
-    try:
-        with atomic_path(path) as tmp:
-            tmp.write_text(text + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
-
-
 def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no tracebacks per worker
     os.environ.setdefault("GLOG_minloglevel", "2")
@@ -192,7 +161,7 @@ def _collect(future: Future[Outcome], target: Path) -> Outcome:
         return Outcome(failure=f"unexpected {type(exc).__name__}: {exc}")
     if outcome.report_json is not None:
         try:
-            _write_text(target, outcome.report_json)
+            write_text(target, outcome.report_json)
         except InputError as exc:
             return replace(outcome, failure=str(exc))
     return outcome
@@ -210,12 +179,12 @@ def _batch(inputs: list[Path], json_dir: Path, exercise: str | None, model: str,
     from posecoach.pose.parallel import default_workers
 
     targets = json_targets(inputs, json_dir)
-    _mkdir(json_dir, output_itself=True)
+    make_folder(json_dir, output_itself=True)
     outcomes: dict[int, Outcome] = {}
     pool = ProcessPoolExecutor(min(workers or default_workers(), len(inputs)), mp_context=mp.get_context("spawn"),
                                initializer=_init_worker)
     try:
-        with _progress() as bar:
+        with progress_bar() as bar:
             task = bar.add_task(f"analysing {len(inputs)} inputs", total=len(inputs), rate="")
             futures = {pool.submit(analyze_one, str(p), exercise, model): i for i, p in enumerate(inputs)}
             for future in as_completed(futures):
@@ -255,18 +224,18 @@ def _single(path: Path, exercise: str | None, model: str, workers: int | None, j
     for out in (json_out, overlay, plot):
         if out is not None and out.resolve() == path.resolve():
             raise InputError(f"{out} is the input: give the output another name")
-    _out_folders(json_out, overlay, plot)
+    out_folders(json_out, overlay, plot)
     if json_dir is not None:
-        _mkdir(json_dir, output_itself=True)
+        make_folder(json_dir, output_itself=True)
     engine = None if _is_npz(path) else PoseEngine(model, workers=workers)
     written: list[Path] = []
     try:
-        with _progress() as bar:
-            seq = _sequence(path, model, engine, _stage(bar, f"poses   {path.name}") if engine else None)
+        with progress_bar() as bar:
+            seq = _sequence(path, model, engine, stage(bar, f"poses   {path.name}") if engine else None)
             report = analyze_sequence(seq, exercise)
             for target in (json_out, json_dir / f"{path.stem}.json" if json_dir else None):
                 if target is not None:
-                    written.append(_write_text(target, report.to_json()))
+                    written.append(write_text(target, report.to_json()))
             if plot is not None:
                 from posecoach.features.signals import sequence_signals
                 from posecoach.reports.analysis_plot import plot_analysis
@@ -276,7 +245,7 @@ def _single(path: Path, exercise: str | None, model: str, workers: int | None, j
             if overlay is not None and engine is not None and seq.num_frames:
                 from posecoach.reports.analysis_overlay import render_analysis_overlay
 
-                update = _stage(bar, f"overlay {path.name}", seq.num_frames)
+                update = stage(bar, f"overlay {path.name}", seq.num_frames)
                 written.append(render_analysis_overlay(path, seq, report, overlay, workers=workers, progress=update,
                                                        pool=engine.pool()))
     finally:

@@ -11,8 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from posecoach.cli.analyze import MAKE_FOLDERS, MKDIR_HELP, _mkdir, _write_text
-from posecoach.cli.pose import MODEL_HELP, _progress
+from posecoach.cli.common import MAKE_FOLDERS, MKDIR_HELP, MODEL_HELP, make_folder, progress_bar, write_text
 from posecoach.errors import InputError
 
 if TYPE_CHECKING:
@@ -61,14 +60,14 @@ def compare(
         if target is not None:
             if target.resolve() in (attempt.resolve(), Path(reference).resolve()):
                 raise InputError(f"{target} is an input: give the output another name")
-            _mkdir(target.parent)
-    with _progress() as bar:
+            make_folder(target.parent)
+    with progress_bar() as bar:
         bar.add_task("comparing", total=None, rate="")
         report, matched, ref_seq, att_seq = compare_detailed(reference, attempt, library=library,
                                                              mirror=modes[mirror], model=model)
     written = []
     if json_out is not None:
-        written.append(_write_text(json_out, report.to_json()))
+        written.append(write_text(json_out, report.to_json()))
     if plot is not None:
         from posecoach.reports.comparison_plot import plot_comparison
 
@@ -126,7 +125,7 @@ def add(
     lib = ReferenceLibrary(library)
     if name in lib and not overwrite:
         raise InputError(f"a guide called {name!r} is already in {lib.root} (use --overwrite to replace it)")
-    with _progress() as bar:
+    with progress_bar() as bar:
         bar.add_task(f"poses   {source.name}", total=None, rate="")
         seq = load_input(source, model=model)
     lib.add(guide, seq, overwrite=overwrite)

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from posecoach.cli.analyze import MAKE_FOLDERS, MKDIR_HELP, _mkdir, _out_folders, _sequence, _write_text
-from posecoach.cli.pose import MODEL_HELP
+from posecoach.cli.analyze import _sequence
+from posecoach.cli.common import MAKE_FOLDERS, MKDIR_HELP, MODEL_HELP, make_folder, out_folders, write_text
 from posecoach.errors import InputError
 
 out = Console(highlight=False, soft_wrap=True)
@@ -46,23 +46,23 @@ def falls(
     if overlay is not None and overlay.suffix.lower() != ".mp4":
         raise InputError(f"-o/--output {overlay}: the overlay is an .mp4 video")
     MAKE_FOLDERS.set(mkdir)
-    _out_folders(json_out, overlay, plot)
+    out_folders(json_out, overlay, plot)
     seq = _sequence(input, model)
     report = detect_sequence(seq, default_model(), threshold=threshold)
     report.input = str(input)
     written = []
     if json_out is not None:
-        written.append(_write_text(json_out, report.to_json()))
+        written.append(write_text(json_out, report.to_json()))
     if plot is not None:
         from posecoach.reports.fall_plot import plot_falls
 
-        _mkdir(plot.parent)
+        make_folder(plot.parent)
         written.append(plot_falls(report, plot))
     if overlay is not None:
         from posecoach.reports.fall_overlay import FallDecorator
         from posecoach.reports.overlay_video import render_overlay
 
-        _mkdir(overlay.parent)
+        make_folder(overlay.parent)
         written.append(render_overlay(input, seq, overlay, show_angles=False, decorator=FallDecorator(report)))
     n = len(report.events)
     found = f"[bold red]{n} fall{'' if n == 1 else 's'}[/]" if n else "no fall"

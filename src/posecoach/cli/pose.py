@@ -3,49 +3,27 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from posecoach.cli.common import MAKE_FOLDERS, MODEL_HELP, make_folder, progress_bar, stage
 from posecoach.core.sequence import PoseSequence
 from posecoach.errors import InputError
 
 console = Console(stderr=True, highlight=False)
-MODEL_HELP = "Pose model: lite (fastest), full (default) or heavy (most accurate, ~3x slower)."
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console, transient=True,
-                    disable=not console.is_terminal)
-
-
-def _stage(bar: Progress, description: str, total: int | None = None) -> Callable[[int, int], None]:
-    """A new bar on ``bar`` and the ``progress(done, total)`` callback that advances it with a frames/s rate."""
-    task = bar.add_task(description, total=total, rate="")
-    t0 = time.perf_counter()
-
-    def update(done: int, total: int) -> None:
-        fps = done / max(time.perf_counter() - t0, 1e-6)
-        bar.update(task, completed=done, total=total, rate=f"{fps:5.1f} frames/s")
-
-    return update
 
 
 def _target(option: Path | None, src: Path, many: bool, suffix: str) -> Path | None:
     """Where an output goes: the path given, or ``<dir>/<input stem><suffix>`` for several inputs."""
     if option is None:
         return None
-    from posecoach.cli.analyze import _mkdir
-
     if many or option.is_dir():
-        _mkdir(option, output_itself=True)
+        make_folder(option, output_itself=True)
         return option / f"{src.stem}{suffix}"
-    _mkdir(option.parent)
+    make_folder(option.parent)
     return option
 
 
@@ -67,7 +45,6 @@ def pose(
                                         "folder is an error).")] = False,
 ) -> None:
     """Estimate poses: skeleton overlay, JSON/CSV/NPZ landmarks and a summary."""
-    from posecoach.cli.analyze import MAKE_FOLDERS
     from posecoach.io import is_image, list_inputs, read_image
     from posecoach.pose.engine import PoseEngine
     from posecoach.reports.overlay_video import render_image, render_overlay
@@ -85,15 +62,15 @@ def pose(
             if overlay is not None and image_input and overlay.suffix.lower() not in (".png", ".jpg", ".jpeg"):
                 raise InputError(f"{src} is an image: give the overlay an image name (.png or .jpg), not {overlay}")
             started = time.perf_counter()
-            with _progress() as bar:
-                seq = engine.process(src, progress=_stage(bar, f"poses  {src.name}"))
+            with progress_bar() as bar:
+                seq = engine.process(src, progress=stage(bar, f"poses  {src.name}"))
                 elapsed = time.perf_counter() - started
                 written: list[Path] = []
                 if overlay is not None and seq.num_frames:
                     if image_input:
                         written.append(render_image(read_image(src), seq, overlay, show_angles=angles))
                     else:
-                        update = _stage(bar, f"overlay {src.name}", seq.num_frames)
+                        update = stage(bar, f"overlay {src.name}", seq.num_frames)
                         written.append(render_overlay(src, seq, overlay, workers=workers, show_angles=angles,
                                                       progress=update, pool=engine.pool()))
             for opt, suffix, write in ((json_out, ".json", seq.to_json), (npz_out, ".npz", seq.save)):

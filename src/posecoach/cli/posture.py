@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from posecoach.cli.analyze import MAKE_FOLDERS, MKDIR_HELP, _mkdir, _out_folders, _sequence, _write_text
-from posecoach.cli.pose import MODEL_HELP
+from posecoach.cli.analyze import _sequence
+from posecoach.cli.common import MAKE_FOLDERS, MKDIR_HELP, MODEL_HELP, make_folder, out_folders, write_text
 from posecoach.errors import InputError
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ def train(
     from posecoach.analysis.posture import FeatureSpec, PostureClassifier
 
     MAKE_FOLDERS.set(mkdir)
-    _out_folders(output)
+    out_folders(output)
     try:
         spec = FeatureSpec(frame=frame, use_z=z or frame == "torso3d", mirror=mirror)  # type: ignore[arg-type]
         clf = PostureClassifier(model=model, spec=spec, folds=folds)
@@ -217,17 +217,17 @@ def predict(
         if target is not None and target.resolve() in (input.resolve(), model_file.resolve()):
             raise InputError(f"{target} is an input: give the output another name")
     MAKE_FOLDERS.set(mkdir)
-    _out_folders(json_out, plot)
+    out_folders(json_out, plot)
     seq = _sequence(input, model)
     report = classify_postures(seq, clf, smoothing=params, count=pair, model_path=str(model_file))
     report.input = str(input)
     written = []
     if json_out is not None:
-        written.append(_write_text(json_out, report.to_json()))
+        written.append(write_text(json_out, report.to_json()))
     if plot is not None:
         from posecoach.reports.posture_plot import plot_postures
 
-        _mkdir(plot.parent)
+        make_folder(plot.parent)
         written.append(plot_postures(report, plot))
     overall = f"; overall {escape(report.overall)}" if report.overall else "; nobody found"
     out.print(f"[bold]{escape(str(input))}[/]: {report.frames} frames, {report.duration_s:.1f} s{overall}")
@@ -256,7 +256,7 @@ def evaluate(
 ) -> None:
     """Accuracy on labelled frames, per posture and as a confusion matrix."""
     MAKE_FOLDERS.set(mkdir)
-    _out_folders(json_out)
+    out_folders(json_out)
     from posecoach.analysis.posture.evaluation import evaluate_dataset
 
     clf = _load_model(model_file) if model_file is not None else None
@@ -267,7 +267,7 @@ def evaluate(
     except ValueError as exc:
         raise InputError(f"{dataset}: {exc}") from None
     if json_out is not None:
-        _write_text(json_out, report.to_json())
+        write_text(json_out, report.to_json())
     how = f"model {model_file}" if model_file else f"grouped {report.folds}-fold cross-validation"
     out.print(f"{escape(str(dataset))}: accuracy {report.accuracy:.3f} on {report.frames} frames of "
               f"{report.groups} group(s) ({escape(how)})")

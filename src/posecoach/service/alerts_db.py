@@ -145,7 +145,7 @@ def _row(s: Session, owner_id: str, fired: Fired, **where: Any) -> FallAlert:
 
 
 def job_recorder(owner_id: str, job_id: str, file_name: str, events: Iterable[Any]) -> Callable[[Session], None]:
-    """What a falls job runs in its finishing transaction (`tasks.Work.finish`): one alert per event."""
+    """What a falls job runs in its finishing transaction (`work.Work.finish`): one alert per event."""
     items = [Fired.of(i + 1, e) for i, e in enumerate(events)]
 
     def record(s: Session) -> None:

@@ -2,9 +2,9 @@
 who cancelled it in ``error``); the worker running it sees that at its next progress step and stops.
 
 How a running job stops: every progress write of its worker (`Database.set_progress`, at most every half
-second while poses are estimated or an overlay is drawn) and every result it is about to store (`tasks.Work`)
+second while poses are estimated or an overlay is drawn) and every result it is about to store (`work.Work`)
 checks that the job is still ``running``; when it is not (cancelled, its video deleted with its jobs, or queued
-again elsewhere), the worker raises `tasks.JobStopped`, removes what it stored and leaves the row as it is. The
+again elsewhere), the worker raises `work.JobStopped`, removes what it stored and leaves the row as it is. The
 final step, which records the results and ``done`` in one transaction, only takes a job still ``running``, so a
 cancelled job never becomes done. A queued job is simply never claimed (a claim takes only ``queued`` jobs).
 """

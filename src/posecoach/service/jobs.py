@@ -26,7 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 
 from posecoach.errors import PoseCoachError
-from posecoach.service import job_control, tasks
+from posecoach.service import job_control, tasks, work
 from posecoach.service.db import CANCELLED, QUEUED, RUNNING, Database
 from posecoach.service.periodic import Periodic
 from posecoach.service.settings import Settings
@@ -80,7 +80,7 @@ def execute(settings: Settings, job_id: str) -> str:
     with Heartbeat(db, job_id, worker, settings.job_heartbeat_s):
         try:
             return tasks.run(db, open_storage(settings), settings, job_id)
-        except tasks.JobStopped:  # cancelled or deleted meanwhile (`job_control`): leave the row as it is
+        except work.JobStopped:  # cancelled or deleted meanwhile (`job_control`): leave the row as it is
             log.info("job %s stopped: it is no longer running", job_id)
             return job_control.state_of(db, job_id) or CANCELLED
         except PoseCoachError as exc:  # the input cannot be analysed: no point in trying again

@@ -131,7 +131,7 @@ def _videos_rows(s: Session, video_ids: list[str]) -> Leftovers:
 
 # files -----------------------------------------------------------------------------------------------------------
 def job_temp_dirs(job_id: str | None = None) -> list[Path]:
-    """This machine's temporary folders of jobs (of one job, or all), as `tasks.Work` names them."""
+    """This machine's temporary folders of jobs (of one job, or all), as `work.Work` names them."""
     return sorted(Path(tempfile.gettempdir()).glob(f"{JOB_TMP}{job_id + '-' if job_id else ''}*"))
 
 

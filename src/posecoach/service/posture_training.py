@@ -21,7 +21,7 @@ from posecoach.service import library_db
 from posecoach.service.db import PostureModel, Result, Video, new_id, utcnow
 
 if TYPE_CHECKING:
-    from posecoach.service.tasks import Work
+    from posecoach.service.work import Work
 
 TRAINING = "training"  #: the job's stored summary (a result kind the results routes do not list)
 MAX_FOLDS = 5

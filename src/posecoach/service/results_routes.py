@@ -15,7 +15,7 @@ from posecoach.service import audit, care_db, library_db, schemas
 from posecoach.service import history as history_db
 from posecoach.service.routes import NOT_FOUND, Caller, _db, _job, _missing, _storage
 from posecoach.service.security import content_disposition
-from posecoach.service.tasks import MEDIA_TYPES, SUFFIXES
+from posecoach.service.work import MEDIA_TYPES, SUFFIXES
 
 router = APIRouter(tags=["results"])
 CONFLICT = {409: {"model": schemas.Problem}}

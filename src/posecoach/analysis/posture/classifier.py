@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 
+from posecoach.analysis.posture import model_file
 from posecoach.analysis.posture.embedding import FeatureSpec, detected, embed, mirror_points
 from posecoach.analysis.posture.inputs import (
     Item,
@@ -178,14 +179,17 @@ class PostureClassifier(ClassifierMixin, BaseEstimator):
     def save(self, path: str | Path) -> Path:
         """Write one versioned file (the fitted pipeline in skops' format beside the PoseCoach version, feature
         specification, labels, skeleton and model choice), atomically."""
-        from posecoach.analysis.posture import model_file
-
         self._require_fitted()
-        return model_file.save(self, path)
+        fitted = model_file.Fitted(self.pipeline_, self.spec_, self.skeleton_, self.selection_, list(self.classes_),
+                                   self.integer_labels_, self.training_, self.model)
+        return model_file.save(fitted, path)
 
     @classmethod
     def load(cls, path: str | Path) -> PostureClassifier:
         """Read a file written by `save` (also the previous format; a newer format is refused with a clear error)."""
-        from posecoach.analysis.posture import model_file
-
-        return model_file.load(cls, path)
+        fitted = model_file.load(path)
+        clf = cls(model=fitted.requested, spec=fitted.spec, folds=max(2, fitted.selection.folds))
+        clf.pipeline_, clf.spec_, clf.skeleton_, clf.selection_ = (fitted.pipeline, fitted.spec, fitted.skeleton,
+                                                                    fitted.selection)
+        clf.classes_, clf.integer_labels_, clf.training_ = fitted.classes, fitted.integer_labels, fitted.training
+        return clf

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sklearn.pipeline import Pipeline
 
@@ -24,9 +25,6 @@ from posecoach.core.atomic import atomic_path
 from posecoach.core.skeleton import SKELETONS, Skeleton
 from posecoach.core.version import __version__
 from posecoach.errors import InputError
-
-if TYPE_CHECKING:
-    from posecoach.analysis.posture.classifier import PostureClassifier
 
 FORMAT = "posecoach-posture-model"
 FORMAT_VERSION = "2.0"
@@ -38,6 +36,20 @@ TRUSTED = frozenset({"numpy.dtype", "sklearn.metrics._dist_metrics.EuclideanDist
 RETRAIN = "train the model again with this PoseCoach (posecoach posture train, or Train in the web app)"
 
 
+@dataclass
+class Fitted:
+    """What a model file holds: a fitted `PostureClassifier`'s state and the model it was asked for."""
+
+    pipeline: Pipeline
+    spec: FeatureSpec
+    skeleton: Skeleton
+    selection: Selection
+    classes: list[str]
+    integer_labels: bool
+    training: dict[str, Any]
+    requested: str
+
+
 def _versions() -> dict[str, str]:
     import sklearn
     import skops
@@ -46,25 +58,25 @@ def _versions() -> dict[str, str]:
             "skops_version": skops.__version__}
 
 
-def save(clf: PostureClassifier, path: str | Path) -> Path:
+def save(fitted: Fitted, path: str | Path) -> Path:
     import skops.io
 
     path = Path(path)
-    sel = clf.selection_
+    sel = fitted.selection
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION, **_versions(),
-        "classes": list(clf.classes_), "integer_labels": clf.integer_labels_,
+        "classes": list(fitted.classes), "integer_labels": fitted.integer_labels,
         "model": {"kind": sel.kind, "params": sel.params, "temperature": sel.temperature, "folds": sel.folds,
-                  "cv_scores": sel.scores, "cv_per_group": sel.per_group, "requested": clf.model},
-        "features": clf.spec_.to_dict(), "feature_names": clf.spec_.names,
-        "skeleton": {"name": clf.skeleton_.name, "names": list(clf.skeleton_.names)},
-        "training": clf.training_,
+                  "cv_scores": sel.scores, "cv_per_group": sel.per_group, "requested": fitted.requested},
+        "features": fitted.spec.to_dict(), "feature_names": fitted.spec.names,
+        "skeleton": {"name": fitted.skeleton.name, "names": list(fitted.skeleton.names)},
+        "training": fitted.training,
         "pipeline": PIPELINE,
     }
     try:
         with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr(META, json.dumps(meta, indent=2))
-            zf.writestr(PIPELINE, skops.io.dumps(clf.pipeline_))
+            zf.writestr(PIPELINE, skops.io.dumps(fitted.pipeline))
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
@@ -137,7 +149,7 @@ def _skeleton(path: Path, meta: dict[str, Any]) -> Skeleton:
     return skeleton
 
 
-def load(cls: type[PostureClassifier], path: str | Path) -> PostureClassifier:
+def load(path: str | Path) -> Fitted:
     from posecoach.analysis.posture import legacy_file
 
     path = Path(path)
@@ -165,8 +177,5 @@ def load(cls: type[PostureClassifier], path: str | Path) -> PostureClassifier:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, zipfile.BadZipFile, OSError) as exc:
             raise InputError(f"{path}: damaged posture model ({type(exc).__name__}: {exc})") from None
-    clf = cls(model=m.get("requested", m["kind"]), spec=spec, folds=max(2, selection.folds))
-    clf.pipeline_, clf.spec_, clf.skeleton_, clf.selection_ = pipe, spec, skeleton, selection
-    clf.classes_, clf.integer_labels_ = classes, bool(meta.get("integer_labels", False))
-    clf.training_ = dict(meta.get("training", {}))
-    return clf
+    return Fitted(pipe, spec, skeleton, selection, classes, bool(meta.get("integer_labels", False)),
+                  dict(meta.get("training", {})), m.get("requested", m["kind"]))

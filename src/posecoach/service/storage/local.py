@@ -12,7 +12,7 @@ from pathlib import Path
 from starlette.responses import FileResponse, Response
 
 from posecoach.core.atomic import atomic_path
-from posecoach.service.storage import check_key, new_key, spool
+from posecoach.service.storage.base import check_key, new_key, spool
 
 
 class LocalStorage:

@@ -22,7 +22,7 @@ from anyio import to_thread
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from posecoach.service.storage import check_key, new_key, spool
+from posecoach.service.storage.base import check_key, new_key, spool
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CHUNK = 1024 * 1024
