@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from posecoach.web.live_limits import jpeg_size
+from posecoach.service.live_limits import jpeg_size
 from tests.security.rss import PeakRss
 from tests.service.conftest import Api, ApiFactory
 

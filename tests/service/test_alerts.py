@@ -239,10 +239,10 @@ def test_webhook_urls_are_checked_and_logged_by_host_only() -> None:
 
 
 def test_a_live_sessions_alert_is_recorded_updated_and_sent(db: Database, receiver: Receiver) -> None:
-    """The live fall detector's hook (`posecoach.web.live_alerts`): one alert per fall, updated (and sent again,
+    """The live fall detector's hook (`posecoach.service.live_alerts`): one alert per fall, updated (and sent again,
     as ``fall_update``) when what became of the person changes."""
     from posecoach.analysis.falls.events import FallEvent
-    from posecoach.web import live_alerts
+    from posecoach.service import live_alerts
 
     alice, _ = db.create_user("alice")
     alerts_db.set_destination(db, alice, receiver.url)

@@ -14,7 +14,7 @@ import struct
 import pytest
 from playwright.sync_api import expect
 
-from posecoach.web.live import ready_message
+from posecoach.service.live import ready_message
 from tests.conftest import data_file
 from tests.web import history_seed
 from tests.web.conftest import WebServer, shoot, signed_in

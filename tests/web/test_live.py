@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from posecoach.analysis.live import ShownCount
 from posecoach.io import VideoReader
-from posecoach.web.live import ready_message
+from posecoach.service.live import ready_message
 from tests.web.conftest import SCREENSHOTS, WebServer, shoot, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.video]

@@ -18,6 +18,7 @@ from posecoach.service.db import Database
 from posecoach.service.jobs import LocalRunner
 from posecoach.service.library_routes import router as library_router
 from posecoach.service.lifecycle_routes import router as lifecycle_router
+from posecoach.service.live import router as live_router
 from posecoach.service.live_routes import router as live_sessions_router
 from posecoach.service.posture_routes import router as posture_router
 from posecoach.service.programmes_routes import router as programmes_router
@@ -27,7 +28,6 @@ from posecoach.service.security import SecurityMiddleware
 from posecoach.service.settings import Settings
 from posecoach.service.storage import open_storage
 from posecoach.service.text_guard import TextGuard
-from posecoach.web import live_router
 from posecoach.web import routes as web
 
 if TYPE_CHECKING:

@@ -39,7 +39,7 @@ class LiveRecord(Base):
 
 @dataclass(frozen=True)
 class Finished:
-    """A live set's outcome as the socket's summary gives it (`posecoach.web.live.LiveSession.finish`)."""
+    """A live set's outcome as the socket's summary gives it (`posecoach.service.live.LiveSession.finish`)."""
 
     exercise: str | None
     title: str

@@ -1,5 +1,5 @@
 """Routes of the finished live sets kept in History (`live_db`; saved by the live socket's ``finish``,
-`posecoach.web.live`): read one (its repetitions and form issues), delete one of yours.
+`posecoach.service.live`): read one (its repetitions and form issues), delete one of yours.
 
 Scoped like every route: a live set the caller may not read answers 404, as one that does not exist.
 """

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     quota_storage_mb: float = Field(5120.0, gt=0, description="Total size of one user's uploaded videos, in MiB.")
     quota_active_jobs: int = Field(8, ge=1, description="Jobs one user may have queued or running at once.")
     quota_jobs_per_hour: int = Field(60, ge=1, description="Jobs one user may create in any hour.")
-    # the live WebSocket (`posecoach.web.live_limits`)
+    # the live WebSocket (`posecoach.service.live_limits`)
     live_max_sessions: int = Field(16, ge=1, description="Live camera sessions open at once, all users together.")
     live_max_sessions_per_user: int = Field(4, ge=1, description="Live camera sessions one user may have open.")
     live_max_frame_kb: float = Field(2048.0, gt=0, description="Largest live frame (one JPEG), in KiB.")

@@ -16,7 +16,7 @@ Protocol (one connection = one camera session):
   before decoding; a frame over them is answered ``{"type": "error", "message": ..., "t"}`` and never decoded).
   Frames beyond ``POSECOACH_LIVE_MAX_FPS`` are answered ``{"type": "dropped", "message", "t"}``, unprocessed.
   After ``POSECOACH_LIVE_MAX_REFUSALS`` refused frames in a row the server closes the socket with 1008
-  (`posecoach.web.live_limits`).
+  (`posecoach.service.live_limits`).
 * Server -> client, text: ``{"type": "frame", "t": <echoed>, "server_ms": .., "landmarks": [[x, y, vis] x 33]
   | null, ...}`` plus, by mode: ``count, shown, count_confidence, count_note, correction, corrections[], exercise,
   title, confidence, cues[], hold_s`` (exercise); ``probability, alert, events[]`` (falls; each ``{"t": alert
@@ -67,8 +67,10 @@ from fastapi.concurrency import run_in_threadpool
 from posecoach.core.skeleton import BLAZEPOSE_33
 from posecoach.errors import InputError, PoseCoachError
 from posecoach.pose.models import MODEL_NAMES
-from posecoach.web import live_alerts, live_keep
-from posecoach.web.live_limits import Rate, Sessions, frame_refusal
+from posecoach.service import library_db, live_alerts, live_keep
+from posecoach.service.auth import connection_user
+from posecoach.service.db import PostureModel, ReferenceGuide
+from posecoach.service.live_limits import Rate, Sessions, frame_refusal
 
 router = APIRouter()
 log = logging.getLogger("posecoach.live")
@@ -187,8 +189,6 @@ async def _control(text: str, session: LiveSession, loop: asyncio.AbstractEventL
 
 
 def _caller(ws: WebSocket) -> Any:
-    from posecoach.service.auth import connection_user
-
     return connection_user(ws)
 
 
@@ -232,7 +232,6 @@ def _analysis(ws: WebSocket, user: Any, mode: str, params: dict[str, str]) -> An
     if mode == "posture":
         from posecoach.analysis.posture import PostureClassifier
         from posecoach.analysis.posture.pipeline import LivePostures
-        from posecoach.service.db import PostureModel
 
         row = _ready_row(ws, user, PostureModel, params.get("model") or "",
                          "no such posture model (choose one of yours)", "that posture model is not trained yet")
@@ -247,7 +246,6 @@ def _guided(ws: WebSocket, user: Any, params: dict[str, str], width: float, heig
     from posecoach.analysis.compare import Guide
     from posecoach.analysis.compare.streaming import GuidedCoach
     from posecoach.core.sequence import PoseSequence
-    from posecoach.service.db import ReferenceGuide
 
     row = _ready_row(ws, user, ReferenceGuide, params.get("guide") or "",
                      "no such guide (choose one of the library's)", "that guide is not ready yet")
@@ -259,8 +257,6 @@ def _guided(ws: WebSocket, user: Any, params: dict[str, str], width: float, heig
 
 def _ready_row(ws: WebSocket, user: Any, model: type[Any], row_id: str, missing: str, not_ready: str) -> Any:
     """A library row (guide, posture model) the caller may read whose file is stored; InputError otherwise."""
-    from posecoach.service import library_db
-
     made = library_db.made_row(ws.app.state.db, user, model, row_id) if row_id else None
     if made is None:
         raise InputError(missing)

@@ -1,4 +1,4 @@
-"""Caps on the live WebSocket (`posecoach.web.live`), so that one client cannot take the server's memory or CPU.
+"""Caps on the live WebSocket (`posecoach.service.live`), so that one client cannot take the server's memory or CPU.
 
 * **Sessions**: at most ``POSECOACH_LIVE_MAX_SESSIONS`` open at once in the process, and
   ``POSECOACH_LIVE_MAX_SESSIONS_PER_USER`` per user (`Sessions`); one more is refused before its pose model is
