@@ -13,8 +13,8 @@ from posecoach.core.sequence import PoseSequence
 from posecoach.core.skeleton import BLAZEPOSE_33 as S
 from posecoach.features.signals import sequence_signals
 from posecoach.io import VideoReader, VideoWriter
-from posecoach.reports.analysis_overlay import AnalysisDecorator, fault_bones, render_analysis_overlay
-from posecoach.reports.analysis_plot import default_signal_names, plot_analysis
+from posecoach.render.analysis_overlay import AnalysisDecorator, fault_bones, render_analysis_overlay
+from posecoach.render.analysis_plot import default_signal_names, plot_analysis
 from posecoach.reports.analysis_report import (
     AnalysisReport,
     ExerciseInfo,

@@ -17,9 +17,9 @@ from posecoach.analysis.compare import Matched
 from posecoach.comparison import compare_detailed
 from posecoach.core.sequence import PoseSequence
 from posecoach.io import VideoReader
-from posecoach.reports.aligned_frames import IndexedFrames, video_for
+from posecoach.render.aligned_frames import IndexedFrames, video_for
+from posecoach.render.comparison_video import NO_VIDEO, PANEL, RED, Side, SideBySide, render_side_by_side
 from posecoach.reports.comparison_report import ComparisonReport
-from posecoach.reports.comparison_video import NO_VIDEO, PANEL, RED, Side, SideBySide, render_side_by_side
 from tests.conftest import data_file
 
 pytestmark = pytest.mark.video
@@ -157,7 +157,7 @@ import os, sys, threading, time
 from posecoach.comparison import compare_detailed
 from posecoach.core.sequence import PoseSequence
 from posecoach.io import VideoReader
-from posecoach.reports.comparison_video import render_side_by_side
+from posecoach.render.comparison_video import render_side_by_side
 
 def rss():
     with open("/proc/self/statm") as f:

@@ -15,7 +15,7 @@ import posecoach
 from posecoach.analysis.falls import webhook_hook
 from posecoach.analysis.falls.events import GOT_UP, LOST, FallEvent, fall_events
 from posecoach.analysis.falls.features import FEATURES
-from posecoach.reports.fall_overlay import FallDecorator
+from posecoach.render.fall_overlay import FallDecorator
 from tests.conftest import data_file
 
 F = {f: i for i, f in enumerate(FEATURES)}

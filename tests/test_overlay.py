@@ -1,4 +1,4 @@
-"""Tests for posecoach.reports.overlay (synthetic frames and stick figures; no video, no angle module)."""
+"""Tests for posecoach.render.overlay (synthetic frames and stick figures; no video, no angle module)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import posecoach.features
 from posecoach.core.sequence import PoseSequence
 from posecoach.core.skeleton import BLAZEPOSE_33 as S
-from posecoach.reports import OverlayRenderer, draw_sequence_frame
+from posecoach.render import OverlayRenderer, draw_sequence_frame
 
 LEFT = np.array(OverlayRenderer.COLORS["left"])
 RIGHT = np.array(OverlayRenderer.COLORS["right"])

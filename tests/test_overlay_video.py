@@ -9,7 +9,7 @@ import pytest
 
 from posecoach.io import VideoReader
 from posecoach.pose.engine import PoseEngine
-from posecoach.reports.overlay_video import render_overlay
+from posecoach.render.overlay_video import render_overlay
 
 pytestmark = pytest.mark.video
 

@@ -16,13 +16,13 @@ from posecoach.analysis.exercises import catalogue
 from posecoach.analysis.pipeline import analyze_sequence, load_sequence
 from posecoach.core.sequence import PoseSequence
 from posecoach.features.signals import sequence_signals
-from posecoach.reports import overlay_video
-from posecoach.reports.analysis_overlay import AnalysisDecorator
-from posecoach.reports.analysis_plot import shown_series
+from posecoach.render import overlay_video
+from posecoach.render.analysis_overlay import AnalysisDecorator
+from posecoach.render.analysis_plot import shown_series
+from posecoach.render.analysis_series import analysis_series
+from posecoach.render.fall_overlay import FallDecorator
+from posecoach.render.overlay import OverlayRenderer
 from posecoach.reports.analysis_report import AnalysisReport
-from posecoach.reports.analysis_series import analysis_series
-from posecoach.reports.fall_overlay import FallDecorator
-from posecoach.reports.overlay import OverlayRenderer
 from posecoach.reports.tables import reps_csv
 from tests.conftest import data_file
 

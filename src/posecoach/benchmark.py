@@ -76,7 +76,7 @@ def _naive(video: str, model: str, out_dir: Path, overlay: bool) -> dict[str, fl
 
 def _posecoach(video: str, model: str, out_dir: Path, overlay: bool, workers: int | None) -> dict[str, float]:
     from posecoach.pose.engine import PoseEngine
-    from posecoach.reports.overlay_video import render_overlay
+    from posecoach.render.overlay_video import render_overlay
 
     t0 = time.perf_counter()
     with PoseEngine(model, workers=workers) as engine:

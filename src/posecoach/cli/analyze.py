@@ -238,12 +238,12 @@ def _single(path: Path, exercise: str | None, model: str, workers: int | None, j
                     written.append(write_text(target, report.to_json()))
             if plot is not None:
                 from posecoach.features.signals import sequence_signals
-                from posecoach.reports.analysis_plot import plot_analysis
+                from posecoach.render.analysis_plot import plot_analysis
 
                 signals = sequence_signals(seq) if seq.num_people else {}
                 written.append(plot_analysis(report, signals, seq.timestamps, plot))
             if overlay is not None and engine is not None and seq.num_frames:
-                from posecoach.reports.analysis_overlay import render_analysis_overlay
+                from posecoach.render.analysis_overlay import render_analysis_overlay
 
                 update = stage(bar, f"overlay {path.name}", seq.num_frames)
                 written.append(render_analysis_overlay(path, seq, report, overlay, workers=workers, progress=update,

@@ -69,12 +69,12 @@ def compare(
     if json_out is not None:
         written.append(write_text(json_out, report.to_json()))
     if plot is not None:
-        from posecoach.reports.comparison_plot import plot_comparison
+        from posecoach.render.comparison_plot import plot_comparison
 
         written.append(plot_comparison(report, matched, att_seq.timestamps, plot))
     if output is not None:
-        from posecoach.reports.aligned_frames import video_for
-        from posecoach.reports.comparison_video import render_side_by_side
+        from posecoach.render.aligned_frames import video_for
+        from posecoach.render.comparison_video import render_side_by_side
 
         written.append(render_side_by_side(ref_seq, att_seq, report, matched, output,  # on their real frames
                                            reference_video=video_for(reference, ref_seq.source),

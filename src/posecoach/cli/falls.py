@@ -54,13 +54,13 @@ def falls(
     if json_out is not None:
         written.append(write_text(json_out, report.to_json()))
     if plot is not None:
-        from posecoach.reports.fall_plot import plot_falls
+        from posecoach.render.fall_plot import plot_falls
 
         make_folder(plot.parent)
         written.append(plot_falls(report, plot))
     if overlay is not None:
-        from posecoach.reports.fall_overlay import FallDecorator
-        from posecoach.reports.overlay_video import render_overlay
+        from posecoach.render.fall_overlay import FallDecorator
+        from posecoach.render.overlay_video import render_overlay
 
         make_folder(overlay.parent)
         written.append(render_overlay(input, seq, overlay, show_angles=False, decorator=FallDecorator(report)))

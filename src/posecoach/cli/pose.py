@@ -47,7 +47,7 @@ def pose(
     """Estimate poses: skeleton overlay, JSON/CSV/NPZ landmarks and a summary."""
     from posecoach.io import is_image, list_inputs, read_image
     from posecoach.pose.engine import PoseEngine
-    from posecoach.reports.overlay_video import render_image, render_overlay
+    from posecoach.render.overlay_video import render_image, render_overlay
 
     MAKE_FOLDERS.set(mkdir)
     inputs = list_inputs(input)

@@ -225,7 +225,7 @@ def predict(
     if json_out is not None:
         written.append(write_text(json_out, report.to_json()))
     if plot is not None:
-        from posecoach.reports.posture_plot import plot_postures
+        from posecoach.render.posture_plot import plot_postures
 
         make_folder(plot.parent)
         written.append(plot_postures(report, plot))

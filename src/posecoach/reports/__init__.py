@@ -1,5 +1,2 @@
-"""Reports: overlays drawn onto video frames, and (later) summaries of an analysis."""
-
-from posecoach.reports.overlay import OverlayRenderer, draw_sequence_frame
-
-__all__ = ["OverlayRenderer", "draw_sequence_frame"]
+"""Reports: the versioned pydantic schemas every analysis returns (one JSON schema each, in ``schemas/``), their
+shared header (`model`), and CSV tables of them (`tables`). Drawing them is `posecoach.render`'s."""

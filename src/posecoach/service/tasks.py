@@ -40,9 +40,9 @@ def _analyze(w: Work) -> str:
     """Exercise analysis (`posecoach.analyze`): the report, per-rep CSV, the signals plot and the overlay."""
     from posecoach.analysis.pipeline import analyze_sequence
     from posecoach.features.signals import sequence_signals
-    from posecoach.reports.analysis_overlay import AnalysisDecorator
-    from posecoach.reports.analysis_plot import plot_analysis
-    from posecoach.reports.analysis_series import analysis_series
+    from posecoach.render.analysis_overlay import AnalysisDecorator
+    from posecoach.render.analysis_plot import plot_analysis
+    from posecoach.render.analysis_series import analysis_series
     from posecoach.reports.tables import reps_csv
     from posecoach.service.history import set_range
 
@@ -66,8 +66,8 @@ def _compare(w: Work) -> str:
     from posecoach.analysis.compare import Guide
     from posecoach.comparison import compare_detailed
     from posecoach.core.sequence import PoseSequence
-    from posecoach.reports.comparison_plot import plot_comparison
-    from posecoach.reports.comparison_video import render_side_by_side
+    from posecoach.render.comparison_plot import plot_comparison
+    from posecoach.render.comparison_video import render_side_by_side
 
     ref = library_db.load_row(w.db, ReferenceGuide, w.params["reference_id"])
     if ref is None or ref.storage_key is None:
@@ -103,8 +103,8 @@ def _falls(w: Work) -> str:
     """Fall detection (`posecoach.detect_falls`): report, probability plot, per-frame CSV, and the video with the
     skeleton, the fall probability and each alert drawn (``overlay``, as `posecoach falls --overlay`)."""
     from posecoach.analysis.falls import default_model, detect_sequence
-    from posecoach.reports.fall_overlay import FallDecorator
-    from posecoach.reports.fall_plot import plot_falls
+    from posecoach.render.fall_overlay import FallDecorator
+    from posecoach.render.fall_plot import plot_falls
     from posecoach.reports.tables import falls_csv
     from posecoach.service import alerts_db, alerts_outbox
 
@@ -126,7 +126,7 @@ def _posture(w: Work) -> str:
     """Postures per frame with one of the user's posture models: report, per-frame CSV, plot."""
     from posecoach.analysis.posture import PostureClassifier, SmoothingParams
     from posecoach.analysis.posture.pipeline import classify_postures
-    from posecoach.reports.posture_plot import plot_postures
+    from posecoach.render.posture_plot import plot_postures
     from posecoach.reports.tables import postures_csv
 
     row = library_db.load_row(w.db, PostureModel, w.params["model_id"])

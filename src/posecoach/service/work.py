@@ -161,7 +161,7 @@ class Work:
 
     def overlay(self, seq: PoseSequence, low: float, high: float, **options: Any) -> None:
         """The ``overlay`` result: the job's video with ``seq`` drawn (``options`` for `render_overlay`)."""
-        from posecoach.reports.overlay_video import render_overlay
+        from posecoach.render.overlay_video import render_overlay
 
         if not seq.num_frames:
             return

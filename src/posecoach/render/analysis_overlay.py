@@ -18,9 +18,9 @@ import numpy as np
 from posecoach.core.sequence import PoseSequence
 from posecoach.core.skeleton import BLAZEPOSE_33, Skeleton
 from posecoach.pose.parallel import WorkerPool
+from posecoach.render.overlay import RGB, OverlayRenderer
+from posecoach.render.overlay_video import FrameDecorator, render_overlay
 from posecoach.reports.analysis_report import AnalysisReport, FormError
-from posecoach.reports.overlay import RGB, OverlayRenderer
-from posecoach.reports.overlay_video import FrameDecorator, render_overlay
 
 FAULT: RGB = (235, 30, 30)
 CUE_COLORS: dict[str, RGB] = {"error": (255, 95, 95), "warning": (255, 175, 60), "info": (235, 235, 235)}

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from posecoach.features.display import display_unit
-from posecoach.reports.analysis_plot import default_signal_names, shown_series
+from posecoach.render.analysis_plot import default_signal_names, shown_series
 from posecoach.reports.analysis_report import AnalysisReport
 
 MAX_POINTS = 6000  # longer sequences are decimated (every k-th frame) to keep the file and the chart light

@@ -15,7 +15,7 @@ import numpy as np
 
 from posecoach.core.atomic import atomic_path
 from posecoach.features.display import TYPICAL_TORSO_M, display_series, display_unit
-from posecoach.reports.analysis_overlay import report_errors
+from posecoach.render.analysis_overlay import report_errors
 from posecoach.reports.analysis_report import AnalysisReport
 
 #: Angle signals shown beside the counting signal when they move a lot.

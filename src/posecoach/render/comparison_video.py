@@ -25,9 +25,9 @@ from posecoach.core.skeleton import BLAZEPOSE_33
 from posecoach.errors import PoseCoachError
 from posecoach.features.angles import ANGLE_JOINT, image_size
 from posecoach.io.writer import VideoWriter
-from posecoach.reports.aligned_frames import IndexedFrames
+from posecoach.render.aligned_frames import IndexedFrames
+from posecoach.render.overlay_video import OVERLAY_PRESET
 from posecoach.reports.comparison_report import ComparisonReport
-from posecoach.reports.overlay_video import OVERLAY_PRESET
 
 HIGHLIGHT_DEG = 15.0
 PANEL = 480  # panel height in pixels; its width follows the videos' shape (square for poses only)

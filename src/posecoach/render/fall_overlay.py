@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 
 from posecoach.analysis.falls.events import LOST_S
+from posecoach.render.overlay import OverlayRenderer
+from posecoach.render.overlay_video import FrameDecorator
 from posecoach.reports.fall_report import FallReport
-from posecoach.reports.overlay import OverlayRenderer
-from posecoach.reports.overlay_video import FrameDecorator
 
 
 def probability_shown(p: float) -> float:

@@ -25,7 +25,7 @@ from posecoach.pose.parallel import (
     prefetch,
     run_in_process,
 )
-from posecoach.reports.overlay import RGB, OverlayRenderer
+from posecoach.render.overlay import RGB, OverlayRenderer
 
 #: x264 preset for overlays: "superfast" encodes ~1.7x faster than "veryfast" for ~2x the bytes (measured
 #: on 720p: 7.9 vs 13.1 ms per frame); overlays are previews, so speed wins.
