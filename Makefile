@@ -38,8 +38,10 @@ node_modules/.installed: package.json package-lock.json
 
 js: node_modules/.installed
 
+# lint-imports: the layer contracts of pyproject.toml ([tool.importlinter]; scripts/import_cycles.py lists cycles).
 lint: setup js
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports --no-cache
 	node_modules/.bin/biome lint --error-on-warnings src/posecoach/web/static
 
 # The manual (README.md is its short form): docs/ built by MkDocs into build/site, strict (a warning fails it).

@@ -76,7 +76,7 @@ def test_real_repetitions_are_not_merged() -> None:
 @pytest.fixture(scope="module")
 def squat_poses(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The poses of a real one-squat clip, as `posecoach compare` estimates them."""
-    from posecoach.analysis.pipeline import load_sequence
+    from posecoach.pose.engine import load_sequence
 
     path = tmp_path_factory.mktemp("self") / "squat.npz"
     load_sequence(data_file(SQUAT_VIDEO), model="full").save(path)

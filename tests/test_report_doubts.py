@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from posecoach.analysis import count_repetitions
-from posecoach.analysis.pipeline import analyze_sequence, load_sequence
+from posecoach.analysis.pipeline import analyze_sequence
 from posecoach.core.sequence import PoseSequence
 from posecoach.io import VideoReader
+from posecoach.pose.engine import load_sequence
 from tests.conftest import data_file
 from tests.synthetic import stick_squat_pose
 from tests.test_cli_analyze import cli

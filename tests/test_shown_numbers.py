@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from posecoach.analysis.exercises import catalogue
-from posecoach.analysis.pipeline import analyze_sequence, load_sequence
+from posecoach.analysis.pipeline import analyze_sequence
 from posecoach.core.sequence import PoseSequence
 from posecoach.features.signals import sequence_signals
+from posecoach.pose.engine import load_sequence
 from posecoach.render import overlay_video
 from posecoach.render.analysis_overlay import AnalysisDecorator
 from posecoach.render.analysis_plot import shown_series

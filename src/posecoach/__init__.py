@@ -1,7 +1,9 @@
 """PoseCoach: movement analysis from ordinary video.
 
 Data flows video -> frames (`posecoach.io`) -> poses (`posecoach.pose`, giving a `PoseSequence`) ->
-features (`posecoach.features`) -> analyses -> reports (`posecoach.reports`) -> CLI / service.
+features (`posecoach.features`) -> analyses (`posecoach.analysis`, filling in `posecoach.reports`) -> drawn by
+`posecoach.render`; `posecoach.solutions` take a file, the CLI and the service call them. A module imports only
+from the layers below its own (the contracts in pyproject.toml, checked by `make lint`).
 """
 
 from posecoach.core.sequence import PoseSequence
@@ -13,8 +15,8 @@ __all__ = ["BLAZEPOSE_33", "COCO_17", "PoseSequence", "Skeleton", "__version__",
 
 
 def analyze(path_or_sequence, exercise=None, **options):  # type: ignore[no-untyped-def]
-    """Analyse an exercise video or pose sequence; see `posecoach.analysis.pipeline.analyze`."""
-    from posecoach.analysis.pipeline import analyze as _analyze
+    """Analyse an exercise video or pose sequence; see `posecoach.solutions.exercise.analyze`."""
+    from posecoach.solutions.exercise import analyze as _analyze
 
     return _analyze(path_or_sequence, exercise, **options)
 
@@ -27,7 +29,7 @@ def compare(reference, attempt, **options):  # type: ignore[no-untyped-def]
 
 
 def detect_falls(path_or_sequence, **options):  # type: ignore[no-untyped-def]
-    """Falls in a video or pose sequence; see `posecoach.analysis.falls.detect_falls` (returns a `FallReport`)."""
-    from posecoach.analysis.falls import detect_falls as _detect_falls
+    """Falls in a video or pose sequence; see `posecoach.solutions.falls.detect_falls` (returns a `FallReport`)."""
+    from posecoach.solutions.falls import detect_falls as _detect_falls
 
     return _detect_falls(path_or_sequence, **options)

@@ -20,7 +20,7 @@ Input = str | Path | PoseSequence
 
 def load_input(value: Input, *, model: str = "full", **engine_options: Any) -> PoseSequence:
     """A sequence from a `PoseSequence`, a saved ``.npz`` or a video / image (poses estimated)."""
-    from posecoach.analysis.pipeline import load_sequence
+    from posecoach.pose.engine import load_sequence
 
     if isinstance(value, PoseSequence):
         return value

@@ -201,7 +201,7 @@ def test_a_fired_alert_reaches_the_webhook(api_factory: ApiFactory, small_video:
     at first, the alert waits in the outbox (pending, the reason kept) and is sent by the next round."""
     api = api_factory(outbox_interval_s=3600, alert_webhook_allow_private=True)  # rounds run here, by the test
     seq: PoseSequence = make_clip(np.random.default_rng(21), True, fps=30.0).sequence
-    monkeypatch.setattr("posecoach.analysis.pipeline.load_sequence", lambda *a, **k: seq)
+    monkeypatch.setattr("posecoach.pose.engine.load_sequence", lambda *a, **k: seq)
     assert api.call("PUT", "/v1/me/alert-destination", json={"webhook_url": receiver.url}).status_code == 200
     receiver.status = 503  # down at first
     video_id = api.upload(small_video, name="hallway.mp4").json()["id"]

@@ -15,7 +15,7 @@ from tests.synthetic import make_exercise
 def test_a_guide_compared_with_itself_scores_100(api: Api, small_video: bytes,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     seq = make_exercise("squat", reps=1, period_s=2.0, fps=10.0, rest_s=1.0)
-    monkeypatch.setattr("posecoach.analysis.pipeline.load_sequence", lambda *a, **k: seq)
+    monkeypatch.setattr("posecoach.pose.engine.load_sequence", lambda *a, **k: seq)
     video = api.upload(small_video, name="squat.mp4").json()["id"]
     ref = _made(api, "/v1/references", {"video_id": video, "name": "squat", "reps": 1}, "alice")
     job = run_job(api, {"video_id": video, "kind": "compare", "reference_id": ref["id"]})

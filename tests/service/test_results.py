@@ -23,7 +23,7 @@ PNG = b"\x89PNG"
 def squats(monkeypatch: pytest.MonkeyPatch) -> PoseSequence:
     """Every pose estimation of the service gives 3 synthetic squats (2 s each, then 1 s standing; 10 fps)."""
     seq = make_exercise("squat", reps=3, period_s=2.0, fps=10.0, rest_s=1.0)
-    monkeypatch.setattr("posecoach.analysis.pipeline.load_sequence", lambda *a, **k: seq)
+    monkeypatch.setattr("posecoach.pose.engine.load_sequence", lambda *a, **k: seq)
     return seq
 
 

@@ -7,13 +7,13 @@
 * `recognition`: which exercise a sequence shows;
 * `form`: form rules judged per repetition;
 * `holds`: holds measured as time;
-* `pipeline`: `analyze`, all of the above into an `AnalysisReport`.
+* `pipeline`: `analyze_sequence`, all of the above into an `AnalysisReport` (`posecoach.analyze` takes a video).
 """
 
 from posecoach.analysis.counting import count_repetitions
-from posecoach.analysis.pipeline import analyze, analyze_sequence
+from posecoach.analysis.pipeline import analyze_sequence
 from posecoach.analysis.recognition import Recognition, recognise
 from posecoach.analysis.reps import Rep, RepCounter, RepResult
 
-__all__ = ["Recognition", "Rep", "RepCounter", "RepResult", "analyze", "analyze_sequence", "count_repetitions",
+__all__ = ["Recognition", "Rep", "RepCounter", "RepResult", "analyze_sequence", "count_repetitions",
            "recognise"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -212,32 +211,3 @@ def analyze_sequence(seq: PoseSequence, exercise: str | Exercise | None = None) 
         if wrong is not None:
             report.warnings.insert(0, wrong)
     return report
-
-
-def load_sequence(path_or_sequence: str | Path | PoseSequence, *, model: str = "full",
-                  progress: ProgressFn | None = None, **engine_options: Any) -> PoseSequence:
-    """A `PoseSequence` from a sequence, a saved ``.npz`` sequence, or a video / image (poses estimated)."""
-    if isinstance(path_or_sequence, PoseSequence):
-        return path_or_sequence
-    path = Path(path_or_sequence)
-    if path.suffix.lower() == ".npz":
-        return PoseSequence.load(path)
-    from posecoach.errors import InputError
-    from posecoach.io import is_image, is_video
-    from posecoach.pose.engine import estimate_poses
-
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if not (is_video(path) or is_image(path)):
-        raise InputError(f"{path}: not a video, an image or a saved pose sequence (.npz)")
-    return estimate_poses(path, model=model, progress=progress, **engine_options)
-
-
-def analyze(path_or_sequence: str | Path | PoseSequence, exercise: str | None = None, *, model: str = "full",
-            progress: ProgressFn | None = None, **engine_options: Any) -> AnalysisReport:
-    """Analyse an exercise video (or a pose sequence): exercise, repetitions, per-rep form errors.
-
-    ``exercise``: a catalogue name or alias; None or ``"auto"`` recognises it.
-    """
-    seq = load_sequence(path_or_sequence, model=model, progress=progress, **engine_options)
-    return analyze_sequence(seq, exercise)

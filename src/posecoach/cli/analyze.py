@@ -176,7 +176,7 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
 
 def _batch(inputs: list[Path], json_dir: Path, exercise: str | None, model: str, workers: int | None) -> int:
     """Analyse every input in a process pool; print a table; return the number that failed."""
-    from posecoach.pose.parallel import default_workers
+    from posecoach.core.parallel import default_workers
 
     targets = json_targets(inputs, json_dir)
     make_folder(json_dir, output_itself=True)

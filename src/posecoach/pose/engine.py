@@ -16,10 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from posecoach.core.sequence import PoseSequence
-from posecoach.core.version import __version__
-from posecoach.pose.landmarker import NUM_KEYPOINTS, MediaPipeBackend
-from posecoach.pose.parallel import (
+from posecoach.core.parallel import (
     Segment,
     WorkerPool,
     counted,
@@ -28,6 +25,10 @@ from posecoach.pose.parallel import (
     prefetch,
     run_in_process,
 )
+from posecoach.core.sequence import PoseSequence
+from posecoach.core.version import __version__
+from posecoach.errors import InputError
+from posecoach.pose.landmarker import NUM_KEYPOINTS, MediaPipeBackend
 from posecoach.pose.smoothing import smooth_sequence
 from posecoach.pose.tracking import Tracker, choose_subject, link_fragments, pose_distance
 
@@ -328,3 +329,20 @@ def estimate_poses(path: str | Path, *, model: str = "full", progress: ProgressF
     """One-shot convenience: ``PoseEngine(model, **options).process(path)``."""
     with PoseEngine(model, **options) as engine:
         return engine.process(path, progress)
+
+
+def load_sequence(path_or_sequence: str | Path | PoseSequence, *, model: str = "full",
+                  progress: ProgressFn | None = None, **engine_options: Any) -> PoseSequence:
+    """A `PoseSequence` from a sequence, a saved ``.npz`` sequence, or a video / image (poses estimated)."""
+    if isinstance(path_or_sequence, PoseSequence):
+        return path_or_sequence
+    path = Path(path_or_sequence)
+    if path.suffix.lower() == ".npz":
+        return PoseSequence.load(path)
+    from posecoach.io import is_image, is_video
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if not (is_video(path) or is_image(path)):
+        raise InputError(f"{path}: not a video, an image or a saved pose sequence (.npz)")
+    return estimate_poses(path, model=model, progress=progress, **engine_options)

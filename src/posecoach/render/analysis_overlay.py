@@ -15,9 +15,9 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from posecoach.core.parallel import WorkerPool
 from posecoach.core.sequence import PoseSequence
 from posecoach.core.skeleton import BLAZEPOSE_33, Skeleton
-from posecoach.pose.parallel import WorkerPool
 from posecoach.render.overlay import RGB, OverlayRenderer
 from posecoach.render.overlay_video import FrameDecorator, render_overlay
 from posecoach.reports.analysis_report import AnalysisReport, FormError

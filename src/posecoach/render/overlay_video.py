@@ -14,9 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from posecoach.core.atomic import atomic_path
-from posecoach.core.sequence import PoseSequence
-from posecoach.features.display import display_angles, frame_values
-from posecoach.pose.parallel import (
+from posecoach.core.parallel import (
     Segment,
     WorkerPool,
     counted,
@@ -25,6 +23,8 @@ from posecoach.pose.parallel import (
     prefetch,
     run_in_process,
 )
+from posecoach.core.sequence import PoseSequence
+from posecoach.features.display import display_angles, frame_values
 from posecoach.render.overlay import RGB, OverlayRenderer
 
 #: x264 preset for overlays: "superfast" encodes ~1.7x faster than "veryfast" for ~2x the bytes (measured

@@ -139,8 +139,8 @@ class Work:
     def poses(self, video: Video | None = None, low: float = 0.0, high: float = 0.6) -> PoseSequence:
         """The poses of ``video`` (default: the job's): those an earlier job on it stored, else estimated now;
         stored as this job's ``poses`` result when it is the job's video."""
-        from posecoach.analysis.pipeline import load_sequence
         from posecoach.core.sequence import PoseSequence
+        from posecoach.pose.engine import load_sequence
 
         video = video or self.video
         if video.id in self._poses:
