@@ -43,6 +43,7 @@ from posecoach.io import VideoReader
 from posecoach.pose.engine import estimate_poses
 from posecoach.service import Settings, create_app, library_db
 from posecoach.service.db import Database
+from posecoach.service.migrations import upgrade
 from posecoach.service.storage import open_storage
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -70,7 +71,7 @@ def serve(data: Path, guide_clip: Path | None = None) -> tuple[str, str, uvicorn
     # the server's own speed is measured: its frame-rate cap (POSECOACH_LIVE_MAX_FPS) is lifted
     settings = Settings(data_dir=data, job_executor="thread", live_max_fps=1000)
     db = Database(settings.resolved_database_url())
-    db.migrate()
+    upgrade(db.engine)
     user, key = db.create_user("bench", "user")
     guide_id = None
     if guide_clip is not None:

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from posecoach.io import VideoWriter
 from posecoach.service import Settings, create_app
 from posecoach.service.db import Database, new_id
+from posecoach.service.migrations import upgrade
 
 # Admin URLs of the servers (trust / passwordless root on loopback); override for another set-up.
 SERVERS = {
@@ -59,7 +60,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
     database = Database(db_url)
-    database.migrate()
+    upgrade(database.engine)
     yield database
     database.close()
 

@@ -15,6 +15,7 @@ import schemathesis
 from posecoach.core.sequence import PoseSequence
 from posecoach.service import Settings, create_app
 from posecoach.service.db import Database
+from posecoach.service.migrations import upgrade
 from tests.service.conftest import make_video
 from tests.service.test_results import squats  # noqa: F401  (a fixture)
 
@@ -41,7 +42,7 @@ def target(tmp_path: Path, squats: PoseSequence) -> Iterator[Target]:  # noqa: F
     settings = Settings(data_dir=tmp_path / "service", job_executor="thread", max_upload_mb=1.0,
                         sign_in_max_failures=10**9, sign_in_max_failures_per_address=10**9)
     db = Database(settings.resolved_database_url())
-    db.migrate()
+    upgrade(db.engine)
     key = db.create_user("fuzzer")[1]
     db.create_user("admin", "admin")
     db.close()

@@ -12,6 +12,7 @@ from sqlalchemy import update
 from posecoach.service import tasks
 from posecoach.service.db import FAILED, QUEUED, RUNNING, Database, Job, User, utcnow
 from posecoach.service.jobs import Sweeper, execute
+from posecoach.service.migrations import upgrade
 from posecoach.service.settings import Settings
 from tests.service.test_db import _video
 
@@ -61,7 +62,7 @@ def test_a_crash_is_recorded_only_by_the_worker_still_holding_the_job(tmp_path: 
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(data_dir=tmp_path, job_max_attempts=3)
     db = Database(settings.resolved_database_url())
-    db.migrate()
+    upgrade(db.engine)
     user, _ = db.create_user("u")
     lost, kept = (db.add_job(user, _video(db, user), "analyze", {}) for _ in range(2))
 

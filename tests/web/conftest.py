@@ -17,6 +17,7 @@ import uvicorn
 
 from posecoach.service import Settings, accounts_db, care_db, create_app
 from posecoach.service.db import Database
+from posecoach.service.migrations import upgrade
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("POSECOACH_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots"))
@@ -49,7 +50,7 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     settings = Settings(data_dir=data, job_executor="thread", job_workers=1, pose_model="lite",
                         alert_webhook_allow_private=True)  # the alert tests' receiver is on loopback
     db = Database(settings.resolved_database_url())
-    db.migrate()
+    upgrade(db.engine)
     keys, ids = {}, {}
     for name, role in (("admin", "admin"), ("ann", "user"), ("cleo", "clinician"), ("bob", "user")):
         user, keys[name] = db.create_user(name, role)

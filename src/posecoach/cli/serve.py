@@ -21,6 +21,7 @@ def _database():  # type: ignore[no-untyped-def]
     from pydantic import ValidationError
 
     from posecoach.service.db import Database
+    from posecoach.service.migrations import upgrade
     from posecoach.service.settings import Settings
 
     try:
@@ -30,7 +31,7 @@ def _database():  # type: ignore[no-untyped-def]
         raise InputError(f"bad setting POSECOACH_{str(first['loc'][0]).upper()}: {first['msg']}") from None
     try:
         db = Database(settings.resolved_database_url())
-        db.migrate()
+        upgrade(db.engine)
     except Exception as exc:
         raise InputError(f"cannot open the database {settings.resolved_database_url()}: "
                          f"{' '.join(str(exc).split())[:300]}") from None

@@ -20,6 +20,7 @@ from posecoach.service.library_routes import router as library_router
 from posecoach.service.lifecycle_routes import router as lifecycle_router
 from posecoach.service.live import router as live_router
 from posecoach.service.live_routes import router as live_sessions_router
+from posecoach.service.migrations import upgrade
 from posecoach.service.posture_routes import router as posture_router
 from posecoach.service.programmes_routes import router as programmes_router
 from posecoach.service.results_routes import router as results_router
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings, app.state.db, app.state.storage, app.state.runner = settings, db, storage, runner
 
         def bring_up() -> None:  # once the database answers (now, or later: degraded mode until then)
-            db.migrate()
+            upgrade(db.engine)
             runner.start()
 
         app.state.startup = startup = degraded.Startup(bring_up)

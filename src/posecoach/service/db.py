@@ -1,7 +1,7 @@
 """The service's database: SQLAlchemy 2 models and every query the service makes, each scoped to the caller.
 
 Works the same on SQLite (default), PostgreSQL and MariaDB/MySQL; the schema is made by the Alembic migrations
-in ``migrations/`` (applied by `Database.migrate`), never by ``create_all``. Ids are random 32-hex strings, and
+in ``migrations/`` (applied by `migrations.upgrade`), never by ``create_all``. Ids are random 32-hex strings, and
 a row another user owns is simply not found: guessing an id gives a 404, never someone else's data.
 """
 
@@ -233,11 +233,6 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-
-    def migrate(self) -> None:
-        from posecoach.service.migrations import upgrade
-
-        upgrade(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
