@@ -3,15 +3,15 @@
 The JSON names the format and its version, the PoseCoach, scikit-learn and skops versions that wrote it, the
 labels, the feature specification and its column names, the skeleton, the chosen model with its cross-validated
 scores and calibration temperature, and what it was trained on. ``pipeline.skops`` is the fitted scikit-learn
-`Pipeline` in skops' format (`skops.io`): no pickle; loading it builds only the scikit-learn and numpy types of
-`TRUSTED` (anything else in a file is refused, before anything is built). Files of the previous format (1.x: the
-model as plain arrays, ``arrays.npz``) are still read (`posecoach.analysis.posture.legacy_file`). A file from a
-newer major format version is refused; a file from a newer minor one is read.
+`Pipeline` in skops' format (`skops.io`; the archive is `posecoach.core.model_archive`'s, as the fall model's): no
+pickle; loading it builds only the scikit-learn and numpy types of `TRUSTED` (anything else in a file is refused,
+before anything is built). Files of the previous format (1.x: the model as plain arrays, ``arrays.npz``) are still
+read (`posecoach.analysis.posture.legacy_file`). A file from a newer major format version is refused; a file from
+a newer minor one is read.
 """
 
 from __future__ import annotations
 
-import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +21,8 @@ from sklearn.pipeline import Pipeline
 
 from posecoach.analysis.posture.embedding import FeatureSpec
 from posecoach.analysis.posture.models import STEPS, Selection
-from posecoach.core.atomic import atomic_path
+from posecoach.core import model_archive
 from posecoach.core.skeleton import SKELETONS, Skeleton
-from posecoach.core.version import __version__
 from posecoach.errors import InputError
 
 FORMAT = "posecoach-posture-model"
@@ -34,6 +33,7 @@ META, PIPELINE = "posture_model.json", "pipeline.skops"
 TRUSTED = frozenset({"numpy.dtype", "sklearn.metrics._dist_metrics.EuclideanDistance64",
                      "sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree"})
 RETRAIN = "train the model again with this PoseCoach (posecoach posture train, or Train in the web app)"
+WHAT = "posture model"
 
 
 @dataclass
@@ -50,21 +50,13 @@ class Fitted:
     requested: str
 
 
-def _versions() -> dict[str, str]:
-    import sklearn
-    import skops
-
-    return {"posecoach_version": __version__, "sklearn_version": sklearn.__version__,
-            "skops_version": skops.__version__}
-
-
 def save(fitted: Fitted, path: str | Path) -> Path:
     import skops.io
 
     path = Path(path)
     sel = fitted.selection
     meta = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, **_versions(),
+        "format": FORMAT, "format_version": FORMAT_VERSION, **model_archive.versions(),
         "classes": list(fitted.classes), "integer_labels": fitted.integer_labels,
         "model": {"kind": sel.kind, "params": sel.params, "temperature": sel.temperature, "folds": sel.folds,
                   "cv_scores": sel.scores, "cv_per_group": sel.per_group, "requested": fitted.requested},
@@ -73,70 +65,12 @@ def save(fitted: Fitted, path: str | Path) -> Path:
         "training": fitted.training,
         "pipeline": PIPELINE,
     }
-    try:
-        with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(META, json.dumps(meta, indent=2))
-            zf.writestr(PIPELINE, skops.io.dumps(fitted.pipeline))
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
-
-
-def _read(path: Path) -> tuple[dict[str, Any], zipfile.ZipFile]:
-    if not path.is_file():
-        raise InputError(f"{path}: no such posture model file")
-    if not zipfile.is_zipfile(path):
-        raise InputError(f"{path}: not a posture model (the file is not a PoseCoach model archive)")
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"{path}: damaged posture model ({exc})") from None
-    try:
-        if META not in zf.namelist():
-            raise InputError(f"{path}: not a posture model (no {META} inside)")
-        meta = json.loads(zf.read(META))
-    except (zipfile.BadZipFile, json.JSONDecodeError, ValueError, OSError) as exc:
-        zf.close()
-        raise InputError(f"{path}: damaged posture model ({exc})") from None
-    except InputError:
-        zf.close()
-        raise
-    return meta, zf
-
-
-def _major(path: Path, meta: dict[str, Any]) -> int:
-    fmt = meta.get("format") if isinstance(meta, dict) else None
-    if fmt != FORMAT:
-        raise InputError(f"{path}: not a posture model (format {fmt!r}, expected {FORMAT!r})")
-    version = str(meta.get("format_version", ""))
-    try:
-        major = int(version.split(".")[0])
-    except ValueError:
-        raise InputError(f"{path}: unreadable posture model format version {version!r}") from None
-    ours = int(FORMAT_VERSION.split(".")[0])
-    if major > ours:
-        raise InputError(f"{path} was written by a newer PoseCoach ({meta.get('posecoach_version', '?')}, model "
-                         f"format {version}); this one reads format {ours}.x: upgrade PoseCoach to use it")
-    if major < 1:
-        raise InputError(f"{path}: posture model format {version} is no longer read; {RETRAIN}")
-    return major
+    return model_archive.write(path, META, meta, {PIPELINE: skops.io.dumps(fitted.pipeline)})
 
 
 def load_pipeline(path: Path, data: bytes) -> Pipeline:
     """The fitted pipeline of a ``pipeline.skops``, refusing any type outside skops' defaults and `TRUSTED`."""
-    import skops.io
-
-    try:
-        untrusted = skops.io.get_untrusted_types(data=data)
-        unexpected = sorted(set(untrusted) - TRUSTED)
-        if unexpected:
-            raise InputError(f"{path}: refused: its model holds types a posture model never has "
-                             f"({', '.join(unexpected)})")
-        pipe = skops.io.loads(data, trusted=untrusted)
-    except InputError:
-        raise
-    except Exception as exc:  # skops raises many kinds on a damaged or foreign file
-        raise InputError(f"{path}: unreadable model ({type(exc).__name__}: {exc}); {RETRAIN}") from None
+    pipe = model_archive.load_skops(path, data, TRUSTED, WHAT, RETRAIN)
     if not isinstance(pipe, Pipeline) or tuple(name for name, _ in pipe.steps) != STEPS:
         raise InputError(f"{path}: its model is not a posture pipeline ({', '.join(STEPS)})")
     return pipe
@@ -153,9 +87,9 @@ def load(path: str | Path) -> Fitted:
     from posecoach.analysis.posture import legacy_file
 
     path = Path(path)
-    meta, zf = _read(path)
+    meta, zf = model_archive.open_archive(path, META, WHAT)
     with zf:
-        major = _major(path, meta)
+        major = model_archive.format_major(path, meta, FORMAT, FORMAT_VERSION, WHAT, RETRAIN)
         try:
             skeleton = _skeleton(path, meta)
             spec = FeatureSpec.from_dict(meta["features"])
