@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import threading
+import zipfile
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from posecoach.analysis.falls.model import FallModel
 from posecoach.analysis.falls.synthetic import make_clip, make_clips
 from posecoach.cli.app import main
 from posecoach.core.sequence import PoseSequence
+from posecoach.errors import InputError
 from posecoach.falls_datasets import read_md4fd, read_upfall, read_urfd_alphapose
 from posecoach.reports.fall_report import FallReport
 from tests.conftest import data_file
@@ -387,9 +389,10 @@ def test_training_is_deterministic_and_the_train_command_saves_a_loadable_model(
     X = sequence_features(_clip(True, 4)[0])
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
     assert a.training_frames == b.training_frames > 0
-    train_main(["--synthetic-only", "--out", str(tmp_path / "m.pkl"), "--clips", "30", "--max-iter", "10"])
-    loaded = FallModel.load(tmp_path / "m.pkl")
-    assert loaded.config.clips == 30 and loaded.predict_proba(X).shape == (len(X),)
-    (tmp_path / "bad.pkl").write_bytes(b"\x80\x04N.")  # a pickled None: not a fall model
-    with pytest.raises(TypeError):
-        FallModel.load(tmp_path / "bad.pkl")
+    train_main(["--synthetic-only", "--out", str(tmp_path / "m.zip"), "--clips", "30", "--max-iter", "10"])
+    loaded = FallModel.load(tmp_path / "m.zip")  # the skops format (tests/test_fall_model.py)
+    assert loaded.config_.clips == 30 and loaded.predict_proba(X).shape == (len(X),)
+    assert loaded.get_params()["max_iter"] == 10 and zipfile.is_zipfile(tmp_path / "m.zip")
+    (tmp_path / "bad.zip").write_bytes(b"not a model")
+    with pytest.raises(InputError, match="not a fall model"):
+        FallModel.load(tmp_path / "bad.zip")

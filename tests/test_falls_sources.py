@@ -139,21 +139,22 @@ def test_the_shipped_model_is_committed_loads_without_data_and_matches_its_card(
     monkeypatch.setattr(ds, "data_root", lambda: (_ for _ in ()).throw(AssertionError("reads data")))
     model = shipped_model()
     assert model.name.startswith("hgb-real-") and tuple(model.features) == FEATURES
-    assert set(model.trained_on) == set(ds.SOURCES) and model.sklearn_version
+    assert set(model.trained_on_) == set(ds.SOURCES) and model.sklearn_version_
+    assert not list(SHIPPED.parent.glob("*.pkl")), "the shipped model is the skops file, no pickle"
     card = CARD.read_text()
     assert hashlib.sha256(SHIPPED.read_bytes()).hexdigest() in card, "model card names another file: update it"
     assert model.name in card
     assert re.search(r"research", card, re.I) and "--synthetic-only" in card
     lock = (Path(__file__).resolve().parents[1] / "requirements.lock").read_text()
-    assert f"scikit-learn=={model.sklearn_version}" in lock
+    assert f"scikit-learn=={model.sklearn_version_}" in lock
 
 
 def test_a_broken_shipped_file_falls_back_to_the_synthetic_model(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from posecoach.analysis.falls import model as model_module
 
-    bad = tmp_path / "fall-model.pkl"
-    bad.write_bytes(b"\x80\x04N.")
+    bad = tmp_path / "fall-model.zip"
+    bad.write_bytes(b"PK\x03\x04 cut short")
     monkeypatch.setattr(model_module, "SHIPPED", bad)
     monkeypatch.setattr(model_module, "_LOADED", {})
 

@@ -1,4 +1,4 @@
-"""Train the fall model and save it (by default over the shipped ``fall-model.pkl``).
+"""Train the fall model and save it (by default over the shipped ``fall-model.zip``).
 
     python -m posecoach.analysis.falls.train [--synthetic-only] [--out FILE] [--data DIR] [--pose-cache DIR]
 
@@ -7,7 +7,10 @@ poses of every non-fall video (exercise and daily activities, as negatives; ``--
 (``--data``, else ``$POSECOACH_DATA``, ``../shared/data`` or ``/work/shared/data``), and adds the synthetic clips;
 most of those sets are for research / non-commercial use only (see ``fall-model.md``). ``--synthetic-only``
 trains from the repository's generator alone: a model free of those terms. The same settings and data give the
-same model. The model card's validation figures come from ``benchmarks/bench_falls.py``.
+same model (the same predictions; the file's bytes differ, skops names its entries by object). The file is the
+versioned skops format (`posecoach.analysis.falls.model_file`): a JSON header with the versions, the feature names,
+the training settings and sources, and the fitted pipeline. The model card's validation figures come from
+``benchmarks/bench_falls.py``.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    print(f"{model.name}: {model.training_frames} frames from {model.trained_on}, {time.perf_counter() - t0:.1f} s")
+    print(f"{model.name}: {model.training_frames_} frames from {model.trained_on_}, {time.perf_counter() - t0:.1f} s")
     print(f"-> {out} ({out.stat().st_size / 1024:.0f} KiB, sha256 {digest})")
     print(f"settings: {asdict(config)}")
 
