@@ -10,7 +10,8 @@ landmarks, COCO-17, 5-frame average, dropped frames, 15 fps, mirrored). Each is 
 `count_repetitions(seq)` (exercise unknown) and, with ``--exercise-given``, with the clip's exercise where it is
 known. The whole-body rhythm's count alone (`body_rhythm`) is measured the same way, so a failure can be traced
 to the rhythm or to the exercise's signals. A transformation holds on a clip when its count is within one of the
-baseline's.
+baseline's; a failing count the counter reported below `RELIABLE` confidence is marked ``?`` and counted in the
+column "failing, said unsure" (it was wrong, but said so).
 
 Prints one table per way of counting: per transformation, the clips, those within one of the baseline, the largest
 absolute difference and the clips that fail (name: baseline -> transformed). The row ``native`` is the cached
@@ -43,7 +44,7 @@ from clips import (
     ui_prmd_rep_clips,
 )
 from posecoach.analysis import count_repetitions
-from posecoach.analysis.counting import body_rhythm
+from posecoach.analysis.counting import RELIABLE, body_rhythm
 from posecoach.core.sequence import PoseSequence
 from transforms import BASELINE, TRANSFORMS, Transform
 
@@ -69,13 +70,15 @@ def select_clips(clips: Sequence[RepClip], cache: PoseCache, limit: int = 0, onl
     return out[:limit] if limit > 0 else out
 
 
-def count(seq: PoseSequence, exercise: str | None, rhythm: bool = False) -> tuple[int | None, str | None]:
-    """``(count, None)``, or ``(None, error)`` when counting raises (a failure of the transformation).
-    ``rhythm``: the whole-body rhythm's count alone."""
+def count(seq: PoseSequence, exercise: str | None, rhythm: bool = False
+          ) -> tuple[int | None, float | None, str | None]:
+    """``(count, confidence, None)``, or ``(None, None, error)`` when counting raises (a failure of the
+    transformation). ``rhythm``: the whole-body rhythm's count alone."""
     try:
-        return (body_rhythm(seq).count if rhythm else count_repetitions(seq, exercise).count), None
+        res = body_rhythm(seq) if rhythm else count_repetitions(seq, exercise)
+        return res.count, float(res.confidence), None
     except Exception as exc:  # a crash on a transformed input is a result to report
-        return None, f"{type(exc).__name__}: {exc}"
+        return None, None, f"{type(exc).__name__}: {exc}"
 
 
 def variants(seq: PoseSequence, transforms: dict[str, Transform]) -> dict[str, PoseSequence | str]:
@@ -108,13 +111,15 @@ def _row(dataset: str, name: str, exercise: str | None, true: int, sequence: Pos
     row: dict[str, Any] = {"dataset": dataset, "clip": name, "exercise": exercise, "true": true,
                            "frames": {k: s.num_frames if isinstance(s, PoseSequence) else None
                                       for k, s in seqs.items()},
-                           "pose_cached": cached, "counts": {}, "counts_rhythm": {}, "counts_given": {}, "errors": {}}
+                           "pose_cached": cached, "counts": {}, "counts_rhythm": {}, "counts_given": {}, "errors": {},
+                           "confidence": {}, "confidence_rhythm": {}, "confidence_given": {}}
     for key, ex in (("", None), ("_rhythm", None), ("_given", exercise)):
         if key == "_given" and not (exercise_given and ex):
             continue
         for tname, seq in seqs.items():
-            n, err = (None, seq) if isinstance(seq, str) else count(seq, ex, key == "_rhythm")
+            n, conf, err = (None, None, seq) if isinstance(seq, str) else count(seq, ex, key == "_rhythm")
             row[f"counts{key}"][tname] = n
+            row[f"confidence{key}"][tname] = conf
             if err:
                 row["errors"][tname + key] = err
     return row
@@ -139,20 +144,30 @@ def holds(base: int | None, other: int | None) -> bool:
     return base is not None and other is not None and abs(other - base) <= 1
 
 
+def unsure(row: dict[str, Any], tname: str, key: str = "") -> bool:
+    """The transformed count was reported below `RELIABLE` confidence (the counter said it is unsure)."""
+    conf = row[f"confidence{key}"].get(tname)
+    return conf is not None and conf < RELIABLE
+
+
 def summary(rows: list[dict[str, Any]], tnames: Sequence[str], key: str = "") -> str:
-    """Per transformation: clips, clips within one of the baseline, largest |difference|, the failing clips."""
+    """Per transformation: clips, clips within one of the baseline, the failing ones the counter reported as
+    unreliable (confidence below `RELIABLE`), largest |difference|, the failing clips (``?``: reported
+    unreliable)."""
     body = []
     for tname in [NATIVE, *tnames]:
         diffs = differences(rows, tname, key)
         if not diffs:
             continue
         gaps = [abs(o - b) for _, b, o in diffs if b is not None and o is not None]
-        fails = [f"{c}: {'error' if b is None else b} -> {'error' if o is None else o}"
-                 for c, b, o in diffs if not holds(b, o)]
-        body.append([tname, len(diffs), sum(holds(b, o) for _, b, o in diffs), max(gaps) if gaps else "-",
-                     "; ".join(fails) or "-"])
-    return table(["transformation", "clips", "within one", "largest |diff|", "failing (baseline -> transformed)"],
-                 body, "lrrrl")
+        said = {_short(r["clip"]) for r in rows if unsure(r, tname, key)}
+        failing = [(c, b, o) for c, b, o in diffs if not holds(b, o)]
+        fails = [f"{c}: {'error' if b is None else b} -> {'error' if o is None else o}{' ?' if c in said else ''}"
+                 for c, b, o in failing]
+        body.append([tname, len(diffs), sum(holds(b, o) for _, b, o in diffs),
+                     sum(c in said for c, _, _ in failing), max(gaps) if gaps else "-", "; ".join(fails) or "-"])
+    return table(["transformation", "clips", "within one", "failing, said unsure", "largest |diff|",
+                  "failing (baseline -> transformed; ?: reported unreliable)"], body, "lrrrrl")
 
 
 def details(rows: list[dict[str, Any]], tnames: Sequence[str], key: str = "") -> str:
