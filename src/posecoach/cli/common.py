@@ -1,7 +1,7 @@
 """What the commands share: the model option's help, progress bars, and output folders and files.
 
 Output folders: a missing one is an error unless the command got ``--mkdir`` (`MAKE_FOLDERS`); every text file is
-written atomically.
+written atomically (`posecoach.solutions.base.write_text`, what `Result.save` writes with).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from posecoach.core.atomic import atomic_path
 from posecoach.errors import InputError
 
 console = Console(stderr=True, highlight=False)
@@ -67,10 +66,7 @@ def out_folders(*targets: Path | None) -> None:
 
 def write_text(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (its folder must exist, or --mkdir); an OSError becomes one line."""
+    from posecoach.solutions.base import write_text as write_atomically  # not at start-up: it loads the solutions
+
     make_folder(path.parent)
-    try:
-        with atomic_path(path) as tmp:
-            tmp.write_text(text + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
+    return write_atomically(path, text)
