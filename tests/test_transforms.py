@@ -156,14 +156,17 @@ def test_mirror_swaps_sides_and_twice_is_the_identity(squats: PoseSequence) -> N
 def test_the_benchmark_compares_each_transformation_with_the_baseline() -> None:
     base = transforms.BASELINE
     rows = [{"dataset": "d", "clip": "reps/d/videos/a.mp4", "exercise": "squat", "true": 5,
-             "counts": {"native": 5, base: 5, "box": 6, "fps15": 8}, "counts_given": {}},
+             "counts": {"native": 5, base: 5, "box": 6, "fps15": 8}, "counts_given": {},
+             "confidence": {"native": 0.9, base: 0.9, "box": 0.9, "fps15": 0.3}},
             {"dataset": "d", "clip": "reps/d/videos/b.mp4", "exercise": None, "true": 3,
-             "counts": {"native": 3, base: 3, "box": None, "fps15": 3}, "counts_given": {}}]
+             "counts": {"native": 3, base: 3, "box": None, "fps15": 3}, "counts_given": {},
+             "confidence": {"native": 0.8, base: 0.8, "box": None, "fps15": 0.8}}]
     lines = [line.strip("| ").split(" | ") for line in bench_invariance.summary(rows, ["box", "fps15"]).splitlines()]
     cells = {c[0]: c for c in lines[2:]}
-    assert cells["native"][1:] == ["2", "2", "0", "-"]
-    assert cells["box"][1:] == ["2", "1", "1", "b.mp4: 3 -> error"]
-    assert cells["fps15"][1:] == ["2", "1", "3", "a.mp4: 5 -> 8"]
+    # clips, within one, failing but reported unreliable (confidence under 0.5: '?'), largest |diff|, failing
+    assert cells["native"][1:] == ["2", "2", "0", "0", "-"]
+    assert cells["box"][1:] == ["2", "1", "0", "1", "b.mp4: 3 -> error"]
+    assert cells["fps15"][1:] == ["2", "1", "1", "3", "a.mp4: 5 -> 8 ?"]
     detail = bench_invariance.details(rows, ["box", "fps15"])
     assert "| 8 * |" in detail and "| err |" in detail and "| 6 |" in detail
     assert bench_invariance.holds(4, 5) and not bench_invariance.holds(4, 6) and not bench_invariance.holds(None, 4)
