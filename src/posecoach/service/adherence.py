@@ -1,7 +1,7 @@
 """Adherence to a home exercise programme (issue 28), as pure functions of the programme's versions and the
 sessions the patient recorded: no database, no clock (``today`` is given).
 
-The rules, written once here (the README and the API docs quote them):
+The rules, written once here (the manual, docs/service.md, and the API docs quote them):
 
 Weeks run Monday to Sunday; a session's day is the patient's own calendar date (sent by the browser). An exercise
 is *done* on a day when a session of that day did at least one of its sets or repetitions; a *session day* is a day

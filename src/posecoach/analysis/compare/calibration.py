@@ -115,7 +115,7 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 #: `SHAPE_WEIGHT` per degree beyond it to ``z``: a different movement scores low even when its ranges of motion
 #: happen to match. 0.3 per degree beyond the 95th percentile: yoga same- against different-pose AUC 0.84 -> 0.92,
 #: UI-PRMD correct against incorrect (leave one subject out) 0.879 -> 0.875; 0.5: 0.93 and 0.872 (the inline
-#: lunge, where people's postures differ most, falls from 0.83 to 0.76); see the README.
+#: lunge, where people's postures differ most, falls from 0.83 to 0.76); see docs/results.md.
 SHAPE_TOLERANCE_QUANTILE = 95.0
 SHAPE_WEIGHT = 0.3
 #: ... and every degree costs a little (within the tolerance too), so that a different movement whose ranges

@@ -1,5 +1,5 @@
 """Fall detection: window features of the pose sequence -> gradient-boosted fall probability per frame ->
-sliding average -> event state machine (start, impact, lying duration, recovered). See the README section
+sliding average -> event state machine (start, impact, lying duration, recovered). See the manual's page
 "Fall detection" and `detector` for the offline and live forms (`posecoach.detect_falls` takes a video)."""
 
 from __future__ import annotations
