@@ -68,12 +68,10 @@ def _exercise_name(exercise: str) -> str | None:
     return None if exercise.strip().lower() in ("auto", "") else get_exercise(exercise).name
 
 
-def _sequence(path: Path, model: str, engine: PoseEngine | None = None, progress: ProgressFn | None = None,
-              ) -> PoseSequence:
-    """Poses of ``path``: a saved ``.npz`` sequence, or estimated (by ``engine``, else a one-worker engine)."""
-    from posecoach.core.sequence import PoseSequence
+def check_input(path: Path) -> None:
+    """The commands' checks of an input file, before any work: it exists, is no folder, and is an .npz archive,
+    a video or an image (an InputError saying which)."""
     from posecoach.io import is_image, is_video
-    from posecoach.pose.engine import PoseEngine
 
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -82,12 +80,22 @@ def _sequence(path: Path, model: str, engine: PoseEngine | None = None, progress
     if _is_npz(path):
         if not zipfile.is_zipfile(path):
             raise InputError(f"{path}: not a saved pose sequence (the file is not an .npz archive)")
+    elif not (is_video(path) or is_image(path)):
+        raise InputError(f"{path}: not a video, an image or a saved pose sequence (.npz)")
+
+
+def _sequence(path: Path, model: str, engine: PoseEngine | None = None, progress: ProgressFn | None = None,
+              ) -> PoseSequence:
+    """Poses of ``path``: a saved ``.npz`` sequence, or estimated (by ``engine``, else a one-worker engine)."""
+    from posecoach.core.sequence import PoseSequence
+    from posecoach.pose.engine import PoseEngine
+
+    check_input(path)
+    if _is_npz(path):
         try:
             return PoseSequence.load(path)
         except ValueError as exc:
             raise InputError(str(exc) if str(path) in str(exc) else f"{path}: {exc}") from None
-    if not (is_video(path) or is_image(path)):
-        raise InputError(f"{path}: not a video, an image or a saved pose sequence (.npz)")
     if engine is not None:
         return engine.process(path, progress)
     with PoseEngine(model, workers=1) as one:
@@ -108,10 +116,10 @@ def _init_worker() -> None:
 
 def analyze_one(path: str, exercise: str | None, model: str) -> Outcome:
     """Analyse one input in a worker process (poses with one worker); never raises."""
-    from posecoach.analysis.pipeline import analyze_sequence
+    from posecoach.solutions.exercise import ExerciseAnalysis
 
     try:
-        report = analyze_sequence(_sequence(Path(path), model), exercise)
+        report = ExerciseAnalysis(exercise).run(_sequence(Path(path), model)).report
     except PoseCoachError as exc:
         return Outcome(failure=str(exc))
     except Exception as exc:
@@ -212,9 +220,9 @@ def _batch(inputs: list[Path], json_dir: Path, exercise: str | None, model: str,
 
 def _single(path: Path, exercise: str | None, model: str, workers: int | None, json_out: Path | None,
             json_dir: Path | None, overlay: Path | None, plot: Path | None) -> None:
-    from posecoach.analysis.pipeline import analyze_sequence
     from posecoach.io import is_image
     from posecoach.pose.engine import PoseEngine
+    from posecoach.solutions.exercise import ExerciseAnalysis
 
     if overlay is not None and _is_npz(path):
         raise InputError(f"{path} is a saved pose sequence: there is no video to draw the overlay (-o) on; "
@@ -232,22 +240,15 @@ def _single(path: Path, exercise: str | None, model: str, workers: int | None, j
     try:
         with progress_bar() as bar:
             seq = _sequence(path, model, engine, stage(bar, f"poses   {path.name}") if engine else None)
-            report = analyze_sequence(seq, exercise)
-            for target in (json_out, json_dir / f"{path.stem}.json" if json_dir else None):
-                if target is not None:
-                    written.append(write_text(target, report.to_json()))
-            if plot is not None:
-                from posecoach.features.signals import sequence_signals
-                from posecoach.render.analysis_plot import plot_analysis
-
-                signals = sequence_signals(seq) if seq.num_people else {}
-                written.append(plot_analysis(report, signals, seq.timestamps, plot))
+            result = ExerciseAnalysis(exercise).run(seq)  # poses estimated here, with the overlay's engine
+            report = result.report
+            written += result.save(json=json_out)
+            if json_dir is not None:
+                written.append(write_text(json_dir / f"{path.stem}.json", report.to_json()))
+            written += result.save(plot=plot)
             if overlay is not None and engine is not None and seq.num_frames:
-                from posecoach.render.analysis_overlay import render_analysis_overlay
-
                 update = stage(bar, f"overlay {path.name}", seq.num_frames)
-                written.append(render_analysis_overlay(path, seq, report, overlay, workers=workers, progress=update,
-                                                       pool=engine.pool()))
+                written.append(result.overlay(overlay, workers=workers, progress=update, pool=engine.pool()))
     finally:
         if engine is not None:
             engine.close()

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from posecoach.cli.common import MAKE_FOLDERS, MKDIR_HELP, MODEL_HELP, make_folder, progress_bar, write_text
+from posecoach.cli.common import MAKE_FOLDERS, MKDIR_HELP, MODEL_HELP, make_folder, progress_bar
 from posecoach.errors import InputError
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def compare(
     mkdir: Annotated[bool, typer.Option("--mkdir", help=MKDIR_HELP)] = False,
 ) -> None:
     """Compare a movement with a guide: a 0-100 score overall, per joint, repetition and phase, and what to change."""
-    from posecoach.comparison import compare_detailed
+    from posecoach.solutions.comparison import Comparison
 
     MAKE_FOLDERS.set(mkdir)
     _check_model(model)
@@ -63,23 +63,9 @@ def compare(
             make_folder(target.parent)
     with progress_bar() as bar:
         bar.add_task("comparing", total=None, rate="")
-        report, matched, ref_seq, att_seq = compare_detailed(reference, attempt, library=library,
-                                                             mirror=modes[mirror], model=model)
-    written = []
-    if json_out is not None:
-        written.append(write_text(json_out, report.to_json()))
-    if plot is not None:
-        from posecoach.render.comparison_plot import plot_comparison
-
-        written.append(plot_comparison(report, matched, att_seq.timestamps, plot))
-    if output is not None:
-        from posecoach.render.aligned_frames import video_for
-        from posecoach.render.comparison_video import render_side_by_side
-
-        written.append(render_side_by_side(ref_seq, att_seq, report, matched, output,  # on their real frames
-                                           reference_video=video_for(reference, ref_seq.source),
-                                           attempt_video=video_for(attempt, att_seq.source)))
-    _summary(report, written)
+        result = Comparison(reference, library=library, mirror=modes[mirror], model=model).run(attempt)
+    written = result.save(json=json_out, plot=plot, overlay=output)  # the side by side on their real frames
+    _summary(result.report, written)
 
 
 def _summary(report: ComparisonReport, written: list[Path]) -> None:

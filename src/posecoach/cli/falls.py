@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from posecoach.cli.analyze import _sequence
-from posecoach.cli.common import MAKE_FOLDERS, MKDIR_HELP, MODEL_HELP, make_folder, out_folders, write_text
+from posecoach.cli.analyze import check_input
+from posecoach.cli.common import MAKE_FOLDERS, MKDIR_HELP, MODEL_HELP, out_folders
 from posecoach.errors import InputError
 
 out = Console(highlight=False, soft_wrap=True)
@@ -36,7 +36,7 @@ def falls(
 ) -> None:
     """Detect falls: events (start, alert, impact, time lying, outcome: got up, still down or not seen since the
     fall) and the per-frame fall probability."""
-    from posecoach.analysis.falls import default_model, detect_sequence
+    from posecoach.solutions.falls import FallDetection
 
     for target in (json_out, overlay, plot):
         if target is not None and input.exists() and target.resolve() == input.resolve():
@@ -47,23 +47,10 @@ def falls(
         raise InputError(f"-o/--output {overlay}: the overlay is an .mp4 video")
     MAKE_FOLDERS.set(mkdir)
     out_folders(json_out, overlay, plot)
-    seq = _sequence(input, model)
-    report = detect_sequence(seq, default_model(), threshold=threshold)
-    report.input = str(input)
-    written = []
-    if json_out is not None:
-        written.append(write_text(json_out, report.to_json()))
-    if plot is not None:
-        from posecoach.render.fall_plot import plot_falls
-
-        make_folder(plot.parent)
-        written.append(plot_falls(report, plot))
-    if overlay is not None:
-        from posecoach.render.fall_overlay import FallDecorator
-        from posecoach.render.overlay_video import render_overlay
-
-        make_folder(overlay.parent)
-        written.append(render_overlay(input, seq, overlay, show_angles=False, decorator=FallDecorator(report)))
+    check_input(input)
+    result = FallDetection(threshold=threshold, model=model, workers=1).run(input)
+    report = result.report
+    written = result.save(json=json_out, plot=plot, overlay=overlay)  # folders checked (or made) up front
     n = len(report.events)
     found = f"[bold red]{n} fall{'' if n == 1 else 's'}[/]" if n else "no fall"
     out.print(f"[bold]{escape(str(input))}[/]: {report.frames} frames, {report.duration_s:.1f} s; {found}")

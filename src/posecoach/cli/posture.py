@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from posecoach.cli.analyze import _sequence
-from posecoach.cli.common import MAKE_FOLDERS, MKDIR_HELP, MODEL_HELP, make_folder, out_folders, write_text
+from posecoach.cli.analyze import _sequence, check_input
+from posecoach.cli.common import MAKE_FOLDERS, MKDIR_HELP, MODEL_HELP, out_folders, write_text
 from posecoach.errors import InputError
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ def predict(
 ) -> None:
     """Postures per frame of a video (smoothed), the time in each, and repetitions between two postures."""
     from posecoach.analysis.posture import SmoothingParams
-    from posecoach.analysis.posture.pipeline import classify_postures
+    from posecoach.solutions.posture import PostureClassification
 
     pair = _count_arg(count)
     try:
@@ -211,6 +211,8 @@ def predict(
     except ValueError as exc:
         raise InputError(str(exc)) from None
     clf = _load_model(model_file)
+    solution = PostureClassification(clf, smoothing=params, smooth=smooth, count=pair, model=model,
+                                     model_path=str(model_file), workers=1)
     if pair is not None and any(p not in clf.classes_ for p in pair):
         raise InputError(f"--count {count}: {model_file} knows the postures {', '.join(clf.classes_)}")
     for target in (json_out, plot):
@@ -218,17 +220,10 @@ def predict(
             raise InputError(f"{target} is an input: give the output another name")
     MAKE_FOLDERS.set(mkdir)
     out_folders(json_out, plot)
-    seq = _sequence(input, model)
-    report = classify_postures(seq, clf, smoothing=params, count=pair, model_path=str(model_file))
-    report.input = str(input)
-    written = []
-    if json_out is not None:
-        written.append(write_text(json_out, report.to_json()))
-    if plot is not None:
-        from posecoach.render.posture_plot import plot_postures
-
-        make_folder(plot.parent)
-        written.append(plot_postures(report, plot))
+    check_input(input)
+    result = solution.run(input)
+    report = result.report
+    written = result.save(json=json_out, plot=plot)  # folders checked (or made) up front
     overall = f"; overall {escape(report.overall)}" if report.overall else "; nobody found"
     out.print(f"[bold]{escape(str(input))}[/]: {report.frames} frames, {report.duration_s:.1f} s{overall}")
     table = Table("posture", "time", "segments")

@@ -101,15 +101,12 @@ class Result(Generic[R]):
              plot: str | os.PathLike[str] | None = None, overlay: str | os.PathLike[str] | None = None,
              ) -> list[Path]:
         """Write the report as JSON, its CSV table, its chart (.png, .svg or .pdf) and an overlay video (.mp4,
-        drawn on the input video); each file atomically. Returns the files written, in that order."""
+        drawn on the input video); each file atomically, by the report's and the renderers' own code (which say
+        which names they take). The folders must exist. Returns the files written, in that order."""
         targets = [Path(t) for t in (json, csv, plot, overlay) if t is not None]
         for target in targets:
             if self.source is not None and target.resolve() == self.source.resolve():
                 raise InputError(f"{target} is the input: give the output another name")
-        if overlay is not None and Path(overlay).suffix.lower() not in VIDEO_SUFFIXES:
-            raise InputError(f"cannot write a video to {Path(overlay).name}: name it .mp4")
-        if plot is not None and Path(plot).suffix.lower() not in (".png", ".svg", ".pdf"):
-            raise InputError(f"cannot write a chart to {Path(plot).name}: name it .png, .svg or .pdf")
         written = []
         if json is not None:
             written.append(write_text(json, self.report.to_json()))
@@ -134,13 +131,20 @@ class Result(Generic[R]):
         raise InputError(f"a {type(self.report).__name__} has no overlay video")
 
     def video(self) -> Path:
-        """The input video the overlay is drawn on; an InputError when the input was not a video."""
+        """The video the overlay is drawn on: the input file, or (run on a `PoseSequence`) the video its poses
+        were estimated from when that file exists; an InputError otherwise (a saved sequence, an image, an array)."""
         from posecoach.io import is_video
 
-        if self.source is None or self.source.suffix.lower() == ".npz" or not is_video(self.source):
-            what = "a saved pose sequence" if self.source is not None else "a sequence or an array"
-            raise InputError(f"the overlay draws on the video, and the input was {what}: run on the video instead")
-        return self.source
+        if self.source is not None:
+            if self.source.suffix.lower() != ".npz" and is_video(self.source):
+                return self.source
+            what = "a saved pose sequence" if self.source.suffix.lower() == ".npz" else "not a video"
+        else:
+            origin = self.sequence.source.get("path") if self.sequence.source else None
+            if isinstance(origin, str) and origin and is_video(Path(origin)) and Path(origin).is_file():
+                return Path(origin)
+            what = "a sequence or an array without its video"
+        raise InputError(f"the overlay draws on the video, and the input was {what}: run on the video instead")
 
 
 @dataclass(frozen=True)

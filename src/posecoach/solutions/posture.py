@@ -45,17 +45,18 @@ class PostureClassification:
     ``classifier``: a fitted `PostureClassifier` or the path of one saved (``posecoach posture train``);
     ``smoothing``: the smoothing's parameters (default `SmoothingParams()`), ``smooth=False`` for the raw
     per-frame postures (offline only: a live session always smooths); ``count=(first, second)`` counts
-    ``first -> second -> first``; ``model``: the pose model for videos; ``engine_options`` go to the pose engine.
+    ``first -> second -> first``; ``model``: the pose model for videos; ``model_path``: the classifier's file as
+    the report names it (default: ``classifier`` when it is a path); ``engine_options`` go to the pose engine.
     """
 
     def __init__(self, classifier: PostureClassifier | str | os.PathLike[str], *,
                  smoothing: SmoothingParams | None = None, smooth: bool = True,
                  count: tuple[str, str] | None = None, per_frame: bool = True, model: str = "full",
-                 **engine_options: Any) -> None:
+                 model_path: str | None = None, **engine_options: Any) -> None:
         if isinstance(classifier, PostureClassifier):
-            self.classifier, self.model_path = classifier, None
+            self.classifier, self.model_path = classifier, model_path
         else:
-            self.classifier, self.model_path = PostureClassifier.load(classifier), str(classifier)
+            self.classifier, self.model_path = PostureClassifier.load(classifier), model_path or str(classifier)
         self.smoothing = smoothing or SmoothingParams()
         self.smooth, self.count, self.per_frame, self.model = smooth, count, per_frame, model
         self.engine_options = engine_options
