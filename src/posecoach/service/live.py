@@ -56,6 +56,7 @@ import json
 import logging
 import struct
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any
@@ -71,15 +72,26 @@ from posecoach.service import library_db, live_alerts, live_keep
 from posecoach.service.auth import connection_user
 from posecoach.service.db import PostureModel, ReferenceGuide
 from posecoach.service.live_limits import Rate, Sessions, frame_refusal
+from posecoach.solutions import (
+    Comparison,
+    ComparisonSession,
+    ExerciseAnalysis,
+    ExerciseSession,
+    FallDetection,
+    LiveUpdate,
+    PostureClassification,
+)
+from posecoach.solutions import LiveSession as SolutionSession
 
 router = APIRouter()
 log = logging.getLogger("posecoach.live")
 
 
 class LiveSession:
-    """Per-connection state: the pose landmarker and the mode's analysis (all used from one thread)."""
+    """Per-connection state: the pose landmarker and the mode's live session (``analysis``: a solution's
+    `posecoach.solutions.LiveSession`, the same ``update`` for every mode), all used from one thread."""
 
-    def __init__(self, mode: str, pose_model: str, analysis: Any) -> None:
+    def __init__(self, mode: str, pose_model: str, analysis: SolutionSession[Any]) -> None:
         from posecoach.pose.landmarker import MediaPipeBackend
 
         self.mode, self.analysis = mode, analysis
@@ -112,22 +124,11 @@ class LiveSession:
     def finish(self) -> dict[str, Any]:
         """The session's final result (the client stopped): exercise mode decides the count on the whole session
         (`LiveCoach.check_rhythm(final=True)`), as the offline analysis does."""
-        a = self.analysis
-        if self.mode == "exercise":
-            a.check_rhythm(final=True)
-            out = {"type": "summary", **_count_fields(a.state()), "reps": a.rep_items(),
-                   "duration_s": round(time.monotonic() - self.t0, 2)}
-            return self._kept(out)
-        if self.mode == "guide":
-            done = a.finish()
-            out = {"type": "summary", **_count_fields(done.coach), **a.summary(),
-                   "title": f"{done.coach.title} · guide {a.guide_name}",
-                   "duration_s": round(time.monotonic() - self.t0, 2)}
-            return self._kept(out)
-        if self.mode == "falls":
-            a.finish()  # a drop still waiting for confirmation is reported, unconfirmed
-            return {"type": "summary", "events": _fall_events(a.events)}
-        return {"type": "summary", "count": a.count}
+        done = self.analysis.finish()  # falls: a drop still waiting for confirmation is reported, unconfirmed
+        out = {"type": "summary", **_SUMMARY[self.mode](self.analysis, done)}
+        if self.mode in ("exercise", "guide"):
+            return self._kept({**out, "duration_s": round(time.monotonic() - self.t0, 2)})
+        return out
 
     def _kept(self, summary: dict[str, Any]) -> dict[str, Any]:
         """The set's summary with the History entry it was kept as (kept on the first finish only)."""
@@ -138,23 +139,45 @@ class LiveSession:
     def analyse(self, lm: np.ndarray | None, world: np.ndarray | None, t: float, width: int, height: int
                 ) -> dict[str, Any]:
         a = self.analysis
-        if self.mode == "exercise":
-            a.size = (float(width), float(height))  # the frames' real size (the camera may differ from asked)
-            s = a.update(lm, world, t)
-            return {**_count_fields(s), "confidence": s.confidence, "rep_frames": s.rep_frames,
-                    "cues": [{"title": c.title, "cue": c.cue, "severity": c.severity, "rep": c.rep} for c in s.cues],
-                    "correction": s.correction.text if s.correction else None}
-        if self.mode == "guide":
-            a.size = (float(width), float(height))
-            g = a.update(lm, world, t)
-            return {**_count_fields(g.coach), "scored": [r.to_dict() for r in g.scored],
-                    "new": [r.to_dict() for r in g.new]}
-        nobody = np.full((33, 4), np.nan)
-        if self.mode == "falls":
-            p = a.update(lm[:, :4] if lm is not None else nobody, t)
-            return {"probability": round(float(p), 4), "alert": bool(a.events), "events": _fall_events(a.events)}
-        state = a.update(lm[:, :4] if lm is not None else nobody, t)
-        return {"posture": state, "count": a.count}
+        if isinstance(a, ExerciseSession | ComparisonSession):
+            a.coach.size = (float(width), float(height))  # the frames' real size (the camera may differ from asked)
+        return _FIELDS[self.mode](a.update(lm, t, world))
+
+
+def _exercise_fields(u: LiveUpdate[Any]) -> dict[str, Any]:
+    s = u.state
+    return {**_count_fields(s), "confidence": s.confidence, "rep_frames": s.rep_frames,
+            "cues": [{"title": c.title, "cue": c.cue, "severity": c.severity, "rep": c.rep} for c in s.cues],
+            "correction": s.correction.text if s.correction else None}
+
+
+def _guide_fields(u: LiveUpdate[Any]) -> dict[str, Any]:
+    g = u.state
+    return {**_count_fields(g.coach), "scored": [r.to_dict() for r in g.scored], "new": [r.to_dict() for r in g.new]}
+
+
+def _falls_fields(u: LiveUpdate[Any]) -> dict[str, Any]:
+    events = list(u.state.events)
+    return {"probability": round(float(u.state.probability), 4), "alert": bool(events),
+            "events": _fall_events(events)}
+
+
+def _posture_fields(u: LiveUpdate[Any]) -> dict[str, Any]:
+    return {"posture": u.state.posture, "count": u.count}
+
+
+#: What the socket sends after a frame, by mode, from the session's `LiveUpdate`.
+_FIELDS: dict[str, Callable[[LiveUpdate[Any]], dict[str, Any]]] = {
+    "exercise": _exercise_fields, "guide": _guide_fields, "falls": _falls_fields, "posture": _posture_fields}
+
+#: ... and in the session's summary, from the session and its final `LiveUpdate`.
+_SUMMARY: dict[str, Callable[[Any, LiveUpdate[Any]], dict[str, Any]]] = {
+    "exercise": lambda a, u: {**_count_fields(u.state), "reps": a.coach.rep_items()},
+    "guide": lambda a, u: {**_count_fields(u.state.coach), **a.coach.summary(),
+                           "title": f"{u.state.coach.title} · guide {a.coach.guide_name}"},
+    "falls": lambda a, u: {"events": _fall_events(list(u.state.events))},
+    "posture": lambda a, u: {"count": u.count},
+}
 
 
 def _count_fields(s: Any) -> dict[str, Any]:
@@ -211,48 +234,42 @@ def _size(params: dict[str, str]) -> tuple[float, float]:
     return width, height
 
 
-def _analysis(ws: WebSocket, user: Any, mode: str, params: dict[str, str]) -> Any:
-    """The mode's live analysis, built from the query parameters; InputError with the reason when they are bad."""
+def _analysis(ws: WebSocket, user: Any, mode: str, params: dict[str, str]) -> SolutionSession[Any]:
+    """The mode's live session (a solution's ``live()``), built from the query parameters; InputError with the
+    reason when they are bad."""
     width, height = _size(params)
     if mode == "exercise":
-        from posecoach.analysis.live import LiveCoach
-
-        return LiveCoach(params.get("exercise") or None, width=width, height=height)
+        return ExerciseAnalysis(params.get("exercise") or None).live(width=width, height=height)
     if mode == "falls":
-        from posecoach.analysis.falls import default_model
-        from posecoach.analysis.falls.detector import LiveFallDetector
-
         try:
             fps = min(60.0, max(5.0, float(params.get("fps") or 30.0)))
         except ValueError:
             raise InputError("fps must be a number (the camera's frame rate)") from None
-        return LiveFallDetector(default_model(), fps=fps, width=width, height=height)
+        return FallDetection().live(fps=fps, width=width, height=height)
     if mode == "guide":
         return _guided(ws, user, params, width, height)
     if mode == "posture":
         from posecoach.analysis.posture import PostureClassifier
-        from posecoach.analysis.posture.pipeline import LivePostures
 
         row = _ready_row(ws, user, PostureModel, params.get("model") or "",
                          "no such posture model (choose one of yours)", "that posture model is not trained yet")
         with ws.app.state.storage.local_copy(row.storage_key) as path:
             clf = PostureClassifier.load(path)
-        return LivePostures(clf, width=width, height=height)
+        return PostureClassification(clf).live(width=width, height=height)
     raise InputError(f"unknown mode {mode!r}: use exercise, guide, falls or posture")
 
 
-def _guided(ws: WebSocket, user: Any, params: dict[str, str], width: float, height: float) -> Any:
-    """Mode guide: a guide of the library the caller may read, followed live (`GuidedCoach`)."""
+def _guided(ws: WebSocket, user: Any, params: dict[str, str], width: float, height: float) -> SolutionSession[Any]:
+    """Mode guide: a guide of the library the caller may read, followed live (`Comparison.live`)."""
     from posecoach.analysis.compare import Guide
-    from posecoach.analysis.compare.streaming import GuidedCoach
     from posecoach.core.sequence import PoseSequence
 
     row = _ready_row(ws, user, ReferenceGuide, params.get("guide") or "",
                      "no such guide (choose one of the library's)", "that guide is not ready yet")
     with ws.app.state.storage.local_copy(row.storage_key) as path:
         seq = PoseSequence.load(path)
-    return GuidedCoach(seq, Guide.model_validate_json(row.guide), exercise=params.get("exercise") or None,
-                       width=width, height=height)
+    return Comparison(seq, guide=Guide.model_validate_json(row.guide)).live(
+        exercise=params.get("exercise") or None, width=width, height=height)
 
 
 def _ready_row(ws: WebSocket, user: Any, model: type[Any], row_id: str, missing: str, not_ready: str) -> Any:

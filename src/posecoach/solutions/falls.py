@@ -89,12 +89,12 @@ class FallState:
 
 
 class FallSession(LiveSession[FallState]):
-    """`LiveFallDetector` as a session (``world`` is not used)."""
+    """`LiveFallDetector` as a session (``world`` is not used); ``on_alert(event)`` may be set at any time."""
 
     def __init__(self, fall_model: FallModel, *, fps: float, width: float, height: float, threshold: float,
                  on_alert: Any = None) -> None:
         self._alerted: list[FallEvent] = []
-        self._forward = on_alert
+        self.on_alert = on_alert
         self.detector = LiveFallDetector(fall_model, fps=fps, width=width, height=height, threshold=threshold,
                                          on_alert=self._on_alert)
         self._t = 0.0
@@ -102,8 +102,8 @@ class FallSession(LiveSession[FallState]):
 
     def _on_alert(self, event: FallEvent) -> None:
         self._alerted.append(event)
-        if self._forward is not None:
-            self._forward(event)
+        if self.on_alert is not None:
+            self.on_alert(event)
 
     def _state(self) -> LiveUpdate[FallState]:
         alerted = self._alerted[-1] if self._alerted else None
