@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CLIP   ?= ../shared/data/misc_exercise_clips/rjsong/squat.mp4
 OUT    ?= out
 
-.PHONY: setup models browser js demo docs test test-all lint bench clean
+.PHONY: setup models browser js demo docs test test-all test-unit test-integration test-e2e lint bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (PoseCoach needs Python 3.11)"; exit 1; }
@@ -49,8 +49,21 @@ lint: setup js
 docs: $(VENV)/.installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d build/site
 
+# The suite in three tiers (pyproject.toml's testpaths = tests: `make test` runs all three, as CI does):
+# tests/unit (no data files, no servers: seconds), tests/integration (real clips from ../shared/data, SQLite,
+# PostgreSQL, MariaDB and Redis on 127.0.0.1), tests/e2e (the web app in headless Chromium). Shared helpers
+# (tests/conftest.py's data_file, tests/synthetic.py, the model fixtures) stay at tests/.
 test: setup browser lint docs
 	$(BIN)/pytest -m "not slow"
+
+test-unit: $(VENV)/.installed
+	$(BIN)/pytest tests/unit
+
+test-integration: setup
+	$(BIN)/pytest tests/integration -m "not slow"
+
+test-e2e: setup browser
+	$(BIN)/pytest tests/e2e -m "not slow"
 
 test-all: setup browser
 	$(BIN)/pytest

@@ -9,7 +9,7 @@ First table, one row per pose model: frames/s answered, end-to-end latency (send
 server's own time per frame (JPEG decode + pose + analysis), and the live rep count at the end (the count shown
 and the estimate). With ``--guide CLIP``, the same frames also in mode ``guide``, following a guide made from
 CLIP (each repetition scored against it when it ends: `posecoach.analysis.compare.streaming`): one more row per
-pose model, with the repetitions scored. No browser: the browser tests (tests/web/test_live.py,
+pose model, with the repetitions scored. No browser: the browser tests (tests/e2e/test_live.py,
 test_session_page.py) measure the pages themselves, with the camera capped at 30 frames/s.
 
 Second table, the live counter alone: the same frames' poses (estimated once, as the server does, with the first

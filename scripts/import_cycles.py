@@ -8,7 +8,7 @@ cycle through them, each step with the line that imports.
     python scripts/import_cycles.py              # module-level cycles in posecoach; exit status 1 if any
     python scripts/import_cycles.py --depth 2    # cycles between posecoach.X subpackages (posecoach.analysis, ...)
 
-``tests/test_layers.py`` runs :func:`find_cycles` so that a new cycle fails the tests.
+``tests/unit/test_layers.py`` runs :func:`find_cycles` so that a new cycle fails the tests.
 """
 
 from __future__ import annotations

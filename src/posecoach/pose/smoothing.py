@@ -4,7 +4,7 @@ The One Euro filter (Casiez, Roussel & Vogel, CHI 2012) is a low-pass filter who
 signal's speed: strong smoothing when a keypoint is (nearly) still, little lag when it moves fast.
 
 Defaults (``min_cutoff=1.0`` Hz, ``beta=20`` Hz per unit/s, ``d_cutoff=1.0`` Hz) were chosen on synthetic
-motion in normalised image units with 0.004 jitter (``tests/test_smoothing.py``): jitter at rest or during
+motion in normalised image units with 0.004 jitter (``tests/unit/test_smoothing.py``): jitter at rest or during
 slow sway drops 2.1x / 2.3x / 2.9x at 25 / 30 / 60 fps, a sudden 0.2 jump is 90 % followed within one frame,
 and a squat-speed (0.4 Hz) or arm-swing (1.5 Hz) motion is delayed by ~40 / ~20 ms with its range kept.
 World landmarks (metres) have a similar scale and use the same values. ``beta`` depends on the units: for

@@ -1,7 +1,7 @@
 """The OpenAPI schema at ``/openapi.json``, completed with the answers every route may give: 401 and 429 for
 each operation that needs an API key (429: too many wrong keys from the address), 403 for each that changes
 something (a read-only key), 400 for each one with a body that may not parse (e.g. bytes that are not
-UTF-8 sent as JSON). Fuzzing (`tests/service/test_fuzz.py`) holds the API to this schema."""
+UTF-8 sent as JSON). Fuzzing (`tests/integration/service/test_fuzz.py`) holds the API to this schema."""
 
 from __future__ import annotations
 
