@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,25 @@ def open_archive(path: Path, header: str, what: str) -> tuple[dict[str, Any], zi
         zf.close()
         raise
     return meta, zf
+
+
+@contextmanager
+def reading(path: Path, what: str) -> Iterator[None]:
+    """Inside: a header field or entry that is missing, of the wrong type or unreadable makes the file a damaged
+    ``what`` (`InputError`); an `InputError` raised inside passes as it is."""
+    try:
+        yield
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{path}: damaged {what} ({type(exc).__name__}: {exc})") from None
+
+
+def entry(path: Path, zf: zipfile.ZipFile, name: str, what: str) -> bytes:
+    """The bytes of the archive's entry ``name``; a file without it is not a ``what``."""
+    if name not in zf.namelist():
+        raise InputError(f"{path}: not a {what} (no {name} inside)")
+    return zf.read(name)
 
 
 def format_major(path: Path, meta: Any, fmt: str, current: str, what: str, retrain: str, oldest: int = 1) -> int:

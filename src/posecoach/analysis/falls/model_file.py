@@ -15,7 +15,6 @@ Files of the previous format (a pickle, ``.pkl``) are read by `posecoach.analysi
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,11 +87,10 @@ def load(path: str | Path) -> Fitted:
     meta, zf = model_archive.open_archive(path, META, WHAT)
     with zf:
         model_archive.format_major(path, meta, FORMAT, FORMAT_VERSION, WHAT, RETRAIN)
-        try:
+        with model_archive.reading(path, WHAT):
             features = tuple(str(f) for f in meta["feature_names"])
-            if PIPELINE not in zf.namelist():
-                raise InputError(f"{path}: not a fall model (no {PIPELINE} inside)")
-            pipe = model_archive.load_skops(path, zf.read(PIPELINE), TRUSTED, WHAT, RETRAIN)
+            pipe = model_archive.load_skops(path, model_archive.entry(path, zf, PIPELINE, WHAT), TRUSTED, WHAT,
+                                            RETRAIN)
             pipe = checked_pipeline(path, pipe, features)
             model, training = meta["model"], meta["training"]
             config = training.get("config")
@@ -100,8 +98,4 @@ def load(path: str | Path) -> Fitted:
                             {str(k): int(v) for k, v in training.get("trained_on", {}).items()},
                             int(training.get("frames", 0)), str(model.get("fitted_with_sklearn", "")),
                             str(model.get("name", "")))
-        except InputError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, zipfile.BadZipFile, OSError) as exc:
-            raise InputError(f"{path}: damaged fall model ({type(exc).__name__}: {exc})") from None
     return fitted

@@ -18,6 +18,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from posecoach.analysis.posture.models import Selection, make_pipeline, one_thread
+from posecoach.core import model_archive
 from posecoach.errors import InputError
 
 ARRAYS = "arrays.npz"
@@ -25,9 +26,7 @@ ARRAYS = "arrays.npz"
 
 def pipeline(path: Path, zf: zipfile.ZipFile, selection: Selection, n_features: int) -> Pipeline:
     """The fitted pipeline of a format 1.x file (``zf`` open on it) with ``n_features`` feature columns."""
-    if ARRAYS not in zf.namelist():
-        raise InputError(f"{path}: not a posture model (no {ARRAYS} inside)")
-    with np.load(io.BytesIO(zf.read(ARRAYS)), allow_pickle=False) as npz:
+    with np.load(io.BytesIO(model_archive.entry(path, zf, ARRAYS, "posture model")), allow_pickle=False) as npz:
         a = {k: npz[k] for k in npz.files}
     mean, scale = np.asarray(a["std_mean"], dtype=np.float64), np.asarray(a["std_scale"], dtype=np.float64)
     if len(mean) != n_features or len(scale) != n_features:

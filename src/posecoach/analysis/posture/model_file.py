@@ -12,7 +12,6 @@ a newer minor one is read.
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,7 +89,7 @@ def load(path: str | Path) -> Fitted:
     meta, zf = model_archive.open_archive(path, META, WHAT)
     with zf:
         major = model_archive.format_major(path, meta, FORMAT, FORMAT_VERSION, WHAT, RETRAIN)
-        try:
+        with model_archive.reading(path, WHAT):
             skeleton = _skeleton(path, meta)
             spec = FeatureSpec.from_dict(meta["features"])
             m = meta["model"]
@@ -99,17 +98,11 @@ def load(path: str | Path) -> Fitted:
             if major == 1:
                 pipe = legacy_file.pipeline(path, zf, selection, len(spec.names))
             else:
-                if PIPELINE not in zf.namelist():
-                    raise InputError(f"{path}: not a posture model (no {PIPELINE} inside)")
-                pipe = load_pipeline(path, zf.read(PIPELINE))
+                pipe = load_pipeline(path, model_archive.entry(path, zf, PIPELINE, WHAT))
             first = next(step for _, step in pipe.steps if step != "passthrough")  # legacy: no "constant" step
             n_features = int(first.n_features_in_)
             if n_features != len(spec.names):
                 raise InputError(f"{path}: {n_features} feature columns, its specification names {len(spec.names)}")
             classes = [str(c) for c in meta["classes"]]
-        except InputError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, zipfile.BadZipFile, OSError) as exc:
-            raise InputError(f"{path}: damaged posture model ({type(exc).__name__}: {exc})") from None
     return Fitted(pipe, spec, skeleton, selection, classes, bool(meta.get("integer_labels", False)),
                   dict(meta.get("training", {})), m.get("requested", m["kind"]))
