@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -166,6 +167,23 @@ def test_a_recognised_hold_gives_way_to_a_clear_rhythm() -> None:
     assert unsure.confidence == 0.3 and "low confidence" in unsure.note
     named = Candidates.held("plank", _rhythm(12), None).decide()
     assert named.count == 0 and named.confidence < 0.5 and "suggests 12" in named.note
+
+
+def test_a_count_too_fast_for_the_frame_rate_is_reported_unsure() -> None:
+    """Speed-rope steps (7 a second) filmed at 15 fps leave two frames per step: whatever count is chosen, it is
+    reported unreliable and says why; the same rhythm at 30 fps keeps its confidence, and so does a cycle that
+    does not repeat at half its period (one repetition per period)."""
+    def fast(rate: float, half: float = 0.6) -> Periodicity:
+        return dataclasses.replace(_rhythm(100, confidence=0.8, period=0.28, half=half), rate=rate)
+
+    at15 = reconcile(_result(200, "knee_diff"), fast(15.0), given=False)
+    assert at15.count == 200 and at15.confidence < 0.5 and "too fast for the frame rate" in at15.note
+    assert "15 fps" in at15.note and fast(15.0).samples_per_rep(0.3) == pytest.approx(2.1)
+    at30 = reconcile(_result(200, "knee_diff"), fast(30.0), given=False)
+    assert at30.count == 200 and at30.confidence == 1.0 and at30.note == ""
+    whole = reconcile(_result(100), fast(15.0, half=0.0), given=False)  # 4.2 frames a repetition
+    assert whole.confidence >= 0.5
+    assert reconcile(_result(4), _rhythm(3), given=False, confidence=0.7).confidence == 0.9  # no rate: unchanged
 
 
 def test_agree() -> None:

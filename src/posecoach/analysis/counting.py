@@ -43,6 +43,10 @@ AGREE_SHARE = 0.2
 UNCHECKED = 0.8
 #: Confidence of the class-agnostic channel vote before the rhythm checks it (one signal, no exercise).
 VOTE_CONFIDENCE = 0.6
+#: A repetition needs at least this many input frames to be counted reliably (`too_fast`); below, the count's
+#: confidence is at most `TOO_FAST_CONFIDENCE`.
+MIN_SAMPLES_PER_REP = 3.0
+TOO_FAST_CONFIDENCE = 0.4
 #: Without a rhythm, a count more than this many times the whole body's large movements (plus one) is one signal
 #: cycling on its own.
 IMPLAUSIBLE = 2
@@ -98,9 +102,27 @@ def reconcile(result: RepResult | None, body: Periodicity, *, given: bool, confi
     class-agnostic channel vote; None: none) and the whole-body rhythm ``body``.
 
     ``given``: the exercise was named by the caller, so its count stands (marked unreliable when the rhythm
-    disagrees); else ``confidence`` is how sure the exercise (or the vote) is.
+    disagrees); else ``confidence`` is how sure the exercise (or the vote) is. Whatever is chosen, a movement
+    too fast for the input's frame rate (`too_fast`) is reported as unreliable.
     """
     check = check or RhythmCheck()
+    out = _reconcile(result, body, given=given, confidence=confidence, check=check)
+    samples = body.samples_per_rep(check.half_similarity)
+    if not too_fast(samples) or out.confidence < RELIABLE:
+        return out
+    return dataclasses.replace(out, confidence=min(out.confidence, TOO_FAST_CONFIDENCE), note=(
+        f"too fast for the frame rate: {samples:.1f} frames per repetition at {body.rate:.0f} fps "
+        "(a higher frame rate would count it)"))
+
+
+def too_fast(samples_per_rep: float) -> bool:
+    """Fewer than `MIN_SAMPLES_PER_REP` input frames per repetition: at two or fewer a repetition cannot be told
+    from the next (the sampling theorem's limit), and the count of any signal depends on which frames were kept."""
+    return samples_per_rep < MIN_SAMPLES_PER_REP
+
+
+def _reconcile(result: RepResult | None, body: Periodicity, *, given: bool, confidence: float,
+               check: RhythmCheck) -> RepResult:
     if result is None:
         return rhythm_result(body)
     needed = check.vote_confidence if result.method == "signals" else check.min_confidence

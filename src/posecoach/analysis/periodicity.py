@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
-from scipy.signal import find_peaks
+from scipy.signal import fftconvolve, find_peaks
 
 from posecoach.analysis.reps import Rep
 
@@ -84,11 +84,19 @@ class Periodicity:
     reason: str = ""  # why the count is not measurable or has no rhythm, when it is
     alternating: bool = False  # one repetition per side (the cycle's halves mirror each other)
     half_similarity: float = 0.0  # the body half a period later vs itself, sides exchanged or not (-1 to 1)
+    rate: float = math.nan  # samples per second of the input the rhythm was measured on (its median rate)
 
     @property
     def rhythmic(self) -> bool:
         """A period was found (else the count, if any, is of separate large movements)."""
         return math.isfinite(self.period_s)
+
+    def samples_per_rep(self, half_similarity: float) -> float:
+        """Input samples per repetition: per period, or per half period where the body half a period later is
+        ``half_similarity`` or more alike to itself (a repetition per side may be what is counted, as in jump
+        rope's steps); NaN without a rhythm or a rate."""
+        per = self.period_s * self.rate
+        return per / 2.0 if self.half_similarity >= half_similarity else per
 
 
 def body_embedding(landmarks: np.ndarray) -> np.ndarray:
@@ -124,6 +132,23 @@ def _resample(emb: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarra
     if not known.all():
         vals[~known] = vals[known].mean(axis=0) if known.any() else 0.0
     return grid, vals, known
+
+
+def input_rate(times: np.ndarray) -> float:
+    """Median samples per second of the input (NaN under two samples): a 15 fps stream's rate is 15 even where
+    the rhythm's grid runs faster (`MIN_RATE`)."""
+    dt = np.diff(np.asarray(times, dtype=np.float64))
+    dt = dt[dt > 0]
+    return 1.0 / float(np.median(dt)) if len(dt) else math.nan
+
+
+def _drift(x: np.ndarray, sigma: float) -> np.ndarray:
+    """``gaussian_filter1d(x, sigma, axis=0, mode="nearest")`` (the same truncated kernel, edges repeated) by FFT
+    convolution: the same values to rounding, several times faster at a period's width (hundreds of taps)."""
+    radius = int(4.0 * sigma + 0.5)
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    padded = np.pad(x, ((radius, radius), (0, 0)), mode="edge")
+    return fftconvolve(padded, (kernel / kernel.sum())[:, None], mode="valid", axes=0)
 
 
 def _mirror(x: np.ndarray, flip: bool = True) -> np.ndarray:
@@ -276,7 +301,7 @@ def embedding_rhythm(emb: np.ndarray, times: np.ndarray) -> Periodicity:
         x, lag = (x + _mirror(x, flip)) / 2.0, half
     # Band-limit around the period: smooth fast jitter, remove posture drift slower than a few cycles.
     xb = gaussian_filter1d(x, sigma=max(lag / 10.0, 0.5), axis=0)
-    xb = xb - gaussian_filter1d(xb, sigma=lag, axis=0, mode="nearest")
+    xb = xb - _drift(xb, sigma=lag)
     w = _periodic_component(xb, max(round(lag), 1))
     s = xb @ w
     s[~known] = 0.0
@@ -285,7 +310,7 @@ def embedding_rhythm(emb: np.ndarray, times: np.ndarray) -> Periodicity:
     regular = regularity(intervals)
     conf = confidence(strength, regular, len(cycles)) if cycles else 0.0
     return Periodicity(len(cycles), tuple(cycles), lag / rate, round(strength, 3), round(regular, 3), conf,
-                       alternating=bool(half), half_similarity=round(similarity, 3))
+                       alternating=bool(half), half_similarity=round(similarity, 3), rate=input_rate(times))
 
 
 def _turning_up(s: np.ndarray) -> np.ndarray:
