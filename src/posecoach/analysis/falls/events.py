@@ -124,6 +124,19 @@ def is_upright(above: float, trunk: float) -> bool:
     return bool(np.isfinite(above) and above > UP_ABOVE and trunk < UP_TRUNK)
 
 
+def may_alert(features: np.ndarray) -> np.ndarray:
+    """Per row of window features (``(N, len(FEATURES))`` or one row): could the state machine raise an alert
+    there? The body was upright in the last 3 s (head `UPRIGHT_BEFORE` torso lengths over the hips, trunk within
+    `UPRIGHT_TRUNK`) and low for less than `LOW_BEFORE` of the last 2 s, or the hips just dropped `DROP_FROM_LOW`
+    torso lengths. Elsewhere no probability raises an alert; the model is trained on these rows only
+    (`model.TrainConfig.gate`), so lying in bed, planks or a squat's bottom do not teach it that a low body is
+    no fall."""
+    f = np.atleast_2d(np.asarray(features, dtype=np.float64))
+    with np.errstate(invalid="ignore"):
+        return (((f[:, _UP_BEFORE] >= UPRIGHT_BEFORE) & (f[:, _TRUNK_MIN] < UPRIGHT_TRUNK)
+                 & (f[:, _LOW_SHARE] < LOW_BEFORE)) | (f[:, _HIP_DROP] >= DROP_FROM_LOW))
+
+
 @dataclass
 class PostureHistory:
     """What the body did lately, from postures held at least `STEADY_S` (single-frame pose glitches do not
@@ -247,8 +260,7 @@ class FallStateMachine:
             elif t - pending.alert_s >= CONFIRM_S:
                 return self._raise(pending, frame, t, p)
             return None
-        was_up = ((features[_UP_BEFORE] >= UPRIGHT_BEFORE and features[_TRUNK_MIN] < UPRIGHT_TRUNK
-                   and features[_LOW_SHARE] < LOW_BEFORE) or features[_HIP_DROP] >= DROP_FROM_LOW)
+        was_up = bool(may_alert(features)[0])
         if p >= self.on and was_up and seen and not low and self._lost_drop is None:
             self._lost_drop = self._drop(frame, t, p)
         if not (p >= self.on and low and was_up):

@@ -11,7 +11,9 @@ away from a high camera is not measured by their size when they were close), so 
 on the frame size or the units: pixels or normalised coordinates give the same values (no absolute pixel
 threshold anywhere). Window features at frame t use only frames up to t (so the live detector computes
 exactly what the offline one does): how far and how fast hips and head dropped, how fast the trunk turned, how
-long the body has been low, how still it is since, and whether it was upright before.
+long the body has been low, how still it is since, and whether it was upright before; and over longer windows
+what follows a drop (the head sunk towards the hips and staying so, the hips' drop over 5 s, stillness over 2 s,
+the share of the last 4 s spent low, the torso's length against its 6 s maximum).
 
 Missing frames are bridged for up to `MAX_GAP_S` (the last pose held); longer gaps, and a person who left the
 frame, give NaN features, which the model (histogram gradient boosting) treats as missing.
@@ -41,6 +43,8 @@ FEATURES: tuple[str, ...] = (
     "trunk_deg", "log_aspect", "head_above_hip", "hip_drop", "head_drop", "hip_vmax", "head_vmax",
     "trunk_change", "trunk_rate_max", "low_share", "stillness", "detected_share", "upright_before",
     "height_ratio", "hip_v", "trunk_min_3s",
+    # What follows a drop, over longer windows (a fall stays folded, low and still; bending or a squat comes back):
+    "fold_5s", "fold_held", "hip_drop_5s", "still_2s", "low_held", "torso_ratio",
 )
 
 
@@ -136,6 +140,9 @@ def window_features(measures: dict[str, np.ndarray], fps: float) -> np.ndarray:
         log_aspect = np.log(np.maximum(m["box_w"], floor) / np.maximum(m["box_h"], floor))
         height_ratio = m["box_h"] / _rolling_max(m["box_h"], n(4.0))
     still = np.hypot(_std(hip_px, n(0.6)), _std(head_px, n(0.6))) / scale
+    fold = _rolling_max(above, n(5.0)) - above  # how far the head sank towards the hips since the last 5 s
+    with np.errstate(invalid="ignore", divide="ignore"):
+        torso_ratio = torso / _rolling_max(torso, n(6.0))  # a fall along the line of sight shrinks the torso
     cols = {
         "trunk_deg": trunk,
         "log_aspect": log_aspect,
@@ -153,6 +160,12 @@ def window_features(measures: dict[str, np.ndarray], fps: float) -> np.ndarray:
         "height_ratio": height_ratio,
         "hip_v": hip_v,
         "trunk_min_3s": _rolling_min(trunk, n(3.0)),
+        "fold_5s": fold,
+        "fold_held": _rolling_min(fold, n(1.5)),  # ...and stayed sunk for the last 1.5 s
+        "hip_drop_5s": (hip_px - _rolling_min(hip_px, n(5.0))) / scale,
+        "still_2s": np.hypot(_std(hip_px, n(2.0)), _std(head_px, n(2.0))) / scale,
+        "low_held": _rolling_mean(low, n(4.0)),
+        "torso_ratio": _rolling_max(torso_ratio, n(1.0)),
     }
     out = np.stack([cols[f] for f in FEATURES], axis=1)
     out[~np.isfinite(m["hip_y"]) | ~np.isfinite(scale)] = np.nan

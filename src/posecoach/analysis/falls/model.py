@@ -34,6 +34,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import ThreadpoolController
 
 from posecoach.analysis.falls import datasets, legacy_file, model_file
+from posecoach.analysis.falls.events import may_alert
 from posecoach.analysis.falls.features import FEATURES, sequence_features
 from posecoach.core.sequence import PoseSequence
 from posecoach.core.version import __version__
@@ -59,6 +60,7 @@ class TrainConfig:
     l2_regularization: float = 1.0
     sources: tuple[str, ...] = ("synthetic",)  # see `datasets.SOURCES`; `SHIPPED_CONFIG` for the shipped model
     augment: bool = True  # real sources also at half their frame rate and with x stretched (unknown frame shape)
+    gate: bool = False  # train only on rows where the alert rules can fire (`events.may_alert`); see `training_set`
 
     @property
     def synthetic_only(self) -> bool:
@@ -68,14 +70,17 @@ class TrainConfig:
         import sklearn
 
         # The generator, the readers and the features shape the model as much as the settings: a change retrains.
-        sources = {name: hashlib.sha256((Path(__file__).parent / name).read_bytes()).hexdigest()
-                   for name in ("synthetic.py", "features.py", "datasets.py")}
-        blob = json.dumps({**asdict(self), "posecoach": __version__, "sklearn": sklearn.__version__, **sources},
+        # With `gate`, the alert rules choose the training rows: they shape it too. Without it the key is what it
+        # was before the setting existed (the synthetic-only model keeps its name).
+        files = ("synthetic.py", "features.py", "datasets.py", *(("events.py",) if self.gate else ()))
+        sources = {name: hashlib.sha256((Path(__file__).parent / name).read_bytes()).hexdigest() for name in files}
+        settings = {k: v for k, v in asdict(self).items() if k != "gate" or self.gate}
+        blob = json.dumps({**settings, "posecoach": __version__, "sklearn": sklearn.__version__, **sources},
                           sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-SHIPPED_CONFIG = TrainConfig(sources=datasets.SOURCES)
+SHIPPED_CONFIG = TrainConfig(sources=datasets.SOURCES, gate=True)
 SYNTHETIC_CONFIG = TrainConfig()
 
 
@@ -201,11 +206,15 @@ class FallModel(ClassifierMixin, BaseEstimator):
         return f"hgb-{kind}-{self.config_.key()}"
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:  # type: ignore[override]
-        """P(fall) per row of ``X`` (``(N, len(FEATURES))``), 0 where a row has no feature at all (nobody seen)."""
+        """P(fall) per row of ``X`` (``(N, len(FEATURES))``), 0 where a row has no feature at all (nobody seen). A
+        model of an earlier feature set (the first of `FEATURES`) reads its columns of a full ``X``."""
         check_is_fitted(self)
         if len(X) == 0:
             return np.zeros(0)
         X = np.asarray(X, dtype=np.float64)
+        k = len(self.features_)
+        if X.ndim == 2 and X.shape[1] > k and tuple(self.features_) == FEATURES[:k]:
+            X = X[:, :k]  # a model of an earlier feature set (its features come first): its columns
         if len(X) <= SMALL_BATCH:  # one live frame: OpenMP threads only add latency spikes on a busy machine
             with _threads().limit(limits=1, user_api="openmp"):
                 p = self.pipeline_.predict_proba(X)[:, 1]
@@ -283,12 +292,18 @@ def labelled_items(config: TrainConfig, root: Path | None = None) -> list[datase
 
 def training_set(config: TrainConfig, items: list[datasets.Labelled] | None = None,
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Feature rows and 0/1 labels (rows without any pose, and frames labelled -1, left out)."""
+    """Feature rows and 0/1 labels (rows without any pose, and frames labelled -1, left out). With ``config.gate``
+    only the rows where the alert rules can fire (`events.may_alert`: upright just before, or a large hip drop)
+    are kept: elsewhere the probability never raises an alert, and negatives there (lying in bed, planks, the
+    bottom of a squat, sitting) only taught the model that a low body is no fall, which cost real falls of
+    sources it never saw (leave-one-dataset-out, see the model card)."""
     xs, ys = [], []
     for item in labelled_items(config) if items is None else items:
         x = sequence_features(item.sequence)[:: config.every]
         y = item.labels[:: config.every]
         keep = ~np.isnan(x).all(axis=1) & (y >= 0)
+        if config.gate:
+            keep &= may_alert(x)
         xs.append(x[keep])
         ys.append(y[keep])
     return np.concatenate(xs), np.concatenate(ys).astype(np.int8)

@@ -67,11 +67,12 @@ def save(fitted: Fitted, path: str | Path) -> Path:
 
 
 def checked_pipeline(path: Path, pipe: Any, features: tuple[str, ...]) -> Pipeline:
-    """``pipe`` if it is a fitted fall pipeline over ``features``, the features this PoseCoach computes."""
+    """``pipe`` if it is a fitted fall pipeline over ``features``: the features this PoseCoach computes, or the
+    first of them (a model of an earlier feature set; later features are appended, so it reads its columns)."""
     if (not isinstance(pipe, Pipeline) or tuple(name for name, _ in pipe.steps) != STEPS
             or not isinstance(pipe[-1], HistGradientBoostingClassifier)):
         raise InputError(f"{path}: its model is not a fall pipeline ({', '.join(STEPS)}: gradient-boosted trees)")
-    if features != FEATURES:
+    if not features or features != FEATURES[:len(features)]:  # the first k: a model of an earlier feature set
         raise InputError(f"{path} was computed from other features ({len(features)}: {', '.join(features)}) than "
                          f"this PoseCoach's {len(FEATURES)}; {RETRAIN}")
     n_features = getattr(pipe[-1], "n_features_in_", None)
