@@ -184,6 +184,10 @@ def test_a_count_too_fast_for_the_frame_rate_is_reported_unsure() -> None:
     whole = reconcile(_result(100), fast(15.0, half=0.0), given=False)  # 4.2 frames a repetition
     assert whole.confidence >= 0.5
     assert reconcile(_result(4), _rhythm(3), given=False, confidence=0.7).confidence == 0.9  # no rate: unchanged
+    # an alternating rhythm's period is already one step (half the body's cycle): 0.23 s at 15 fps = 3.45 frames
+    steps = dataclasses.replace(fast(15.0), period_s=0.23, alternating=True)
+    assert steps.samples_per_rep(0.3) == pytest.approx(3.45)
+    assert reconcile(_result(100, "knee_diff"), steps, given=False).confidence >= 0.5
 
 
 def test_agree() -> None:

@@ -94,9 +94,11 @@ class Periodicity:
     def samples_per_rep(self, half_similarity: float) -> float:
         """Input samples per repetition: per period, or per half period where the body half a period later is
         ``half_similarity`` or more alike to itself (a repetition per side may be what is counted, as in jump
-        rope's steps); NaN without a rhythm or a rate."""
+        rope's steps); NaN without a rhythm or a rate. An alternating rhythm's period is already one side's
+        repetition (half the body's cycle): it is not halved again."""
         per = self.period_s * self.rate
-        return per / 2.0 if self.half_similarity >= half_similarity else per
+        halve = self.half_similarity >= half_similarity and not self.alternating
+        return per / 2.0 if halve else per
 
 
 def body_embedding(landmarks: np.ndarray) -> np.ndarray:
