@@ -19,7 +19,8 @@ RUN pip install --no-deps . \
     && useradd --create-home --uid 10001 posecoach \
     && mkdir -p /data && chown posecoach /data
 USER posecoach
-RUN posecoach models obtain
+# the pose models, and the repetition counter's compiled loop in the user's Numba cache (not on the first request)
+RUN posecoach models obtain && python -c "import posecoach.analysis.sweep"
 
 VOLUME /data
 EXPOSE 8000

@@ -9,7 +9,7 @@ import pytest
 
 from posecoach.analysis.counter_settings import TURN_LEAD_S, cut_rep_settings
 from posecoach.analysis.exercises import get_exercise
-from posecoach.analysis.reps import ChannelSpec, CounterSettings, RepCounter, count_signals
+from posecoach.analysis.reps import ChannelCounter, ChannelSpec, CounterSettings, RepCounter, count_signals
 
 
 def _cycles(n: int, period_s: float, fps: float = 30.0, low: float = 90.0, high: float = 170.0) -> np.ndarray:
@@ -102,6 +102,40 @@ def test_live_counting_equals_offline() -> None:
     assert [(r.start_frame, r.end_frame) for r in live.result().reps] == [
         (r.start_frame, r.end_frame) for r in offline.reps]
     assert seen == sorted(seen)  # the live count never goes down here
+
+
+@pytest.mark.parametrize("signal", ["knee", "knee_diff"])
+def test_any_split_of_the_frames_gives_the_same_repetitions(signal: str) -> None:
+    """The compiled loop stops at every change of side and long gap and resumes where it stopped: fed in one go,
+    in uneven chunks or frame by frame (with a 1.5 s gap and short dropouts), a channel records the same
+    repetitions, ends included, and the same score."""
+    rng = np.random.default_rng(5)
+    values = np.concatenate([_cycles(3, 1.5), _still(0.5), _cycles(4, 2.2)])
+    values = values + rng.normal(0, 1.5, len(values))
+    values[100:145] = np.nan  # 1.5 s lost: the repetition in progress is abandoned
+    values[[20, 21, 250]] = np.nan
+    times = np.arange(len(values)) / 30
+
+    def run(cuts: list[int]) -> tuple[list[tuple[int, int, int, float, bool]], float, int]:
+        ch = ChannelCounter(ChannelSpec(signal, rest=0 if signal.endswith("_diff") else 1))
+        for a, b in zip([0, *cuts], [*cuts, len(values)], strict=True):
+            ch.feed(range(a, b), times[a:b], values[a:b])
+        return [(r.start_frame, r.turn_frame, r.end_frame, r.rom, r.partial) for r in ch.reps], ch.score, ch.count
+
+    whole = run([])
+    assert whole[2] >= 4
+    assert run([7, 100, 101, 250, 333]) == whole
+    assert run(list(range(1, len(values)))) == whole
+
+
+def test_the_frame_after_a_change_of_side_is_not_skipped() -> None:
+    """Square steps whose extreme is the frame right after each crossing: each repetition turns and ends there."""
+    cycle = [170.0] * 10 + [95.0, 80.0] + [95.0] * 10 + [165.0, 180.0] + [165.0] * 8
+    values = np.array(cycle * 4)
+    res = count_signals({"knee": values}, np.arange(len(values)) / 30, [ChannelSpec("knee", rest=1)])
+    # the first cycle (from 170, not 180, and shorter) is made partial by the second
+    assert [(r.start_frame, r.turn_frame, r.end_frame, r.rom) for r in res.reps] == [
+        (23 + 32 * k, 43 + 32 * k, 55 + 32 * k, 100.0) for k in range(3)]
 
 
 def test_rest_side_given_by_exercise() -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from posecoach.analysis import sweep
 from posecoach.analysis.counter_settings import CounterSettings
 from posecoach.analysis.rep import Rep
 from posecoach.analysis.rhythm import MIN_REPS, missed_cycles, regularity, split_rep
@@ -88,26 +89,75 @@ class ChannelCounter:
         self.score = 0.0
         self._roms: list[float] = []
         self._recent: list[float] = []  # every cycle's range, partial ones included
-        self._hi = self._lo = math.nan
-        self._state = 0  # +1 high side, -1 low side, 0 not yet known
-        self._rest = spec.rest
-        self._last_t = math.nan
-        self._ext = (math.nan, -1, 0.0)  # (value, frame, time) of the extreme on the current side
+        # The per-frame state (envelopes, side, extremes, latest value) lives in one vector that the compiled
+        # loop (`sweep`) updates; the properties below read and write it.
+        self._s = sweep.initial_state(spec.rest)
         self._start = (math.nan, -1, 0.0)  # rest-side extreme where the current excursion began
         self._turn = (math.nan, -1, 0.0)
-        self._top = self._bottom = (math.nan, -1, 0.0)  # extremes seen before the side is known
-        self._open = False  # the last rep's end may still move to a later rest-side extreme
         self.frames_seen = 0
-        self._last = (-1, 0.0)  # (frame, time) of the latest known value
-        self._last_v = math.nan
         self._first_checked = False
-        self._first = (-1, 0.0)  # (frame, time) of the first known value
         self._lead_turn = math.nan  # the turn of a repetition the video opened in (`CounterSettings.lead_s`)
         self._crossed_t = math.nan  # when the signal last changed side (an alternating repetition's start in time)
         self._missed: tuple[tuple[int, float], int] = ((0, 0.0), 0)  # (whole reps, last end) -> `missed`
-        # Read on every frame: plain attributes (the live loop runs once per channel per frame).
-        self._minimum, self._alternating = spec.minimum, spec.alternating
-        self._band, self._tau = self.settings.hysteresis, self.settings.tau_s
+
+    # The state vector's fields: side of the band (+1 high, -1 low, 0 not yet known), rest side, whether the last
+    # repetition's end may still move to a later rest-side extreme, (value, frame, time) of the extreme on the
+    # current side, of the extremes seen before the side is known, and (frame, time) of the first and latest known
+    # values.
+    @property
+    def _state(self) -> int:
+        return int(self._s[sweep.SIDE])
+
+    @_state.setter
+    def _state(self, side: int) -> None:
+        self._s[sweep.SIDE] = side
+
+    @property
+    def _rest(self) -> int:
+        return int(self._s[sweep.REST])
+
+    @_rest.setter
+    def _rest(self, rest: int) -> None:
+        self._s[sweep.REST] = rest
+
+    @property
+    def _open(self) -> bool:
+        return bool(self._s[sweep.OPEN])
+
+    @_open.setter
+    def _open(self, opened: bool) -> None:
+        self._s[sweep.OPEN] = opened
+
+    def _point(self, at: int) -> tuple[float, int, float]:
+        return float(self._s[at]), int(self._s[at + 1]), float(self._s[at + 2])
+
+    @property
+    def _ext(self) -> tuple[float, int, float]:
+        return self._point(sweep.EXT_V)
+
+    @_ext.setter
+    def _ext(self, point: tuple[float, int, float]) -> None:
+        self._s[sweep.EXT_V:sweep.EXT_V + 3] = point
+
+    @property
+    def _top(self) -> tuple[float, int, float]:
+        return self._point(sweep.TOP_V)
+
+    @property
+    def _bottom(self) -> tuple[float, int, float]:
+        return self._point(sweep.BOT_V)
+
+    @property
+    def _first(self) -> tuple[int, float]:
+        return int(self._s[sweep.FIRST_F]), float(self._s[sweep.FIRST_T])
+
+    @property
+    def _last(self) -> tuple[int, float]:
+        return int(self._s[sweep.LAST_F]), float(self._s[sweep.LAST_TIME])
+
+    @property
+    def _last_v(self) -> float:
+        return float(self._s[sweep.LAST_V])
 
     @property
     def count(self) -> int:
@@ -172,76 +222,33 @@ class ChannelCounter:
     def feed(self, frames: Iterable[int], times: Iterable[float], values: Iterable[float]) -> int:
         """Feed frames in order (exactly `update` frame by frame); returns how many repetitions they completed.
 
-        The loop keeps the per-frame state in local variables (it runs once per channel per frame); a change of
-        side, the rare event, goes through `_change_side`.
+        The compiled loop (`sweep.sweep`) runs the frames until the signal changes side of the band or a long gap
+        abandons the repetition in progress; those rare events are handled here, in Python.
         """
-        done = 0
-        hi, lo, last_t, side = self._hi, self._lo, self._last_t, self._state
-        ext_v, ext_f, ext_t = self._ext
-        tau, band, minimum, rest = self._tau, self._band, self._minimum, self._rest
-        alternating, max_gap, opened = self._alternating, self.settings.max_gap_s, self._open
-        (last_frame, last_time), last_v, seen = self._last, self._last_v, 0
-        end_f, end_t = -1, 0.0  # where the last repetition's end moved to (applied before it is read)
-        for frame, t, v in zip(frames, times, values, strict=True):
-            seen += 1
-            if v != v:  # NaN: missing
-                if last_t == last_t and t - last_t > max_gap:  # a long gap abandons the repetition in progress
-                    hi = lo = last_t = math.nan
-                    if end_f >= 0:
-                        self._extend_last(end_f, end_t, ext_v)
-                        end_f = -1
-                    side, self._open = 0, False
-                    opened = False
-                continue
-            last_frame, last_time, last_v = frame, t, v
-            if hi != hi:
-                hi = lo = v
-                last_t = t
-                ext_v, ext_f, ext_t = v, frame, t
-                self._top = self._bottom = (v, frame, t)
-                if self._first[0] < 0:
-                    self._first = (frame, t)
-                continue
-            dt = t - last_t
-            k = 1.0 if dt >= tau else (dt / tau if dt > 0.0 else 0.0)
-            last_t = t
-            hi = v if v > hi else hi + (v - hi) * k
-            lo = v if v < lo else lo + (v - lo) * k
-            amp = hi - lo
-            state = side
-            if amp >= minimum:
-                if v >= hi - band * amp:
-                    state = 1
-                elif v <= lo + band * amp:
-                    state = -1
-            if state == side and state != 0:
-                # Track the extreme on the current side (max on the high side, min on the low side); on the rest
-                # side the latest frame at the extreme, i.e. the moment the movement leaves it.
-                d = (v - ext_v) * state
-                if d > 0:
-                    ext_v, ext_f, ext_t = v, frame, t
-                    if opened and (state == rest or alternating):  # the rep ends on first reaching the extreme
-                        end_f, end_t = frame, t
-                elif d == 0 and (state == rest or alternating):
-                    ext_v, ext_f, ext_t = v, frame, t
-            elif state == side:  # side still unknown: remember both extremes
-                if v >= self._top[0]:
-                    self._top = (v, frame, t)
-                if v <= self._bottom[0]:
-                    self._bottom = (v, frame, t)
+        f, t, v = (np.ascontiguousarray(list(a) if not isinstance(a, np.ndarray) else a, dtype=dtype)
+                   for a, dtype in ((frames, np.int64), (times, np.float64), (values, np.float64)))
+        if not len(f) == len(t) == len(v):
+            raise ValueError(f"frames, times and values differ in length: {len(f)}, {len(t)}, {len(v)}")
+        s, done, i = self._s, 0, 0
+        s[sweep.END_F] = -1.0  # where the last repetition's end moved to (applied before it is read)
+        settings = self.settings
+        while True:
+            i, event, side = sweep.sweep(f, t, v, i, s, settings.tau_s, settings.hysteresis, self.spec.minimum,
+                                         self.spec.alternating, settings.max_gap_s)
+            if s[sweep.END_F] >= 0 and event != sweep.END:
+                self._extend_last(int(s[sweep.END_F]), float(s[sweep.END_T]), float(s[sweep.EXT_V]))
+                s[sweep.END_F] = -1.0
+            if event == sweep.END:
+                break
+            if event == sweep.GAP:  # a long gap abandons the repetition in progress
+                s[[sweep.HI, sweep.LO, sweep.LAST_T]] = math.nan
+                s[sweep.SIDE] = s[sweep.OPEN] = 0.0
             else:
-                if end_f >= 0:
-                    self._extend_last(end_f, end_t, ext_v)
-                    end_f = -1
-                self._state, self._ext = side, (ext_v, ext_f, ext_t)
-                done += self._change_side(state, frame, t, v)
-                side, rest, opened = self._state, self._rest, self._open
-                ext_v, ext_f, ext_t = self._ext
-        if end_f >= 0:
-            self._extend_last(end_f, end_t, ext_v)
-        self._hi, self._lo, self._last_t, self._state, self._ext = hi, lo, last_t, side, (ext_v, ext_f, ext_t)
-        self._last, self._last_v = (last_frame, last_time), last_v
-        self.frames_seen += seen
+                done += self._change_side(side, int(f[i]), float(t[i]), float(v[i]))
+            i += 1
+        if s[sweep.END_F] >= 0:
+            self._extend_last(int(s[sweep.END_F]), float(s[sweep.END_T]), float(s[sweep.EXT_V]))
+        self.frames_seen += len(v)
         return done
 
     def _change_side(self, state: int, frame: int, t: float, v: float) -> bool:
@@ -260,7 +267,7 @@ class ChannelCounter:
                 done = self._complete(frame, t, v)
                 if self.reps:  # recorded (not too short)
                     self._lead_turn = self._turn[0]
-        elif self._alternating:  # from one side to the other: one repetition, turning where it crosses
+        elif self.spec.alternating:  # from one side to the other: one repetition, turning where it crosses
             self._start, self._turn = self._ext, (v, frame, t)
             done = self._complete(frame, t, v, since=self._crossed_t)
         elif state == self._rest:  # back at rest: one cycle
@@ -406,7 +413,7 @@ class RepCounter:
 
     def feed(self, columns: Mapping[str, np.ndarray], times: Iterable[float]) -> None:
         """Feed many frames at once (``{signal: (T,)}``), exactly as `update` frame by frame would."""
-        times = list(times)
+        times = np.asarray(list(times) if not isinstance(times, np.ndarray) else times, dtype=np.float64)
         first = self.frames
         for ch in self.channels:
             values = columns.get(ch.spec.signal)
@@ -415,7 +422,7 @@ class RepCounter:
             arr = np.asarray(values, dtype=np.float64)
             if np.isfinite(arr).any() and np.nanmax(arr) - np.nanmin(arr) < ch.spec.minimum and ch.frames_seen == 0:
                 continue  # the range never reaches the band: no frame could change this channel's count
-            ch.feed(range(first, first + len(times)), times, arr.tolist())
+            ch.feed(np.arange(first, first + len(times)), times, arr)
         self.frames += len(times)
 
     def result(self) -> RepResult:
