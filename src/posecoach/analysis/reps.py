@@ -79,6 +79,11 @@ class ChannelSpec:
         return self.min_rom if self.min_rom is not None else UNIT_SCALE[self.unit][1]
 
 
+def _array(values: Iterable[float], dtype: type) -> np.ndarray:
+    """``values`` (an array, a sequence or any iterable) as a contiguous array of ``dtype``, as `sweep` takes it."""
+    return np.ascontiguousarray(values if isinstance(values, np.ndarray) else list(values), dtype=dtype)
+
+
 class ChannelCounter:
     """Hysteresis cycle counter on one scalar signal (see the module docstring)."""
 
@@ -225,8 +230,7 @@ class ChannelCounter:
         The compiled loop (`sweep.sweep`) runs the frames until the signal changes side of the band or a long gap
         abandons the repetition in progress; those rare events are handled here, in Python.
         """
-        f, t, v = (np.ascontiguousarray(list(a) if not isinstance(a, np.ndarray) else a, dtype=dtype)
-                   for a, dtype in ((frames, np.int64), (times, np.float64), (values, np.float64)))
+        f, t, v = _array(frames, np.int64), _array(times, np.float64), _array(values, np.float64)
         if not len(f) == len(t) == len(v):
             raise ValueError(f"frames, times and values differ in length: {len(f)}, {len(t)}, {len(v)}")
         s, done, i = self._s, 0, 0
@@ -235,7 +239,7 @@ class ChannelCounter:
         while True:
             i, event, side = sweep.sweep(f, t, v, i, s, settings.tau_s, settings.hysteresis, self.spec.minimum,
                                          self.spec.alternating, settings.max_gap_s)
-            if s[sweep.END_F] >= 0 and event != sweep.END:
+            if s[sweep.END_F] >= 0:  # the last repetition's end moved: applied before anything reads it
                 self._extend_last(int(s[sweep.END_F]), float(s[sweep.END_T]), float(s[sweep.EXT_V]))
                 s[sweep.END_F] = -1.0
             if event == sweep.END:
@@ -246,8 +250,6 @@ class ChannelCounter:
             else:
                 done += self._change_side(side, int(f[i]), float(t[i]), float(v[i]))
             i += 1
-        if s[sweep.END_F] >= 0:
-            self._extend_last(int(s[sweep.END_F]), float(s[sweep.END_T]), float(s[sweep.EXT_V]))
         self.frames_seen += len(v)
         return done
 
@@ -413,7 +415,7 @@ class RepCounter:
 
     def feed(self, columns: Mapping[str, np.ndarray], times: Iterable[float]) -> None:
         """Feed many frames at once (``{signal: (T,)}``), exactly as `update` frame by frame would."""
-        times = np.asarray(list(times) if not isinstance(times, np.ndarray) else times, dtype=np.float64)
+        times = _array(times, np.float64)
         first = self.frames
         for ch in self.channels:
             values = columns.get(ch.spec.signal)
